@@ -1,0 +1,36 @@
+// KeySource: the cursor contract both sides of the merge keep.
+#pragma once
+
+#include <optional>
+
+#include "s3reconcile/entry.h"
+#include "s3reconcile/status.h"
+
+namespace s3reconcile {
+
+// A forward iterator over entries in strictly ascending key order, holding a
+// bounded amount of memory whatever the number of keys.
+//
+// next() returns one of three things:
+//   - an entry;
+//   - std::nullopt: a clean end of stream. The side holds no more keys.
+//   - an error: the stream failed or was cancelled. The caller must abort.
+//     An error is never an end of stream: treating it as one would make the
+//     merge remove every index row after the point of failure.
+// After the first end or error, every later next() returns the same.
+//
+// stop() releases what the source holds (threads, connections). It is safe to
+// call more than once and from any thread; next() after stop() returns an
+// error (or the end, if the end was already reached).
+class KeySource {
+ public:
+  KeySource() = default;
+  KeySource(const KeySource&) = delete;
+  KeySource& operator=(const KeySource&) = delete;
+  virtual ~KeySource() = default;
+
+  virtual StatusOr<std::optional<Entry>> next() = 0;
+  virtual void stop() = 0;
+};
+
+}  // namespace s3reconcile

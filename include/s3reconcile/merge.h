@@ -1,0 +1,34 @@
+// The sorted merge: the heart of a reconcile pass.
+#pragma once
+
+#include <functional>
+#include <stop_token>
+
+#include "s3reconcile/entry.h"
+#include "s3reconcile/key_source.h"
+#include "s3reconcile/status.h"
+
+namespace s3reconcile {
+
+// Called by the merge with an entry seen on one side only. Returning an error
+// ends the merge with that error.
+using EntryCallback = std::function<Status(const Entry&)>;
+
+// Walks the backend listing and the index cursor in lockstep:
+//   - on_import for keys only in `listing`,
+//   - on_delete for keys only in `index`,
+//   - nothing for keys on both sides.
+//
+// The merge ends, returning the error, at the first of:
+//   - an error from either source (nothing after it is treated as missing);
+//   - an error returned by a callback;
+//   - a key that is not strictly greater than the previous key of its side
+//     (FAILED_PRECONDITION naming the side and both keys; no callback runs
+//     for either key);
+//   - a stop requested on `stop` (CANCELLED).
+// No callback runs after the merge has decided to end.
+Status sorted(KeySource& listing, KeySource& index,
+              const EntryCallback& on_import, const EntryCallback& on_delete,
+              std::stop_token stop = {});
+
+}  // namespace s3reconcile

@@ -1,0 +1,49 @@
+// ObjectLister: the narrow listing surface of a backend.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "s3reconcile/entry.h"
+#include "s3reconcile/status.h"
+
+namespace s3reconcile {
+
+// One key as the backend lists it: the raw storage key, not yet namespaced.
+struct ListedObject {
+  std::string key;
+  std::int64_t size = 0;
+  std::optional<Clock::time_point> last_modified;
+};
+
+struct ListRequest {
+  // Only keys starting with this prefix ("" = every key).
+  std::string prefix;
+  // Only keys strictly greater than this ("" = from the first key).
+  std::string start_after;
+};
+
+// Receives one page of keys, in ascending order, continuing the previous
+// page. The callee may move entries out of `page`. Returning false stops the
+// walk (list() then returns OK, or CANCELLED if a stop was requested).
+using PageCallback = std::function<bool(std::vector<ListedObject>& page)>;
+
+class ObjectLister {
+ public:
+  virtual ~ObjectLister() = default;
+
+  // Walks the keys that `request` selects in ascending byte order, one page at
+  // a time. Returns OK only when the walk reached the true end of the keys or
+  // on_page asked to stop; an error (naming the page) when any page could not
+  // be fetched or made sense of; CANCELLED when `stop` was requested. A walk
+  // that was cut short must never return OK.
+  virtual Status list(const ListRequest& request, const PageCallback& on_page,
+                      std::stop_token stop) = 0;
+};
+
+}  // namespace s3reconcile

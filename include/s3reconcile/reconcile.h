@@ -1,0 +1,61 @@
+// reconcile_backend: one pass over one (backend, virtual bucket) pair.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "s3reconcile/index_store.h"
+#include "s3reconcile/object_lister.h"
+#include "s3reconcile/object_prober.h"
+#include "s3reconcile/result.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace s3reconcile {
+
+// A backend as the engine sees it: a name, how to list it, how to ask it
+// about one key, and which virtual buckets it stores.
+struct BackendRef {
+  std::string name;
+  ObjectLister* lister = nullptr;  // required
+  ObjectProber* prober = nullptr;  // required: removals are confirmed
+  // The virtual buckets stored here; the first is the default bucket.
+  std::vector<std::string> buckets;
+  // Adopt keys under no known bucket prefix into the default bucket
+  // (unprefixed_keys: adopt), or leave them alone (ignore).
+  bool adopt_unprefixed = true;
+};
+
+struct PassOptions {
+  // Rows per index query.
+  std::size_t page_size = 1000;
+  // Entries the listing producer may run ahead of the merge.
+  std::size_t queue_size = 1000;
+  // Report what would change, change nothing. Removals are still confirmed
+  // against the backend so that the counts match a real pass.
+  bool dry_run = false;
+  // Rows created at or after this instant are never removed. Defaults to the
+  // moment the pass starts when left at the epoch.
+  Clock::time_point started_at{};
+  // Stops the pass (CANCELLED) from another thread or a signal handler.
+  std::stop_token stop;
+  // Where the pass logs; spdlog's default logger when null.
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+// Lists `bucket` on the backend and pages the index for the same bucket,
+// merges them, imports orphans and removes stale rows (after confirming with
+// the prober that each storage key is absent). `known_buckets` are every
+// virtual bucket of the deployment: keys under another one's prefix are its,
+// not ours. The Result's status says whether the pass completed.
+Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
+                         const std::vector<std::string>& known_buckets, IndexStore& store,
+                         const PassOptions& options);
+
+}  // namespace s3reconcile

@@ -1,0 +1,38 @@
+// Runs reconcile passes for the (backend, bucket) pairs a config names.
+#pragma once
+
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "s3reconcile/result.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace s3reconcile::cli {
+
+struct PassSelection {
+  std::vector<std::string> backends;  // empty = every backend
+  std::vector<std::string> buckets;   // empty = every bucket of each backend
+};
+
+// OK when every named backend and bucket exists in the config; otherwise an
+// INVALID_ARGUMENT naming the unknown one.
+Status check_selection(const config::Config& config, const PassSelection& selection);
+
+struct PassRun {
+  // Why no pass could start (the store did not open); OK otherwise.
+  Status setup;
+  std::vector<Result> results;
+};
+
+// Opens the store, then runs one pass per selected (backend, bucket) pair in
+// config order. A failed pass does not stop the next; a stop request does.
+PassRun run_passes(const config::Config& config, const PassSelection& selection, bool dry_run,
+                   std::stop_token stop, std::shared_ptr<spdlog::logger> log);
+
+}  // namespace s3reconcile::cli

@@ -1,0 +1,322 @@
+#include "config/config.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "s3reconcile/buckets.h"
+
+namespace s3reconcile::config {
+namespace {
+
+// Reads one YAML mapping, remembering where it is so every error can name
+// the file, line and field, and rejecting fields nobody asked for.
+class Fields {
+ public:
+  Fields(const YAML::Node& node, std::string origin, std::string path)
+      : node_(node), origin_(std::move(origin)), path_(std::move(path)) {}
+
+  Status error_at(const YAML::Node& at, const std::string& field, const std::string& what) const {
+    const auto mark = at.Mark();
+    const int line = mark.line >= 0 ? mark.line + 1 : 0;
+    return invalid_argument_error(fmt::format("{}:{}: {}: {}", origin_, line, field, what));
+  }
+  Status error(const std::string& what) const { return error_at(node_, path_.empty() ? "config" : path_, what); }
+
+  std::string field_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  Status expect_map() const {
+    if (!node_.IsMap()) return error("must be a mapping of fields");
+    return ok_status();
+  }
+
+  // Every key present must be one of `known`.
+  Status only(std::initializer_list<std::string_view> known) const {
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      bool found = false;
+      for (auto k : known) found = found || key == k;
+      if (!found) {
+        std::string list;
+        for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        return error_at(kv.first, field_path(key), fmt::format("unknown field (known: {})", list));
+      }
+    }
+    return ok_status();
+  }
+
+  bool has(const std::string& key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+  YAML::Node get(const std::string& key) const { return node_[key]; }
+
+  StatusOr<std::string> string(const std::string& key) const {
+    const YAML::Node v = node_[key];
+    if (!v.IsDefined() || v.IsNull()) return error(fmt::format("missing field {}", field_path(key)));
+    if (!v.IsScalar()) return error_at(v, field_path(key), "must be a string");
+    auto expanded = expand_env(v.Scalar());
+    if (!expanded.ok()) return error_at(v, field_path(key), expanded.status().message());
+    return expanded;
+  }
+
+  StatusOr<std::size_t> positive(const std::string& key, std::size_t fallback, std::size_t most) const {
+    const YAML::Node v = node_[key];
+    if (!v.IsDefined() || v.IsNull()) return fallback;
+    auto text = string(key);
+    if (!text.ok()) return text.status();
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || errno != 0 || (*text)[0] == '-' || n == 0 || n > most) {
+      return error_at(v, field_path(key), fmt::format("must be a whole number from 1 to {}, not \"{}\"", most, *text));
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+  StatusOr<std::vector<std::string>> string_list(const std::string& key) const {
+    const YAML::Node v = node_[key];
+    if (!v.IsSequence()) return error_at(v, field_path(key), "must be a list of strings");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].IsScalar()) return error_at(v[i], fmt::format("{}[{}]", field_path(key), i), "must be a string");
+      auto expanded = expand_env(v[i].Scalar());
+      if (!expanded.ok()) return error_at(v[i], fmt::format("{}[{}]", field_path(key), i), expanded.status().message());
+      out.push_back(std::move(*expanded));
+    }
+    return out;
+  }
+
+  const std::string& origin() const { return origin_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  const YAML::Node node_;
+  const std::string origin_;
+  const std::string path_;
+};
+
+std::string resolve(const std::string& path, const std::string& base_dir) {
+  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
+  return base_dir + "/" + path;
+}
+
+Status load_buckets(const Fields& top, Config& config) {
+  auto buckets = top.string_list("buckets");
+  if (!buckets.ok()) return buckets.status();
+  const YAML::Node node = top.get("buckets");
+  if (buckets->empty()) return top.error_at(node, "buckets", "must name at least one virtual bucket");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < buckets->size(); ++i) {
+    const std::string& b = (*buckets)[i];
+    const std::string field = fmt::format("buckets[{}]", i);
+    Status valid = validate_bucket_name(b);
+    if (!valid.ok()) return top.error_at(node[i], field, valid.message());
+    if (!seen.insert(b).second) return top.error_at(node[i], field, fmt::format("bucket \"{}\" is listed twice", b));
+  }
+  config.buckets = std::move(*buckets);
+  return ok_status();
+}
+
+Status load_store(const Fields& top, const std::string& base_dir, Config& config) {
+  if (!top.has("store")) return top.error("missing field store (sqlite: FILE)");
+  Fields store(top.get("store"), top.origin(), "store");
+  S3R_RETURN_IF_ERROR(store.expect_map());
+  if (store.has("postgres")) {
+    return store.error_at(store.get("postgres"), "store.postgres",
+                          "the PostgreSQL store is not part of this build yet; use sqlite");
+  }
+  S3R_RETURN_IF_ERROR(store.only({"sqlite"}));
+  auto file = store.string("sqlite");
+  if (!file.ok()) return file.status();
+  if (file->empty()) return store.error_at(store.get("sqlite"), "store.sqlite", "must name a file");
+  config.store.kind = StoreConfig::Kind::kSqlite;
+  config.store.sqlite_path = resolve(*file, base_dir);
+  return ok_status();
+}
+
+Status load_backend(const YAML::Node& node, std::size_t index, const std::string& origin,
+                    const std::string& base_dir, Config& config) {
+  Fields b(node, origin, fmt::format("backends[{}]", index));
+  S3R_RETURN_IF_ERROR(b.expect_map());
+  BackendConfig backend;
+  auto name = b.string("name");
+  if (!name.ok()) return name.status();
+  if (name->empty()) return b.error_at(b.get("name"), b.field_path("name"), "must not be empty");
+  backend.name = *name;
+  auto type = b.string("type");
+  if (!type.ok()) return type.status();
+  backend.type = *type;
+  if (backend.type != "local") {
+    return b.error_at(b.get("type"), b.field_path("type"),
+                      fmt::format("unknown backend type \"{}\" (this build supports: local)", backend.type));
+  }
+  S3R_RETURN_IF_ERROR(b.only({"name", "type", "path", "buckets", "unprefixed_keys"}));
+  auto path = b.string("path");
+  if (!path.ok()) return path.status();
+  if (path->empty()) return b.error_at(b.get("path"), b.field_path("path"), "must name a folder");
+  backend.path = resolve(*path, base_dir);
+
+  if (b.has("buckets")) {
+    auto buckets = b.string_list("buckets");
+    if (!buckets.ok()) return buckets.status();
+    if (buckets->empty()) return b.error_at(b.get("buckets"), b.field_path("buckets"), "must not be empty");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < buckets->size(); ++i) {
+      const std::string& name_i = (*buckets)[i];
+      const std::string field = fmt::format("{}[{}]", b.field_path("buckets"), i);
+      if (std::find(config.buckets.begin(), config.buckets.end(), name_i) == config.buckets.end()) {
+        return b.error_at(b.get("buckets")[i], field,
+                          fmt::format("bucket \"{}\" is not in the top-level buckets list", name_i));
+      }
+      if (!seen.insert(name_i).second) {
+        return b.error_at(b.get("buckets")[i], field, fmt::format("bucket \"{}\" is listed twice", name_i));
+      }
+    }
+    backend.buckets = std::move(*buckets);
+  } else {
+    backend.buckets = config.buckets;
+  }
+
+  if (b.has("unprefixed_keys")) {
+    auto mode = b.string("unprefixed_keys");
+    if (!mode.ok()) return mode.status();
+    if (*mode != "adopt" && *mode != "ignore") {
+      return b.error_at(b.get("unprefixed_keys"), b.field_path("unprefixed_keys"),
+                        fmt::format("must be adopt or ignore, not \"{}\"", *mode));
+    }
+    backend.adopt_unprefixed = *mode == "adopt";
+  }
+  for (const auto& other : config.backends) {
+    if (other.name == backend.name) {
+      return b.error_at(b.get("name"), b.field_path("name"),
+                        fmt::format("backend name \"{}\" is used twice", backend.name));
+    }
+  }
+  config.backends.push_back(std::move(backend));
+  return ok_status();
+}
+
+Status load_reconcile(const Fields& top, Config& config) {
+  if (!top.has("reconcile")) return ok_status();
+  Fields r(top.get("reconcile"), top.origin(), "reconcile");
+  S3R_RETURN_IF_ERROR(r.expect_map());
+  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size"}));
+  auto page = r.positive("page_size", config.reconcile.page_size, 100000);
+  if (!page.ok()) return page.status();
+  auto queue = r.positive("queue_size", config.reconcile.queue_size, 1000000);
+  if (!queue.ok()) return queue.status();
+  config.reconcile.page_size = *page;
+  config.reconcile.queue_size = *queue;
+  return ok_status();
+}
+
+Status load_serve(const Fields& top, Config& config) {
+  if (!top.has("serve")) return ok_status();
+  Fields s(top.get("serve"), top.origin(), "serve");
+  S3R_RETURN_IF_ERROR(s.expect_map());
+  S3R_RETURN_IF_ERROR(s.only({"interval", "listen"}));
+  if (s.has("interval")) {
+    auto text = s.string("interval");
+    if (!text.ok()) return text.status();
+    auto interval = parse_duration(*text);
+    if (!interval.ok()) return s.error_at(s.get("interval"), "serve.interval", interval.status().message());
+    if (interval->count() <= 0) return s.error_at(s.get("interval"), "serve.interval", "must be more than zero");
+    config.serve.interval = *interval;
+  }
+  if (s.has("listen")) {
+    auto listen = s.string("listen");
+    if (!listen.ok()) return listen.status();
+    if (listen->find(':') == std::string::npos) {
+      return s.error_at(s.get("listen"), "serve.listen", fmt::format("must be HOST:PORT, not \"{}\"", *listen));
+    }
+    config.serve.listen = *listen;
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+StatusOr<std::string> expand_env(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '$' || i + 1 >= value.size()) {
+      out += value[i];
+      continue;
+    }
+    if (value[i + 1] == '$') {
+      out += '$';
+      ++i;
+      continue;
+    }
+    if (value[i + 1] != '{') {
+      out += value[i];
+      continue;
+    }
+    const std::size_t close = value.find('}', i + 2);
+    if (close == std::string::npos) {
+      return invalid_argument_error(fmt::format("unterminated ${{ in \"{}\"", value));
+    }
+    const std::string name = value.substr(i + 2, close - i - 2);
+    if (name.empty()) return invalid_argument_error("empty variable name in ${}");
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return invalid_argument_error(fmt::format("environment variable {} is not set", name));
+    out += v;
+    i = close;
+  }
+  return out;
+}
+
+StatusOr<Config> parse_config(const std::string& text, const std::string& origin,
+                              const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return invalid_argument_error(
+        fmt::format("{}:{}: not valid YAML: {}", origin, e.mark.line + 1, e.msg));
+  }
+  Config config;
+  config.file = origin;
+  try {
+    if (!root.IsMap()) return invalid_argument_error(fmt::format("{}: must be a YAML mapping of fields", origin));
+    Fields top(root, origin, "");
+    S3R_RETURN_IF_ERROR(top.only({"store", "buckets", "backends", "reconcile", "serve"}));
+    if (!top.has("buckets")) return top.error("missing field buckets (the list of virtual buckets)");
+    S3R_RETURN_IF_ERROR(load_buckets(top, config));
+    S3R_RETURN_IF_ERROR(load_store(top, base_dir, config));
+    if (!top.has("backends")) return top.error("missing field backends");
+    const YAML::Node backends = top.get("backends");
+    if (!backends.IsSequence() || backends.size() == 0) {
+      return top.error_at(backends, "backends", "must be a non-empty list of backends");
+    }
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+      S3R_RETURN_IF_ERROR(load_backend(backends[i], i, origin, base_dir, config));
+    }
+    S3R_RETURN_IF_ERROR(load_reconcile(top, config));
+    S3R_RETURN_IF_ERROR(load_serve(top, config));
+  } catch (const YAML::Exception& e) {
+    return invalid_argument_error(fmt::format("{}:{}: {}", origin, e.mark.line + 1, e.msg));
+  }
+  return config;
+}
+
+StatusOr<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    return (err == ENOENT ? not_found_error : unavailable_error)(
+        fmt::format("cannot read config file \"{}\": {}", path, std::strerror(err)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto slash = path.rfind('/');
+  const std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  return parse_config(text.str(), path, base_dir);
+}
+
+}  // namespace s3reconcile::config

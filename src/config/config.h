@@ -1,0 +1,68 @@
+// The YAML configuration file: its shape, loading and validation.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "s3reconcile/status.h"
+
+namespace s3reconcile::config {
+
+struct StoreConfig {
+  enum class Kind { kSqlite };
+  Kind kind = Kind::kSqlite;
+  // The SQLite file (absolute, or relative to the config file's folder).
+  std::string sqlite_path;
+};
+
+struct BackendConfig {
+  std::string name;
+  std::string type;  // "local"
+  // local: the folder (absolute, or relative to the config file's folder).
+  std::string path;
+  // The virtual buckets stored here; the first is the default bucket.
+  // Defaults to every known bucket.
+  std::vector<std::string> buckets;
+  // unprefixed_keys: adopt (true, default) | ignore (false).
+  bool adopt_unprefixed = true;
+};
+
+struct ReconcileConfig {
+  std::size_t page_size = 1000;   // index rows per query and local keys per page
+  std::size_t queue_size = 1000;  // listing entries queued ahead of the merge
+};
+
+struct ServeConfig {
+  std::chrono::milliseconds interval = std::chrono::hours(24);
+  std::string listen = "127.0.0.1:9464";
+};
+
+struct Config {
+  std::string file;  // where it was loaded from
+  StoreConfig store;
+  std::vector<std::string> buckets;  // every known virtual bucket
+  std::vector<BackendConfig> backends;
+  ReconcileConfig reconcile;
+  ServeConfig serve;
+};
+
+// Reads, expands and validates a config file. Every error names the file,
+// the line and the field, and says what is wrong (INVALID_ARGUMENT; an
+// unreadable file is NOT_FOUND or UNAVAILABLE).
+StatusOr<Config> load_config(const std::string& path);
+
+// The same on text already in memory. `origin` names it in errors; relative
+// paths resolve against `base_dir`.
+StatusOr<Config> parse_config(const std::string& text, const std::string& origin,
+                              const std::string& base_dir);
+
+// Replaces ${NAME} with the environment variable NAME ("$$" is a literal
+// "$"). An unset variable is an error naming it.
+StatusOr<std::string> expand_env(const std::string& value);
+
+// "500ms", "30s", "10m", "24h", "1h30m".
+StatusOr<std::chrono::milliseconds> parse_duration(const std::string& text);
+
+}  // namespace s3reconcile::config

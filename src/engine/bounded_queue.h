@@ -1,0 +1,81 @@
+// A bounded FIFO between one producer thread and one consumer, with close
+// semantics (after RocksDB's WorkQueue) and a first-error-wins close status.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <utility>
+
+#include "s3reconcile/status.h"
+
+namespace s3reconcile::internal {
+
+template <typename T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+  // Blocks while the queue is full. Returns false, dropping the item, when
+  // the queue was closed or a stop was requested.
+  bool push(T item, std::stop_token stop) {
+    std::unique_lock lock(mu_);
+    if (!not_full_.wait(lock, stop, [&] { return closed_ || items_.size() < capacity_; })) {
+      return false;
+    }
+    if (closed_) return false;
+    items_.push_back(std::move(item));
+    if (items_.size() > high_watermark_) high_watermark_ = items_.size();
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // Ends the queue. With OK, the consumer drains what is queued and then sees
+  // the end; with an error, the consumer sees the error at once, and queued
+  // items are dropped. The first close wins.
+  void close(Status status) {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    close_status_ = std::move(status);
+    if (!close_status_.ok()) items_.clear();
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+  // Blocks until an item, the close, or a stop. Returns the item, std::nullopt
+  // after a clean close once drained, the close error, or CANCELLED on stop.
+  StatusOr<std::optional<T>> pop(std::stop_token stop) {
+    std::unique_lock lock(mu_);
+    if (!not_empty_.wait(lock, stop, [&] { return closed_ || !items_.empty(); })) {
+      return cancelled_error("listing cancelled");
+    }
+    if (!close_status_.ok()) return close_status_;
+    if (items_.empty()) return std::optional<T>();
+    std::optional<T> item(std::move(items_.front()));
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+
+  // The most items ever held at once (for tests and memory accounting).
+  std::size_t high_watermark() const {
+    std::lock_guard lock(mu_);
+    return high_watermark_;
+  }
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable_any not_empty_;
+  std::condition_variable_any not_full_;
+  std::deque<T> items_;            // guarded by mu_
+  bool closed_ = false;            // guarded by mu_
+  Status close_status_;            // guarded by mu_
+  std::size_t high_watermark_ = 0; // guarded by mu_
+};
+
+}  // namespace s3reconcile::internal
