@@ -24,7 +24,7 @@ using EntryCallback = std::function<Status(const Entry&)>;
 //   - an error returned by a callback;
 //   - a key that is not strictly greater than the previous key of its side
 //     (FAILED_PRECONDITION naming the side and both keys; no callback runs
-//     for either key);
+//     for either key: each side is read one entry ahead of the callbacks);
 //   - a stop requested on `stop` (CANCELLED).
 // No callback runs after the merge has decided to end.
 Status sorted(KeySource& listing, KeySource& index,

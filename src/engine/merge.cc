@@ -11,39 +11,53 @@
 namespace s3reconcile {
 namespace {
 
-// One side of the merge: its source, its current head, and the last key it
-// produced, so that a key out of order is caught before anything uses it.
+// One side of the merge. It reads one entry ahead of the entry it offers, so
+// that a key out of order (or a failure of the source) is caught before any
+// callback runs for the key in front of it.
 class Side {
  public:
   Side(KeySource& source, std::string_view name) : source_(source), name_(name) {}
 
-  // Moves to the next entry. On success head() is the new entry, or empty at
+  // Loads the first entry and the one after it.
+  Status start() {
+    S3R_RETURN_IF_ERROR(fetch(head_));
+    return fetch_after_head();
+  }
+
+  // Moves to the next entry: head() becomes the entry after it, or empty at
   // the end of the stream.
   Status advance() {
-    auto next = source_.next();
-    if (!next.ok()) return next.status().with_context(fmt::format("{} stream", name_));
-    head_ = std::move(*next);
-    if (!head_) return ok_status();
-    if (has_previous_ && compare_keys(head_->key, previous_) <= 0) {
-      const bool repeated = head_->key == previous_;
-      return failed_precondition_error(fmt::format(
-          "{} stream is not in ascending key order: {} came after {}{}", name_,
-          quote_key(head_->key), quote_key(previous_),
-          repeated ? " (repeated key)" : ""));
-    }
-    previous_ = head_->key;
-    has_previous_ = true;
-    return ok_status();
+    head_ = std::move(ahead_);
+    ahead_.reset();
+    return fetch_after_head();
   }
 
   const std::optional<Entry>& head() const { return head_; }
 
  private:
+  Status fetch_after_head() {
+    if (!head_) return ok_status();
+    S3R_RETURN_IF_ERROR(fetch(ahead_));
+    if (ahead_ && compare_keys(ahead_->key, head_->key) <= 0) {
+      return failed_precondition_error(fmt::format(
+          "{} stream is not in ascending key order: {} came after {}{}", name_,
+          quote_key(ahead_->key), quote_key(head_->key),
+          ahead_->key == head_->key ? " (repeated key)" : ""));
+    }
+    return ok_status();
+  }
+
+  Status fetch(std::optional<Entry>& into) {
+    auto next = source_.next();
+    if (!next.ok()) return next.status().with_context(fmt::format("{} stream", name_));
+    into = std::move(*next);
+    return ok_status();
+  }
+
   KeySource& source_;
   std::string_view name_;
-  std::optional<Entry> head_;
-  std::string previous_;
-  bool has_previous_ = false;
+  std::optional<Entry> head_;   // the entry the merge is looking at
+  std::optional<Entry> ahead_;  // the entry after it, already checked
 };
 
 }  // namespace
@@ -52,11 +66,11 @@ Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_impo
               const EntryCallback& on_delete, std::stop_token stop) {
   Side backend(listing, "listing");
   Side rows(index, "index");
-  S3R_RETURN_IF_ERROR(backend.advance());
-  S3R_RETURN_IF_ERROR(rows.advance());
+  S3R_RETURN_IF_ERROR(backend.start());
+  S3R_RETURN_IF_ERROR(rows.start());
 
   // Invariant: every key smaller than both heads has been handled, and each
-  // head is strictly greater than everything its side produced before.
+  // side's head is smaller than the entry after it on that side.
   while (backend.head() || rows.head()) {
     if (stop.stop_requested()) return cancelled_error("reconcile pass cancelled");
     const int order = !rows.head()      ? -1

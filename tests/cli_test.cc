@@ -1,0 +1,191 @@
+// End to end: the s3reconcile binary on a folder and a SQLite index.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "fakes.h"
+#include "s3reconcile/sqlite_store.h"
+#include "temp_dir.h"
+
+namespace s3reconcile {
+namespace {
+
+using testing::KeySet;
+using testing::TempDir;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs the binary with `args` through the shell; stderr goes to a file in dir.
+Outcome run_tool(const TempDir& dir, const std::string& args) {
+  const std::string command = std::string(S3R_BINARY) + " " + args + " 2>" + (dir.path() / "stderr.txt").string();
+  Outcome o;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return o;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) o.out.append(buf, n);
+  const int status = ::pclose(pipe);
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+std::string read_stderr(const TempDir& dir) {
+  std::ifstream in(dir.path() / "stderr.txt");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+const Clock::time_point kOld = Clock::now() - std::chrono::hours(24);
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* f : {"photos/keep", "photos/new1", "photos/sub/new2", "docs/keep2", "docs/new3", "loose"}) {
+      dir_.write(std::string("objs/") + f, 3);
+    }
+    {
+      auto store = open_sqlite_store(SqliteStoreOptions{db()});
+      ASSERT_TRUE(store.ok());
+      for (const char* k : {"photos/keep", "photos/stale1", "photos/stale2", "docs/keep2", "docs/stale3"}) {
+        ASSERT_TRUE((*store)->insert_if_absent("disk-1", testing::entry(k, 3), kOld).ok());
+      }
+      ASSERT_TRUE((*store)->insert_if_absent("retired", testing::entry("photos/elsewhere"), kOld).ok());
+    }
+    write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+                 "  - name: disk-1\n    type: local\n    path: objs\n");
+  }
+
+  void write_config(const std::string& text) { std::ofstream(dir_.path() / "config.yaml") << text; }
+  std::string config() const { return (dir_.path() / "config.yaml").string(); }
+  std::string db() const { return (dir_.path() / "index.db").string(); }
+
+  KeySet rows(const std::string& backend) {
+    KeySet out;
+    auto store = open_sqlite_store(SqliteStoreOptions{db()});
+    EXPECT_TRUE(store.ok());
+    auto page = (*store)->list_by_backend_key_asc(backend, "", 100000, KeyRange{});
+    EXPECT_TRUE(page.ok());
+    for (const auto& r : *page) out.insert(r.object_key);
+    return out;
+  }
+
+  nlohmann::json pass(const nlohmann::json& doc, const std::string& bucket) {
+    for (const auto& p : doc["passes"]) {
+      if (p["bucket"] == bucket) return p;
+    }
+    ADD_FAILURE() << "no pass for bucket " << bucket;
+    return {};
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(CliTest, RunImportsAndRemovesExactlyTheDrift) {
+  auto o = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(o.exit_code, 0) << o.out << read_stderr(dir_);
+  auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["status"], "ok");
+  ASSERT_EQ(doc["passes"].size(), 2u);
+  for (const auto& p : doc["passes"]) {
+    for (const char* field : {"backend", "bucket", "status", "error", "listed", "rows", "imported", "removed",
+                              "already_present", "import_failed", "delete_failed", "api_pages", "duration_ms"}) {
+      EXPECT_TRUE(p.contains(field)) << field;
+    }
+  }
+  auto photos = pass(doc, "photos");
+  EXPECT_EQ(photos["backend"], "disk-1");
+  EXPECT_EQ(photos["status"], "ok");
+  EXPECT_EQ(photos["imported"], 3);  // new1, sub/new2 and the adopted loose file
+  EXPECT_EQ(photos["removed"], 2);
+  EXPECT_EQ(photos["listed"], 4);
+  EXPECT_EQ(photos["rows"], 3);
+  auto docs = pass(doc, "docs");
+  EXPECT_EQ(docs["imported"], 1);
+  EXPECT_EQ(docs["removed"], 1);
+  EXPECT_EQ(rows("disk-1"), (KeySet{"docs/keep2", "docs/new3", "photos/keep", "photos/loose", "photos/new1",
+                                    "photos/sub/new2"}));
+  EXPECT_EQ(rows("retired"), (KeySet{"photos/elsewhere"})) << "other backends' rows are not touched";
+
+  // A second run right after changes nothing.
+  auto again = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(again.exit_code, 0);
+  auto doc2 = nlohmann::json::parse(again.out);
+  for (const auto& p : doc2["passes"]) {
+    EXPECT_EQ(p["imported"], 0);
+    EXPECT_EQ(p["removed"], 0);
+  }
+}
+
+TEST_F(CliTest, DryRunChangesNothingAndReportsTheSameCounts) {
+  const KeySet before = rows("disk-1");
+  auto dry = run_tool(dir_, "run --config " + config() + " --dry-run --output json");
+  ASSERT_EQ(dry.exit_code, 0) << read_stderr(dir_);
+  EXPECT_EQ(rows("disk-1"), before);
+  auto real = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(real.exit_code, 0);
+  auto d = nlohmann::json::parse(dry.out);
+  auto r = nlohmann::json::parse(real.out);
+  EXPECT_EQ(d["dry_run"], true);
+  for (const char* bucket : {"photos", "docs"}) {
+    EXPECT_EQ(pass(d, bucket)["imported"], pass(r, bucket)["imported"]) << bucket;
+    EXPECT_EQ(pass(d, bucket)["removed"], pass(r, bucket)["removed"]) << bucket;
+  }
+  EXPECT_GT(pass(d, "photos")["imported"].get<int>(), 0);
+}
+
+TEST_F(CliTest, TextOutputIsATable) {
+  auto o = run_tool(dir_, "run --config " + config());
+  ASSERT_EQ(o.exit_code, 0);
+  EXPECT_NE(o.out.find("BACKEND"), std::string::npos);
+  EXPECT_NE(o.out.find("disk-1"), std::string::npos);
+  EXPECT_NE(read_stderr(dir_).find("removed backend=disk-1 key=\"photos/stale1\""), std::string::npos);
+}
+
+TEST_F(CliTest, BackendAndBucketNarrowThePass) {
+  auto o = run_tool(dir_, "run --config " + config() + " --bucket docs --output json");
+  ASSERT_EQ(o.exit_code, 0);
+  auto doc = nlohmann::json::parse(o.out);
+  ASSERT_EQ(doc["passes"].size(), 1u);
+  EXPECT_EQ(doc["passes"][0]["bucket"], "docs");
+  EXPECT_TRUE(rows("disk-1").count("photos/stale1")) << "photos was not reconciled";
+  EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --backend nope").exit_code, 2);
+  EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --bucket nope").exit_code, 2);
+}
+
+TEST_F(CliTest, MissingFolderFailsThePassAndRemovesNothing) {
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: disk-1\n    type: local\n    path: missing-folder\n");
+  const KeySet before = rows("disk-1");
+  auto o = run_tool(dir_, "run --config " + config() + " --output json");
+  EXPECT_EQ(o.exit_code, 1);
+  auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["status"], "error");
+  EXPECT_NE(pass(doc, "photos")["error"].get<std::string>().find("missing-folder"), std::string::npos);
+  EXPECT_EQ(rows("disk-1"), before);
+}
+
+TEST_F(CliTest, BadConfigExitsTwoNamingTheField) {
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    paht: objs\n");
+  auto o = run_tool(dir_, "run --config " + config());
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(read_stderr(dir_).find("config.yaml:7: backends[0].paht: unknown field"), std::string::npos)
+      << read_stderr(dir_);
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(run_tool(dir_, "").exit_code, 2);
+  EXPECT_EQ(run_tool(dir_, "run").exit_code, 2);
+  EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --output yaml").exit_code, 2);
+  EXPECT_EQ(run_tool(dir_, "frobnicate").exit_code, 2);
+  EXPECT_EQ(run_tool(dir_, "run --config /nonexistent.yaml").exit_code, 2);
+  auto v = run_tool(dir_, "version");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("s3reconcile"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace s3reconcile

@@ -1,0 +1,124 @@
+// Config loading: a valid file, and each error naming the file, line and field.
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace s3reconcile::config {
+namespace {
+
+StatusOr<Config> parse(const std::string& text) { return parse_config(text, "test.yaml", "/etc/s3r"); }
+
+TEST(Config, FullExampleParses) {
+  auto c = parse(R"(
+store:
+  sqlite: index.db
+buckets: [photos, docs]
+backends:
+  - name: disk-1
+    type: local
+    path: /srv/objects
+    buckets: [docs, photos]
+    unprefixed_keys: ignore
+  - name: disk-2
+    type: local
+    path: objects-2
+reconcile:
+  page_size: 500
+  queue_size: 64
+serve:
+  interval: 1h30m
+  listen: 127.0.0.1:9999
+)");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->store.sqlite_path, "/etc/s3r/index.db");
+  EXPECT_EQ(c->buckets, (std::vector<std::string>{"photos", "docs"}));
+  ASSERT_EQ(c->backends.size(), 2u);
+  EXPECT_EQ(c->backends[0].buckets.front(), "docs");
+  EXPECT_FALSE(c->backends[0].adopt_unprefixed);
+  EXPECT_EQ(c->backends[1].path, "/etc/s3r/objects-2");
+  EXPECT_EQ(c->backends[1].buckets, c->buckets);
+  EXPECT_TRUE(c->backends[1].adopt_unprefixed);
+  EXPECT_EQ(c->reconcile.page_size, 500u);
+  EXPECT_EQ(c->reconcile.queue_size, 64u);
+  EXPECT_EQ(c->serve.interval, std::chrono::minutes(90));
+  EXPECT_EQ(c->serve.listen, "127.0.0.1:9999");
+}
+
+void expect_error(const std::string& text, const std::string& line_and_field) {
+  auto c = parse(text);
+  ASSERT_FALSE(c.ok()) << "accepted:\n" << text;
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("test.yaml:" + line_and_field), std::string::npos)
+      << c.status().message();
+}
+
+const char* kBackend = "backends:\n  - {name: d, type: local, path: /x}\n";
+
+TEST(Config, UnknownTopLevelField) {
+  expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "colour: blue\n", "5: colour: unknown field");
+}
+TEST(Config, UnknownBackendField) {
+  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - name: d\n    type: local\n    path: /x\n    pth: /y\n",
+               "7: backends[0].pth: unknown field");
+}
+TEST(Config, MissingStore) { expect_error(std::string("buckets: [photos]\n") + kBackend, "1: config: missing field store"); }
+TEST(Config, BadBucketName) {
+  expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos, Bad_Name]\n") + kBackend, "2: buckets[1]: bucket name \"Bad_Name\"");
+}
+TEST(Config, DuplicateBackendName) {
+  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x}\n  - {name: d, type: local, path: /y}\n",
+               "5: backends[1].name: backend name \"d\" is used twice");
+}
+TEST(Config, WrongType) {
+  expect_error(std::string("store: {sqlite: a.db}\nbuckets: photos\n") + kBackend, "2: buckets: must be a list");
+}
+TEST(Config, BadNumber) {
+  expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "reconcile:\n  page_size: -3\n",
+               "6: reconcile.page_size: must be a whole number");
+}
+TEST(Config, UnknownBackendType) {
+  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: ftp, path: /x}\n",
+               "4: backends[0].type: unknown backend type \"ftp\"");
+}
+TEST(Config, BackendBucketNotKnown) {
+  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - name: d\n    type: local\n    path: /x\n    buckets: [docs]\n",
+               "7: backends[0].buckets[0]: bucket \"docs\" is not in the top-level buckets list");
+}
+TEST(Config, BadUnprefixedKeysMode) {
+  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x, unprefixed_keys: keep}\n",
+               "4: backends[0].unprefixed_keys: must be adopt or ignore");
+}
+TEST(Config, BadDuration) {
+  expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "serve:\n  interval: soon\n",
+               "6: serve.interval");
+}
+TEST(Config, NotYaml) { expect_error("store: [unclosed\n", ""); }
+
+TEST(Config, UnreadableFileIsNotFound) {
+  auto c = load_config("/nonexistent/s3r.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("/nonexistent/s3r.yaml"), std::string::npos);
+}
+
+TEST(Config, ExpandsEnvironmentVariables) {
+  ::setenv("S3R_TEST_ROOT", "/data/objects", 1);
+  auto c = parse("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: \"${S3R_TEST_ROOT}/x\"}\n");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->backends[0].path, "/data/objects/x");
+  EXPECT_EQ(*expand_env("cost $$5"), "cost $5");
+  ::unsetenv("S3R_UNSET_VAR");
+  expect_error("store: {sqlite: \"${S3R_UNSET_VAR}\"}\nbuckets: [photos]\n", "1: store.sqlite: environment variable S3R_UNSET_VAR is not set");
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(*parse_duration("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(*parse_duration("24h"), std::chrono::hours(24));
+  EXPECT_FALSE(parse_duration("10").ok());
+  EXPECT_FALSE(parse_duration("h").ok());
+  EXPECT_FALSE(parse_duration("5d").ok());
+}
+
+}  // namespace
+}  // namespace s3reconcile::config

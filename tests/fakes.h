@@ -1,0 +1,233 @@
+// Test doubles for the engine's interfaces. Real listers and stores are
+// tested on their own; these let engine tests control every page and error.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <latch>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "s3reconcile/db_key_lister.h"
+#include "s3reconcile/index_store.h"
+#include "s3reconcile/key_order.h"
+#include "s3reconcile/key_source.h"
+#include "s3reconcile/object_lister.h"
+#include "s3reconcile/object_prober.h"
+
+namespace s3reconcile::testing {
+
+// Byte order for std::set / std::map.
+struct KeyLess {
+  bool operator()(const std::string& a, const std::string& b) const { return compare_keys(a, b) < 0; }
+};
+using KeySet = std::set<std::string, KeyLess>;
+
+inline Entry entry(std::string key, std::int64_t size = 0) {
+  std::string storage = key;
+  return Entry{std::move(key), std::move(storage), size, std::nullopt};
+}
+
+// A KeySource over a fixed list, optionally failing at one position.
+class VectorSource final : public KeySource {
+ public:
+  explicit VectorSource(std::vector<Entry> entries) : entries_(std::move(entries)) {}
+  static VectorSource of(const std::vector<std::string>& keys) {
+    std::vector<Entry> entries;
+    for (const auto& k : keys) entries.push_back(entry(k));
+    return VectorSource(std::move(entries));
+  }
+  // next() returns `error` instead of the entry at `position`.
+  void fail_at(std::size_t position, Status error) {
+    fail_at_ = position;
+    error_ = std::move(error);
+  }
+  StatusOr<std::optional<Entry>> next() override {
+    ++calls_;
+    if (fail_at_ && pos_ >= *fail_at_) return error_;
+    if (pos_ == entries_.size()) return std::optional<Entry>();
+    return std::optional<Entry>(entries_[pos_++]);
+  }
+  void stop() override { ++stops_; }
+  int calls() const { return calls_; }
+  int stops() const { return stops_; }
+
+ private:
+  std::vector<Entry> entries_;
+  std::size_t pos_ = 0;
+  std::optional<std::size_t> fail_at_;
+  Status error_;
+  int calls_ = 0;
+  int stops_ = 0;
+};
+
+// An ObjectLister over a sorted key set, with faults on demand.
+class FakeLister final : public ObjectLister {
+ public:
+  explicit FakeLister(std::map<std::string, std::int64_t, KeyLess> objects, std::size_t page_size = 1000)
+      : objects_(std::move(objects)), page_size_(page_size) {}
+
+  // The walk fails with `error` instead of delivering page number `page`
+  // (0-based, counted across walks).
+  void fail_at_page(std::size_t page, Status error) {
+    fail_page_ = page;
+    fail_error_ = std::move(error);
+  }
+  // The walk blocks before page `page` until a stop is requested.
+  void hang_at_page(std::size_t page) { hang_page_ = page; }
+
+  Status list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) override {
+    ++walks_;
+    std::vector<ListedObject> page;
+    bool any_page = false;
+    auto it = request.start_after.empty() ? objects_.begin() : objects_.upper_bound(request.start_after);
+    auto deliver = [&]() -> std::optional<Status> {
+      any_page = true;
+      const std::size_t number = pages_.fetch_add(1);
+      if (fail_page_ && number == *fail_page_) return fail_error_;
+      if (hang_page_ && number == *hang_page_) {
+        std::mutex mu;
+        std::condition_variable_any cv;
+        std::unique_lock lock(mu);
+        cv.wait(lock, stop, [] { return false; });
+        return cancelled_error("fake listing cancelled while hanging");
+      }
+      delivered_ += page.size();
+      if (!on_page(page)) return ok_status();
+      page.clear();
+      return std::nullopt;
+    };
+    for (; it != objects_.end(); ++it) {
+      if (!it->first.starts_with(request.prefix)) continue;
+      if (stop.stop_requested()) return cancelled_error("fake listing cancelled");
+      page.push_back(ListedObject{it->first, it->second, std::nullopt});
+      if (page.size() == page_size_) {
+        if (auto done = deliver()) return *done;
+      }
+    }
+    if (!page.empty() || !any_page) {  // an empty listing is one empty page
+      if (auto done = deliver()) return *done;
+    }
+    return ok_status();
+  }
+
+  std::size_t pages() const { return pages_.load(); }
+  std::size_t delivered() const { return delivered_.load(); }
+  int walks() const { return walks_.load(); }
+
+ private:
+  std::map<std::string, std::int64_t, KeyLess> objects_;
+  std::size_t page_size_;
+  std::optional<std::size_t> fail_page_;
+  Status fail_error_;
+  std::optional<std::size_t> hang_page_;
+  std::atomic<std::size_t> pages_{0};
+  std::atomic<std::size_t> delivered_{0};
+  std::atomic<int> walks_{0};
+};
+
+// An IndexStore in memory: rows per (backend, key), with query counting and
+// an optional error on the n-th list call.
+class FakeStore final : public IndexStore {
+ public:
+  struct Row {
+    std::string storage_key;
+    std::int64_t size = 0;
+    Clock::time_point created_at;
+  };
+
+  void put(const std::string& backend, const std::string& key, std::int64_t size = 0,
+           std::string storage_key = "", Clock::time_point created_at = Clock::time_point{}) {
+    rows_[backend][key] = Row{storage_key.empty() ? key : storage_key, size, created_at};
+  }
+  bool has(const std::string& backend, const std::string& key) const {
+    auto b = rows_.find(backend);
+    return b != rows_.end() && b->second.count(key) != 0;
+  }
+  KeySet keys(const std::string& backend) const {
+    KeySet out;
+    auto b = rows_.find(backend);
+    if (b != rows_.end()) for (const auto& kv : b->second) out.insert(kv.first);
+    return out;
+  }
+  const Row& row(const std::string& backend, const std::string& key) const { return rows_.at(backend).at(key); }
+
+  void fail_list_call(std::size_t call, Status error) {
+    fail_call_ = call;
+    fail_error_ = std::move(error);
+  }
+  // When set, list calls ignore the key range (to test the cursor's own filter).
+  void ignore_range(bool ignore) { ignore_range_ = ignore; }
+
+  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view backend,
+                                                          std::string_view after_key,
+                                                          std::size_t limit,
+                                                          const KeyRange& range) override {
+    const std::size_t call = list_calls_++;
+    limits_.push_back(limit);
+    if (fail_call_ && call == *fail_call_) return fail_error_;
+    std::vector<IndexRow> out;
+    auto b = rows_.find(std::string(backend));
+    if (b == rows_.end()) return out;
+    for (const auto& [key, row] : b->second) {
+      if (out.size() == limit) break;
+      if (!after_key.empty() && compare_keys(key, after_key) <= 0) continue;
+      if (!ignore_range_) {
+        if (compare_keys(key, range.begin) < 0) continue;
+        if (!range.end.empty() && compare_keys(key, range.end) >= 0) continue;
+      }
+      out.push_back(IndexRow{key, row.storage_key, row.size});
+    }
+    return out;
+  }
+
+  StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& e, Clock::time_point created_at) override {
+    auto& rows = rows_[std::string(backend)];
+    if (rows.count(e.key)) return false;
+    rows[e.key] = Row{e.storage_key, e.size, created_at};
+    return true;
+  }
+
+  StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend, std::string_view key,
+                                                   Clock::time_point cutoff) override {
+    auto& rows = rows_[std::string(backend)];
+    auto it = rows.find(std::string(key));
+    if (it == rows.end()) return RemoveOutcome::kAlreadyGone;
+    if (it->second.created_at >= cutoff) return RemoveOutcome::kTooNew;
+    rows.erase(it);
+    return RemoveOutcome::kRemoved;
+  }
+
+  std::size_t list_calls() const { return list_calls_; }
+  const std::vector<std::size_t>& limits() const { return limits_; }
+
+ private:
+  std::map<std::string, std::map<std::string, Row, KeyLess>> rows_;
+  std::size_t list_calls_ = 0;
+  std::vector<std::size_t> limits_;
+  std::optional<std::size_t> fail_call_;
+  Status fail_error_;
+  bool ignore_range_ = false;
+};
+
+// An ObjectProber answering from a set of present storage keys.
+class FakeProber final : public ObjectProber {
+ public:
+  KeySet present;
+  std::optional<Status> error;
+  int calls = 0;
+  StatusOr<std::optional<ObjectInfo>> probe(std::string_view key, std::stop_token) override {
+    ++calls;
+    if (error) return *error;
+    if (present.count(std::string(key))) return std::optional<ObjectInfo>(ObjectInfo{1});
+    return std::optional<ObjectInfo>();
+  }
+};
+
+}  // namespace s3reconcile::testing

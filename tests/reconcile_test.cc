@@ -1,0 +1,208 @@
+// reconcile_backend: wiring, confirmation before removal, grace, dry run,
+// failure accounting.
+#include "s3reconcile/reconcile.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "fakes.h"
+
+namespace s3reconcile {
+namespace {
+
+using testing::FakeLister;
+using testing::FakeProber;
+using testing::FakeStore;
+using testing::KeySet;
+using Objects = std::map<std::string, std::int64_t, testing::KeyLess>;
+
+const Clock::time_point kOld = Clock::now() - std::chrono::hours(1);
+
+struct Harness {
+  Objects objects;
+  FakeStore store;
+  FakeProber prober;
+  std::ostringstream log_text;
+  std::shared_ptr<spdlog::logger> log = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text));
+
+  Result run(PassOptions options = {}, std::string bucket = "b", bool adopt = true) {
+    FakeLister lister(objects, 2);
+    // By default the prober sees exactly what the lister sees.
+    if (prober.present.empty()) for (const auto& kv : objects) prober.present.insert(kv.first);
+    BackendRef backend{"disk", &lister, &prober, {"b", "c"}, adopt};
+    options.logger = log;
+    options.page_size = 2;
+    return reconcile_backend(backend, bucket, {"b", "c"}, store, options);
+  }
+};
+
+TEST(Reconcile, ImportsOrphansAndRemovesStaleRows) {
+  Harness h;
+  h.objects = {{"b/keep", 1}, {"b/orphan", 5}, {"raw", 3}, {"c/sibling", 1}};
+  h.store.put("disk", "b/keep", 1, "", kOld);
+  h.store.put("disk", "b/stale", 1, "", kOld);
+  h.store.put("disk", "c/sibling-row", 1, "", kOld);
+  Result r = h.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.to_string();
+  EXPECT_EQ(r.imported, 2u);  // b/orphan and the adopted b/raw
+  EXPECT_EQ(r.removed, 1u);
+  EXPECT_EQ(r.listed, 3u);
+  EXPECT_EQ(r.rows, 2u);
+  EXPECT_GE(r.api_pages, 2u);
+  EXPECT_EQ(h.store.keys("disk"), (KeySet{"b/keep", "b/orphan", "b/raw", "c/sibling-row"}));
+  EXPECT_EQ(h.store.row("disk", "b/raw").storage_key, "raw");
+  EXPECT_EQ(h.store.row("disk", "b/orphan").size, 5);
+  EXPECT_NE(h.log_text.str().find("removed backend=disk key=\"b/stale\""), std::string::npos) << h.log_text.str();
+  // A second pass changes nothing.
+  Result again = h.run();
+  EXPECT_EQ(again.imported + again.removed, 0u);
+}
+
+TEST(Reconcile, NonDefaultBucketAdoptsNothing) {
+  Harness h;
+  h.objects = {{"c/1", 1}, {"raw", 1}};
+  Result r = h.run({}, "c");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(h.store.keys("disk"), (KeySet{"c/1"}));
+}
+
+TEST(Reconcile, IgnoreSettingAdoptsNothing) {
+  Harness h;
+  h.objects = {{"b/1", 1}, {"raw", 1}};
+  Result r = h.run({}, "b", /*adopt=*/false);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(h.store.keys("disk"), (KeySet{"b/1"}));
+}
+
+TEST(Reconcile, RowWhoseObjectIsPresentAgainIsKept) {
+  Harness h;
+  h.objects = {{"b/1", 1}};
+  h.store.put("disk", "b/late", 1, "", kOld);
+  h.prober.present = {"b/1", "b/late"};  // written after the listing passed it
+  Result r = h.run();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.removed, 0u);
+  EXPECT_EQ(r.raced, 1u);
+  EXPECT_TRUE(h.store.has("disk", "b/late"));
+}
+
+TEST(Reconcile, ProbeFailureKeepsTheRowAndCountsAFailure) {
+  Harness h;
+  h.objects = {{"b/1", 1}};
+  h.store.put("disk", "b/a", 1, "", kOld);
+  h.store.put("disk", "b/z", 1, "", kOld);
+  h.prober.error = internal_error("HEAD answered 500");
+  Result r = h.run();
+  ASSERT_TRUE(r.status.ok()) << "one failed removal does not stop the pass";
+  EXPECT_EQ(r.delete_failed, 2u);
+  EXPECT_EQ(r.removed, 0u);
+  EXPECT_TRUE(h.store.has("disk", "b/a"));
+  EXPECT_TRUE(h.store.has("disk", "b/z"));
+}
+
+TEST(Reconcile, AdoptedRowIsConfirmedAtItsStorageKey) {
+  Harness h;
+  h.objects = {{"b/1", 1}};
+  h.store.put("disk", "b/m", 1, "m", kOld);  // an adopted row whose bytes are at "m"
+  h.prober.present = {"b/1", "m"};             // "m" is there, though no longer listed
+  Result r = h.run();
+  EXPECT_EQ(r.raced, 1u);
+  EXPECT_TRUE(h.store.has("disk", "b/m"));
+}
+
+TEST(Reconcile, RowsCreatedDuringThePassAreNeverRemoved) {
+  Harness h;
+  h.objects = {{"b/1", 1}};
+  PassOptions options;
+  options.started_at = Clock::now();
+  h.store.put("disk", "b/fresh", 1, "", options.started_at + std::chrono::seconds(1));
+  Result r = h.run(options);
+  EXPECT_EQ(r.too_new, 1u);
+  EXPECT_TRUE(h.store.has("disk", "b/fresh"));
+}
+
+TEST(Reconcile, DryRunChangesNothingAndCountsTheSame) {
+  Harness dry, real;
+  for (Harness* h : {&dry, &real}) {
+    h->objects = {{"b/1", 1}, {"b/2", 1}, {"loose", 1}};
+    h->store.put("disk", "b/1", 1, "", kOld);
+    h->store.put("disk", "b/gone", 1, "", kOld);
+    h->store.put("disk", "b/gone2", 1, "", kOld);
+  }
+  PassOptions options;
+  options.dry_run = true;
+  Result d = dry.run(options);
+  Result r = real.run();
+  EXPECT_EQ(dry.store.keys("disk"), (KeySet{"b/1", "b/gone", "b/gone2"}));
+  EXPECT_EQ(d.imported, r.imported);
+  EXPECT_EQ(d.removed, r.removed);
+  EXPECT_EQ(d.imported, 2u);
+  EXPECT_EQ(d.removed, 2u);
+}
+
+TEST(Reconcile, ListingFailureEndsThePassAndRemovesNothingAfterIt) {
+  Harness h;
+  for (int i = 0; i < 10; ++i) {
+    h.objects["b/" + std::to_string(i)] = 1;
+    h.store.put("disk", "b/" + std::to_string(i), 1, "", kOld);
+  }
+  FakeLister lister(h.objects, 2);
+  lister.fail_at_page(1, unavailable_error("connection reset by peer"));
+  BackendRef backend{"disk", &lister, &h.prober, {"b"}, true};
+  PassOptions options;
+  options.logger = h.log;
+  Result r = reconcile_backend(backend, "b", {"b"}, h.store, options);
+  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status.message().find("connection reset by peer"), std::string::npos);
+  EXPECT_EQ(r.removed, 0u);
+  EXPECT_EQ(h.store.keys("disk").size(), 10u);
+}
+
+TEST(Reconcile, ImportFailureIsCountedAndThePassGoesOn) {
+  class PickyStore final : public IndexStore {
+   public:
+    FakeStore inner;
+    StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view b, std::string_view a,
+                                                            std::size_t l, const KeyRange& r) override {
+      return inner.list_by_backend_key_asc(b, a, l, r);
+    }
+    StatusOr<bool> insert_if_absent(std::string_view b, const Entry& e, Clock::time_point t) override {
+      if (e.key == "b/bad") return invalid_argument_error("value too long");
+      if (e.key == "b/down") return unavailable_error("connection lost");
+      return inner.insert_if_absent(b, e, t);
+    }
+    StatusOr<RemoveOutcome> remove_if_created_before(std::string_view b, std::string_view k,
+                                                     Clock::time_point t) override {
+      return inner.remove_if_created_before(b, k, t);
+    }
+  } store;
+  Objects objects{{"b/a", 1}, {"b/bad", 1}, {"b/c", 1}};
+  FakeLister lister(objects);
+  FakeProber prober;
+  BackendRef backend{"disk", &lister, &prober, {"b"}, true};
+  Result r = reconcile_backend(backend, "b", {"b"}, store, {});
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(r.import_failed, 1u);
+  EXPECT_EQ(r.imported, 2u);
+
+  // An unreachable store ends the pass with its error.
+  Objects more{{"b/down", 1}, {"b/z", 1}};
+  FakeLister lister2(more);
+  BackendRef backend2{"disk", &lister2, &prober, {"b"}, true};
+  Result r2 = reconcile_backend(backend2, "b", {"b"}, store, {});
+  EXPECT_EQ(r2.status.code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(store.inner.has("disk", "b/z"));
+}
+
+TEST(Reconcile, BucketNotOnTheBackendIsAnError) {
+  Harness h;
+  Result r = h.run({}, "zzz");
+  EXPECT_EQ(r.status.code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace s3reconcile
