@@ -1,0 +1,53 @@
+// Parsing of S3 XML responses: ListObjectsV2 pages and error bodies.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "s3reconcile/object_lister.h"  // ListedObject
+#include "s3reconcile/status.h"
+
+namespace s3reconcile::s3 {
+
+// One ListObjectsV2 page (a <ListBucketResult>).
+struct ListPage {
+  std::vector<ListedObject> objects;  // keys decoded when the page says EncodingType=url
+  bool is_truncated = false;
+  std::string next_continuation_token;  // as sent: an opaque string, never decoded
+  bool url_encoded = false;             // <EncodingType>url</EncodingType> was present
+  std::optional<int> key_count;         // <KeyCount>, when present
+};
+
+// Parses one ListObjectsV2 response body. Keys (and Prefix, StartAfter) are
+// URL-decoded only when the body says <EncodingType>url</EncodingType>.
+// Anything malformed is DATA_LOSS with a message saying what is wrong (not
+// XML, truncated, no <ListBucketResult>, <IsTruncated> missing or not
+// true/false, a <Contents> without <Key> or with a bad <Size>, a key that
+// does not URL-decode): never a silently short page.
+StatusOr<ListPage> parse_list_objects_v2(std::string_view xml);
+
+// The fields of an S3 <Error> body.
+struct S3Error {
+  std::string code;        // "NoSuchBucket", "SignatureDoesNotMatch", "SlowDown", ...
+  std::string message;
+  std::string request_id;  // <RequestId>, may be empty
+  std::string resource;    // <Resource>, may be empty
+};
+
+// Parses an <Error> body; std::nullopt when the body is not one (empty, HTML,
+// other XML).
+std::optional<S3Error> parse_s3_error(std::string_view xml);
+
+// Decodes %XY escapes (either hex case). With `plus_is_space`, '+' decodes
+// to ' ' (S3's encoding-type=url encodes a space as '+' and '+' as %2B).
+// A '%' not followed by two hex digits is INVALID_ARGUMENT.
+StatusOr<std::string> url_decode(std::string_view text, bool plus_is_space);
+
+// Parses an ISO 8601 UTC timestamp as S3 sends it in <LastModified>
+// ("2009-10-12T17:50:30.000Z", fraction optional) or in the
+// Last-Modified header's RFC 1123 form is NOT handled here.
+StatusOr<Clock::time_point> parse_iso8601(std::string_view text);
+
+}  // namespace s3reconcile::s3
