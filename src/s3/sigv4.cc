@@ -1,0 +1,166 @@
+#include "s3/sigv4.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace s3reconcile::s3 {
+namespace {
+
+constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+
+std::string hex(const unsigned char* data, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 0x0F];
+  }
+  return out;
+}
+
+// Raw 32-byte HMAC-SHA256. OpenSSL fails here only when it cannot allocate;
+// a signer that silently produced a wrong signature would be worse than
+// stopping, so that is fatal.
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &size) == nullptr) {
+    std::abort();
+  }
+  return std::string(reinterpret_cast<const char*>(out), size);
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// SigV4 header value: trimmed, every inner run of whitespace (including the
+// line breaks of a folded value) made one space.
+std::string canonical_header_value(std::string_view value) {
+  std::string out;
+  bool pending_space = false;
+  for (char c : value) {
+    if (is_space(c)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &size, EVP_sha256(), nullptr) != 1) std::abort();
+  return hex(out, size);
+}
+
+std::string amz_date(Clock::time_point when) {
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(when);
+  const auto day = std::chrono::floor<std::chrono::days>(seconds);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss hms{seconds - day};
+  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+}
+
+std::string uri_encode(std::string_view text, bool keep_slash) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '_' || c == '.' || c == '~';
+    if (unreserved || (keep_slash && c == '/')) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kDigits[c >> 4];
+      out += kDigits[c & 0x0F];
+    }
+  }
+  return out;
+}
+
+std::string canonical_query(const NameValues& query) {
+  // Sorted after encoding: the order AWS compares is that of the encoded bytes.
+  NameValues encoded;
+  encoded.reserve(query.size());
+  for (const auto& [name, value] : query) encoded.emplace_back(uri_encode(name, false), uri_encode(value, false));
+  std::sort(encoded.begin(), encoded.end());
+  std::string out;
+  for (const auto& [name, value] : encoded) {
+    if (!out.empty()) out += '&';
+    out += name;
+    out += '=';
+    out += value;
+  }
+  return out;
+}
+
+Signature sign_v4(const RequestToSign& request, const Credentials& credentials, std::string_view region,
+                  std::string_view service, Clock::time_point when) {
+  // Repeated names keep the order the caller gave their values in.
+  std::map<std::string, std::string> headers;
+  for (const auto& [name, value] : request.headers) {
+    auto [it, inserted] = headers.try_emplace(lowercase(name), canonical_header_value(value));
+    if (!inserted) {
+      it->second += ',';
+      it->second += canonical_header_value(value);
+    }
+  }
+
+  Signature sig;
+  std::string canonical_headers;
+  for (const auto& [name, value] : headers) {
+    canonical_headers += fmt::format("{}:{}\n", name, value);
+    if (!sig.signed_headers.empty()) sig.signed_headers += ';';
+    sig.signed_headers += name;
+  }
+
+  sig.canonical_request = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", request.method, request.canonical_uri,
+                                      canonical_query(request.query), canonical_headers, sig.signed_headers,
+                                      request.payload_hash);
+
+  const std::string timestamp = amz_date(when);
+  const std::string_view date = std::string_view(timestamp).substr(0, 8);
+  const std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
+  sig.string_to_sign =
+      fmt::format("{}\n{}\n{}\n{}", kAlgorithm, timestamp, scope, sha256_hex(sig.canonical_request));
+
+  std::string key = hmac_sha256("AWS4" + credentials.secret_access_key, date);
+  key = hmac_sha256(key, region);
+  key = hmac_sha256(key, service);
+  key = hmac_sha256(key, "aws4_request");
+  const std::string mac = hmac_sha256(key, sig.string_to_sign);
+  sig.signature = hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
+
+  sig.authorization = fmt::format("{} Credential={}/{}, SignedHeaders={}, Signature={}", kAlgorithm,
+                                  credentials.access_key_id, scope, sig.signed_headers, sig.signature);
+  return sig;
+}
+
+}  // namespace s3reconcile::s3
