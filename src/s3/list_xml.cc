@@ -1,0 +1,346 @@
+#include "s3/list_xml.h"
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include "s3reconcile/key_order.h"
+
+namespace s3reconcile::s3 {
+namespace {
+
+// Keys are byte strings, so the parse must hand back every byte of a text node:
+// - parse_ws_pcdata keeps whitespace-only text ("  " as a key; pugixml drops it
+//   by default) and whitespace next to a CDATA section or comment; the
+//   whitespace between elements it also keeps is never read.
+// - no parse_eol: a raw CR in a key (S3 sends keys unescaped without
+//   encoding-type=url) stays a CR instead of becoming LF. References like
+//   &#13; are never normalized either way.
+// - parse_escapes decodes &amp; &lt; &#x1; ...; parse_cdata keeps CDATA text.
+// - no parse_trim_pcdata: " a " stays " a ".
+// The XML declaration is skipped whatever the options.
+constexpr unsigned kParseOptions =
+    (pugi::parse_default | pugi::parse_ws_pcdata) & ~pugi::parse_eol;
+
+// S3 puts its elements in a default namespace; a prefixed name ("s3:Key") is
+// matched by the part after the colon.
+std::string_view local_name(pugi::xml_node node) {
+  std::string_view name = node.name();
+  const auto colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+// pugixml holds text as C strings, so a NUL (a literal byte or &#0;, neither
+// allowed in XML) would silently cut a key short. Returns its offset, or npos.
+std::size_t find_nul(std::string_view xml) {
+  for (std::size_t i = 0; i < xml.size(); ++i) {
+    if (xml[i] == '\0') return i;
+    if (xml[i] != '&' || i + 1 >= xml.size() || xml[i + 1] != '#') continue;
+    std::size_t j = i + 2;
+    if (j < xml.size() && (xml[j] == 'x' || xml[j] == 'X')) ++j;
+    const std::size_t digits = j;
+    while (j < xml.size() && xml[j] == '0') ++j;
+    if (j > digits && j < xml.size() && xml[j] == ';') return i;
+  }
+  return std::string_view::npos;
+}
+
+// Parses `xml` into `doc` and returns its only top-level element.
+StatusOr<pugi::xml_node> load_root(std::string_view xml, pugi::xml_document& doc) {
+  if (const std::size_t at = find_nul(xml); at != std::string_view::npos) {
+    return data_loss_error(fmt::format("not valid XML: a NUL character at byte {}", at));
+  }
+  // encoding_utf8 passes the bytes through as they are: no guessing from an
+  // encoding="..." declaration, which could rewrite the bytes of a key.
+  const pugi::xml_parse_result result =
+      doc.load_buffer(xml.data(), xml.size(), kParseOptions, pugi::encoding_utf8);
+  if (!result) {
+    // No "truncated?" guess: pugixml puts the error where the unfinished
+    // construct began (an attribute, a close tag), often well before the end.
+    return data_loss_error(fmt::format("not well-formed XML: {} at byte {} of {}",
+                                       result.description(), result.offset, xml.size()));
+  }
+  pugi::xml_node root;
+  for (pugi::xml_node node : doc.children()) {
+    if (node.type() != pugi::node_element) continue;
+    if (root) {
+      return data_loss_error(fmt::format("not valid XML: a second top-level element <{}> after <{}>",
+                                         node.name(), root.name()));
+    }
+    root = node;
+  }
+  return root;  // load_buffer succeeded, so there is one
+}
+
+// The child element `name` of `parent`: an empty node when there is none,
+// DATA_LOSS when there are several (which one would be the truth?).
+StatusOr<pugi::xml_node> single_child(pugi::xml_node parent, std::string_view name) {
+  pugi::xml_node found;
+  for (pugi::xml_node node : parent.children()) {
+    if (node.type() != pugi::node_element || local_name(node) != name) continue;
+    if (found) {
+      return data_loss_error(fmt::format("<{}> appears more than once in <{}>", name,
+                                         local_name(parent)));
+    }
+    found = node;
+  }
+  return found;
+}
+
+// The whole text of a leaf element: pugixml splits it into several nodes
+// around a CDATA section or a comment, and child_value() would return only
+// the first.
+StatusOr<std::string> text_of(pugi::xml_node node) {
+  std::string text;
+  for (pugi::xml_node part : node.children()) {
+    if (part.type() == pugi::node_pcdata || part.type() == pugi::node_cdata) {
+      text += part.value();
+    } else if (part.type() == pugi::node_element) {
+      return data_loss_error(fmt::format("<{}> holds an element <{}> instead of text",
+                                         local_name(node), part.name()));
+    }
+  }
+  return text;
+}
+
+// The text of the child `name`, or nullopt when it is absent.
+StatusOr<std::optional<std::string>> child_text(pugi::xml_node parent, std::string_view name) {
+  StatusOr<pugi::xml_node> node = single_child(parent, name);
+  if (!node.ok()) return node.status();
+  if (!*node) return std::optional<std::string>();
+  StatusOr<std::string> text = text_of(*node);
+  if (!text.ok()) return text.status();
+  return std::optional<std::string>(std::move(*text));
+}
+
+// A non-negative decimal integer with nothing around it.
+template <typename Int>
+std::optional<Int> parse_count(std::string_view text) {
+  Int value = 0;
+  if (text.empty() || text[0] == '-') return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+StatusOr<ListedObject> parse_contents(pugi::xml_node contents, bool url_encoded) {
+  auto key_text = child_text(contents, "Key");
+  if (!key_text.ok()) return key_text.status();
+  if (!*key_text) return data_loss_error("has no <Key>");
+  ListedObject object;
+  if (url_encoded) {
+    StatusOr<std::string> decoded = url_decode(**key_text, /*plus_is_space=*/true);
+    if (!decoded.ok()) {
+      return data_loss_error(fmt::format("<Key> does not URL-decode although <EncodingType> is url: {}",
+                                         decoded.status().message()));
+    }
+    object.key = std::move(*decoded);
+  } else {
+    object.key = std::move(**key_text);
+  }
+  const std::string key = quote_key(object.key);
+
+  auto size_text = child_text(contents, "Size");
+  if (!size_text.ok()) return size_text.status().with_context(fmt::format("key {}", key));
+  if (!*size_text) return data_loss_error(fmt::format("key {} has no <Size>", key));
+  const std::optional<std::int64_t> size = parse_count<std::int64_t>(**size_text);
+  if (!size) {
+    return data_loss_error(fmt::format("key {} has a bad <Size> {}: not a non-negative integer",
+                                       key, quote_key(**size_text)));
+  }
+  object.size = *size;
+
+  auto modified_text = child_text(contents, "LastModified");
+  if (!modified_text.ok()) return modified_text.status().with_context(fmt::format("key {}", key));
+  if (*modified_text) {
+    StatusOr<Clock::time_point> modified = parse_iso8601(**modified_text);
+    if (!modified.ok()) {
+      return data_loss_error(fmt::format("key {} has a bad <LastModified>: {}", key,
+                                         modified.status().message()));
+    }
+    object.last_modified = *modified;
+  }
+  return object;
+}
+
+StatusOr<ListPage> parse_list_page(std::string_view xml) {
+  pugi::xml_document doc;
+  StatusOr<pugi::xml_node> root = load_root(xml, doc);
+  if (!root.ok()) return root.status();
+  if (local_name(*root) != "ListBucketResult") {
+    return data_loss_error(fmt::format("the root element is <{}>, not <ListBucketResult>", root->name()));
+  }
+  ListPage page;
+
+  auto encoding = child_text(*root, "EncodingType");
+  if (!encoding.ok()) return encoding.status();
+  // An empty element is read as absent: nothing was encoded.
+  if (*encoding && !(*encoding)->empty()) {
+    if (**encoding != "url") {
+      return data_loss_error(fmt::format("unknown <EncodingType> {}: keys cannot be decoded",
+                                         quote_key(**encoding)));
+    }
+    page.url_encoded = true;
+  }
+
+  auto truncated = child_text(*root, "IsTruncated");
+  if (!truncated.ok()) return truncated.status();
+  if (!*truncated) return data_loss_error("<IsTruncated> is missing");
+  if (**truncated == "true") {
+    page.is_truncated = true;
+  } else if (**truncated != "false") {
+    return data_loss_error(fmt::format("<IsTruncated> is {}, not true or false", quote_key(**truncated)));
+  }
+
+  auto token = child_text(*root, "NextContinuationToken");
+  if (!token.ok()) return token.status();
+  if (*token) page.next_continuation_token = std::move(**token);
+  // Without a token a truncated listing cannot go on; it must not look ended.
+  if (page.is_truncated && page.next_continuation_token.empty()) {
+    return data_loss_error("<IsTruncated> is true but <NextContinuationToken> is missing or empty");
+  }
+
+  auto key_count = child_text(*root, "KeyCount");
+  if (!key_count.ok()) return key_count.status();
+  if (*key_count) {
+    page.key_count = parse_count<int>(**key_count);
+    if (!page.key_count) {
+      return data_loss_error(fmt::format("bad <KeyCount> {}: not a non-negative integer",
+                                         quote_key(**key_count)));
+    }
+  }
+
+  std::size_t index = 0;
+  for (pugi::xml_node node : root->children()) {
+    if (node.type() != pugi::node_element || local_name(node) != "Contents") continue;
+    ++index;
+    StatusOr<ListedObject> object = parse_contents(node, page.url_encoded);
+    if (!object.ok()) {
+      // Which <Contents>, for when the key itself is what is missing.
+      return object.status().with_context(fmt::format("<Contents> #{}", index));
+    }
+    page.objects.push_back(std::move(*object));
+  }
+  return page;
+}
+
+// Reads exactly `count` decimal digits of `text` at `pos`.
+std::optional<int> fixed_digits(std::string_view text, std::size_t pos, std::size_t count) {
+  if (pos + count > text.size()) return std::nullopt;
+  int value = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+StatusOr<ListPage> parse_list_objects_v2(std::string_view xml) {
+  StatusOr<ListPage> page = parse_list_page(xml);
+  if (!page.ok()) return page.status().with_context("ListObjectsV2 response");
+  return page;
+}
+
+std::optional<S3Error> parse_s3_error(std::string_view xml) {
+  pugi::xml_document doc;
+  StatusOr<pugi::xml_node> root = load_root(xml, doc);
+  if (!root.ok() || local_name(*root) != "Error") return std::nullopt;
+  S3Error error;
+  const auto field = [&](std::string_view name, std::string& out) {
+    auto text = child_text(*root, name);
+    if (!text.ok() || !*text) return false;
+    out = std::move(**text);
+    return true;
+  };
+  // Without a <Code> the body says nothing a caller could act on; the caller
+  // falls back to the HTTP status and the raw body.
+  if (!field("Code", error.code) || error.code.empty()) return std::nullopt;
+  field("Message", error.message);
+  field("RequestId", error.request_id);
+  field("Resource", error.resource);
+  return error;
+}
+
+StatusOr<std::string> url_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else if (c != '%') {
+      out += c;
+    } else {
+      const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+      const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        return invalid_argument_error(fmt::format(
+            "bad %-escape at byte {} of {}: '%' must be followed by two hex digits", i,
+            quote_key(text)));
+      }
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+StatusOr<Clock::time_point> parse_iso8601(std::string_view text) {
+  const auto bad = [&](std::string_view why) {
+    return invalid_argument_error(fmt::format(
+        "{} is not a UTC timestamp like 2009-10-12T17:50:30.000Z: {}", quote_key(text), why));
+  };
+  // YYYY-MM-DDTHH:MM:SS, then an optional .fraction, then Z.
+  const auto year = fixed_digits(text, 0, 4);
+  const auto month = fixed_digits(text, 5, 2);
+  const auto day = fixed_digits(text, 8, 2);
+  const auto hour = fixed_digits(text, 11, 2);
+  const auto minute = fixed_digits(text, 14, 2);
+  const auto second = fixed_digits(text, 17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' ||
+      text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
+    return bad("not in the form YYYY-MM-DDTHH:MM:SS");
+  }
+  std::size_t pos = 19;
+  std::int64_t nanos = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    const std::size_t first = ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    const std::size_t count = pos - first;
+    if (count == 0 || count > 9) return bad("the fraction must have 1 to 9 digits");
+    nanos = *fixed_digits(text, first, count);
+    for (std::size_t i = count; i < 9; ++i) nanos *= 10;
+  }
+  if (pos + 1 != text.size() || text[pos] != 'Z') return bad("it must end in Z (UTC)");
+
+  using namespace std::chrono;
+  const year_month_day date{std::chrono::year{*year}, std::chrono::month(static_cast<unsigned>(*month)),
+                            std::chrono::day(static_cast<unsigned>(*day))};
+  if (!date.ok()) return bad("no such date");
+  if (*hour > 23 || *minute > 59 || *second > 59) return bad("no such time of day");
+  // Plain calendar arithmetic (sys_days is days since 1970-01-01 in UTC): no
+  // locale, no time zone.
+  const seconds since_epoch =
+      sys_days(date).time_since_epoch() + hours(*hour) + minutes(*minute) + seconds(*second);
+  // The clock counts nanoseconds in 64 bits: about 1678 to 2262.
+  constexpr seconds kLimit = duration_cast<seconds>(Clock::duration::max());
+  if (since_epoch >= kLimit || since_epoch <= -kLimit) return bad("out of the clock's range");
+  return Clock::time_point(duration_cast<Clock::duration>(since_epoch) +
+                           duration_cast<Clock::duration>(nanoseconds(nanos)));
+}
+
+}  // namespace s3reconcile::s3
