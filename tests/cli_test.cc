@@ -1,43 +1,19 @@
 // End to end: the s3reconcile binary on a folder and a SQLite index.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "fakes.h"
 #include "s3reconcile/sqlite_store.h"
+#include "support/run_tool.h"
 #include "temp_dir.h"
 
 namespace s3reconcile {
 namespace {
 
 using testing::KeySet;
+using testing::read_stderr;
+using testing::run_tool;
 using testing::TempDir;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-};
-
-// Runs the binary with `args` through the shell; stderr goes to a file in dir.
-Outcome run_tool(const TempDir& dir, const std::string& args) {
-  const std::string command = std::string(S3R_BINARY) + " " + args + " 2>" + (dir.path() / "stderr.txt").string();
-  Outcome o;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return o;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) o.out.append(buf, n);
-  const int status = ::pclose(pipe);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
-
-std::string read_stderr(const TempDir& dir) {
-  std::ifstream in(dir.path() / "stderr.txt");
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 const Clock::time_point kOld = Clock::now() - std::chrono::hours(24);
 

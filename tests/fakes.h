@@ -29,6 +29,8 @@ struct KeyLess {
 };
 using KeySet = std::set<std::string, KeyLess>;
 
+inline std::string quote_for_test(const std::string& key) { return quote_key(key); }
+
 inline Entry entry(std::string key, std::int64_t size = 0) {
   std::string storage = key;
   return Entry{std::move(key), std::move(storage), size, std::nullopt};

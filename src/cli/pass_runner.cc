@@ -6,6 +6,7 @@
 
 #include "s3reconcile/local_backend.h"
 #include "s3reconcile/reconcile.h"
+#include "s3reconcile/s3_backend.h"
 #include "s3reconcile/sqlite_store.h"
 
 namespace s3reconcile::cli {
@@ -13,6 +14,30 @@ namespace {
 
 bool selected(const std::vector<std::string>& names, const std::string& name) {
   return names.empty() || std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// A backend ready to list and probe, whatever its type.
+struct OpenBackend {
+  std::unique_ptr<LocalBackend> local;
+  std::unique_ptr<S3Backend> s3;
+  ObjectLister* lister = nullptr;
+  ObjectProber* prober = nullptr;
+};
+
+StatusOr<OpenBackend> open_backend(const config::BackendConfig& c, const config::ReconcileConfig& tuning) {
+  OpenBackend b;
+  if (c.type == "s3") {
+    auto s3 = S3Backend::open(c.s3);
+    if (!s3.ok()) return s3.status().with_context(fmt::format("backend \"{}\"", c.name));
+    b.s3 = std::move(*s3);
+    b.lister = b.s3.get();
+    b.prober = b.s3.get();
+  } else {
+    b.local = std::make_unique<LocalBackend>(LocalBackendOptions{c.path, tuning.page_size});
+    b.lister = b.local.get();
+    b.prober = b.local.get();
+  }
+  return b;
 }
 
 }  // namespace
@@ -48,12 +73,22 @@ PassRun run_passes(const config::Config& config, const PassSelection& selection,
 
   for (const auto& backend_config : config.backends) {
     if (!selected(selection.backends, backend_config.name)) continue;
-    LocalBackend local(LocalBackendOptions{backend_config.path, config.reconcile.page_size});
-    BackendRef backend{backend_config.name, &local, &local, backend_config.buckets,
+    auto opened = open_backend(backend_config, config.reconcile);
+    BackendRef backend{backend_config.name, opened.ok() ? opened->lister : nullptr,
+                       opened.ok() ? opened->prober : nullptr, backend_config.buckets,
                        backend_config.adopt_unprefixed};
     for (const auto& bucket : backend_config.buckets) {
       if (!selected(selection.buckets, bucket)) continue;
       if (stop.stop_requested()) return run;
+      if (!opened.ok()) {
+        // A backend that cannot even be set up fails each of its passes.
+        Result failed;
+        failed.backend = backend_config.name;
+        failed.bucket = bucket;
+        failed.status = opened.status();
+        run.results.push_back(std::move(failed));
+        continue;
+      }
       // Each pass has its own start: rows written before it are fair game.
       options.started_at = Clock::now();
       run.results.push_back(reconcile_backend(backend, bucket, config.buckets, **store, options));

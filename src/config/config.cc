@@ -77,6 +77,27 @@ class Fields {
     return static_cast<std::size_t>(n);
   }
 
+  StatusOr<bool> boolean(const std::string& key, bool fallback) const {
+    const YAML::Node v = node_[key];
+    if (!v.IsDefined() || v.IsNull()) return fallback;
+    auto text = string(key);
+    if (!text.ok()) return text.status();
+    if (*text == "true") return true;
+    if (*text == "false") return false;
+    return error_at(v, field_path(key), fmt::format("must be true or false, not \"{}\"", *text));
+  }
+
+  StatusOr<std::chrono::milliseconds> duration(const std::string& key, std::chrono::milliseconds fallback) const {
+    const YAML::Node v = node_[key];
+    if (!v.IsDefined() || v.IsNull()) return fallback;
+    auto text = string(key);
+    if (!text.ok()) return text.status();
+    auto d = parse_duration(*text);
+    if (!d.ok()) return error_at(v, field_path(key), d.status().message());
+    if (d->count() <= 0) return error_at(v, field_path(key), "must be more than zero");
+    return d;
+  }
+
   StatusOr<std::vector<std::string>> string_list(const std::string& key) const {
     const YAML::Node v = node_[key];
     if (!v.IsSequence()) return error_at(v, field_path(key), "must be a list of strings");
@@ -138,6 +159,84 @@ Status load_store(const Fields& top, const std::string& base_dir, Config& config
   return ok_status();
 }
 
+Status load_s3_fields(const Fields& b, const std::string& base_dir, S3BackendOptions& s3) {
+  auto endpoint = b.string("endpoint");
+  if (!endpoint.ok()) return endpoint.status();
+  if (!endpoint->starts_with("http://") && !endpoint->starts_with("https://")) {
+    return b.error_at(b.get("endpoint"), b.field_path("endpoint"),
+                      fmt::format("must start with http:// or https://, not \"{}\"", *endpoint));
+  }
+  s3.endpoint = *endpoint;
+  if (b.has("region")) {
+    auto region = b.string("region");
+    if (!region.ok()) return region.status();
+    s3.region = *region;
+  }
+  auto bucket = b.string("bucket");
+  if (!bucket.ok()) return bucket.status();
+  if (bucket->empty() || bucket->size() > 255 || bucket->find_first_of("/ \t") != std::string::npos) {
+    return b.error_at(b.get("bucket"), b.field_path("bucket"), fmt::format("\"{}\" is not a bucket name", *bucket));
+  }
+  s3.bucket = *bucket;
+  if (b.has("addressing")) {
+    auto style = b.string("addressing");
+    if (!style.ok()) return style.status();
+    if (*style != "virtual" && *style != "path") {
+      return b.error_at(b.get("addressing"), b.field_path("addressing"),
+                        fmt::format("must be virtual or path, not \"{}\"", *style));
+    }
+    s3.addressing = *style == "path" ? S3Addressing::kPath : S3Addressing::kVirtual;
+  }
+  if (b.has("profile")) {
+    auto profile = b.string("profile");
+    if (!profile.ok()) return profile.status();
+    s3.credentials.profile = *profile;
+  }
+  if (b.has("credentials")) {
+    Fields c(b.get("credentials"), b.origin(), b.field_path("credentials"));
+    S3R_RETURN_IF_ERROR(c.expect_map());
+    S3R_RETURN_IF_ERROR(c.only({"access_key_env", "secret_key_env", "session_token_env"}));
+    auto access = c.string("access_key_env");
+    if (!access.ok()) return access.status();
+    auto secret = c.string("secret_key_env");
+    if (!secret.ok()) return secret.status();
+    s3.credentials.access_key_env = *access;
+    s3.credentials.secret_key_env = *secret;
+    if (c.has("session_token_env")) {
+      auto token = c.string("session_token_env");
+      if (!token.ok()) return token.status();
+      s3.credentials.session_token_env = *token;
+    }
+  }
+  auto page = b.positive("page_size", s3.page_size, 1000);
+  if (!page.ok()) return page.status();
+  s3.page_size = *page;
+  auto connect = b.duration("connect_timeout", s3.connect_timeout);
+  if (!connect.ok()) return connect.status();
+  s3.connect_timeout = *connect;
+  auto request = b.duration("request_timeout", s3.request_timeout);
+  if (!request.ok()) return request.status();
+  s3.request_timeout = *request;
+  auto attempts = b.positive("max_attempts", static_cast<std::size_t>(s3.max_attempts), 100);
+  if (!attempts.ok()) return attempts.status();
+  s3.max_attempts = static_cast<int>(*attempts);
+  auto base = b.duration("retry_base_delay", s3.retry_base_delay);
+  if (!base.ok()) return base.status();
+  s3.retry_base_delay = *base;
+  auto most = b.duration("retry_max_delay", s3.retry_max_delay);
+  if (!most.ok()) return most.status();
+  s3.retry_max_delay = *most;
+  if (b.has("ca_bundle")) {
+    auto ca = b.string("ca_bundle");
+    if (!ca.ok()) return ca.status();
+    s3.ca_bundle = resolve(*ca, base_dir);
+  }
+  auto insecure = b.boolean("insecure_skip_tls_verify", false);
+  if (!insecure.ok()) return insecure.status();
+  s3.insecure_skip_tls_verify = *insecure;
+  return ok_status();
+}
+
 Status load_backend(const YAML::Node& node, std::size_t index, const std::string& origin,
                     const std::string& base_dir, Config& config) {
   Fields b(node, origin, fmt::format("backends[{}]", index));
@@ -150,15 +249,22 @@ Status load_backend(const YAML::Node& node, std::size_t index, const std::string
   auto type = b.string("type");
   if (!type.ok()) return type.status();
   backend.type = *type;
-  if (backend.type != "local") {
+  if (backend.type == "local") {
+    S3R_RETURN_IF_ERROR(b.only({"name", "type", "path", "buckets", "unprefixed_keys"}));
+    auto path = b.string("path");
+    if (!path.ok()) return path.status();
+    if (path->empty()) return b.error_at(b.get("path"), b.field_path("path"), "must name a folder");
+    backend.path = resolve(*path, base_dir);
+  } else if (backend.type == "s3") {
+    S3R_RETURN_IF_ERROR(b.only({"name", "type", "buckets", "unprefixed_keys", "endpoint", "region", "bucket",
+                                "addressing", "profile", "credentials", "page_size", "connect_timeout",
+                                "request_timeout", "max_attempts", "retry_base_delay", "retry_max_delay",
+                                "ca_bundle", "insecure_skip_tls_verify"}));
+    S3R_RETURN_IF_ERROR(load_s3_fields(b, base_dir, backend.s3));
+  } else {
     return b.error_at(b.get("type"), b.field_path("type"),
-                      fmt::format("unknown backend type \"{}\" (this build supports: local)", backend.type));
+                      fmt::format("unknown backend type \"{}\" (known: local, s3)", backend.type));
   }
-  S3R_RETURN_IF_ERROR(b.only({"name", "type", "path", "buckets", "unprefixed_keys"}));
-  auto path = b.string("path");
-  if (!path.ok()) return path.status();
-  if (path->empty()) return b.error_at(b.get("path"), b.field_path("path"), "must name a folder");
-  backend.path = resolve(*path, base_dir);
 
   if (b.has("buckets")) {
     auto buckets = b.string_list("buckets");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "s3reconcile/s3_backend.h"
 #include "s3reconcile/status.h"
 
 namespace s3reconcile::config {
@@ -19,9 +20,11 @@ struct StoreConfig {
 
 struct BackendConfig {
   std::string name;
-  std::string type;  // "local"
+  std::string type;  // "local" | "s3"
   // local: the folder (absolute, or relative to the config file's folder).
   std::string path;
+  // s3: where and how to reach the bucket.
+  S3BackendOptions s3;
   // The virtual buckets stored here; the first is the default bucket.
   // Defaults to every known bucket.
   std::vector<std::string> buckets;

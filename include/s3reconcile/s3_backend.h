@@ -1,0 +1,78 @@
+// The `s3` backend: a bucket on any S3-compatible service.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "s3reconcile/object_lister.h"
+#include "s3reconcile/object_prober.h"
+
+namespace s3reconcile {
+
+enum class S3Addressing {
+  kVirtual,  // https://bucket.host/key
+  kPath,     // https://host/bucket/key
+};
+
+// Where credentials come from (see README "Credentials"). Secrets themselves
+// never appear in a config, a log or an error.
+struct S3CredentialSource {
+  std::string profile;            // a profile of the shared credentials file
+  std::string access_key_env;     // names of environment variables to read
+  std::string secret_key_env;
+  std::string session_token_env;  // optional
+};
+
+struct S3BackendOptions {
+  // "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:7480", ...
+  std::string endpoint;
+  std::string region = "us-east-1";
+  std::string bucket;  // the physical bucket
+  S3Addressing addressing = S3Addressing::kVirtual;
+  S3CredentialSource credentials;
+  // ListObjectsV2 max-keys (1..1000).
+  std::size_t page_size = 1000;
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds request_timeout{60000};
+  // Attempts per request (first included) on 5xx, SlowDown, RequestTimeout,
+  // connection failures and timeouts; backoff is exponential with full jitter.
+  int max_attempts = 5;
+  std::chrono::milliseconds retry_base_delay{200};
+  std::chrono::milliseconds retry_max_delay{20000};
+  // TLS: verified unless `insecure_skip_tls_verify`; `ca_bundle` adds a PEM file.
+  std::string ca_bundle;
+  bool insecure_skip_tls_verify = false;
+};
+
+// Lists with ListObjectsV2 (encoding-type=url, continuation tokens, one
+// keep-alive connection per walk) and probes with HeadObject, signing every
+// request with AWS Signature Version 4. Safe to use from several threads:
+// each walk has its own connection; probes share one under a lock.
+class S3Backend final : public ObjectLister, public ObjectProber {
+ public:
+  // Checks the options and resolves credentials; no request is sent yet.
+  static StatusOr<std::unique_ptr<S3Backend>> open(S3BackendOptions options);
+  ~S3Backend() override;
+
+  // A failure names the endpoint, bucket, operation, page, HTTP status, S3
+  // error code and message (and request id). A page claiming more keys
+  // without a continuation token, a repeated token, a key outside the
+  // prefix or out of order, or a body that does not parse is an error, never
+  // an end of the listing.
+  Status list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) override;
+
+  // HeadObject: 200 is present, 404 absent; anything else is an error.
+  StatusOr<std::optional<ObjectInfo>> probe(std::string_view storage_key, std::stop_token stop) override;
+
+  // Connections opened so far (for tests of keep-alive).
+  long connections_opened() const;
+
+ private:
+  struct Impl;
+  explicit S3Backend(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace s3reconcile

@@ -1,0 +1,122 @@
+#include "s3/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include <fmt/format.h>
+
+namespace s3reconcile::s3 {
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  std::string_view line(data, size * count);
+  const auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    (*headers)[name] = std::string(value);
+  }
+  return size * count;
+}
+
+// libcurl calls this often while a transfer runs, idle or not; a non-zero
+// return aborts the transfer. This is how a stop reaches a hung request.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::stop_token*>(user)->stop_requested() ? 1 : 0;
+}
+
+}  // namespace
+
+struct HttpClient::Handle {
+  CURL* curl = nullptr;
+  ~Handle() {
+    if (curl) curl_easy_cleanup(curl);
+  }
+};
+
+HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)), handle_(std::make_unique<Handle>()) {
+  global_init();
+  handle_->curl = curl_easy_init();
+}
+
+HttpClient::~HttpClient() = default;
+
+StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std::string& url,
+                                           const std::vector<std::string>& headers, std::stop_token stop,
+                                           const std::string& body) {
+  CURL* curl = handle_->curl;
+  if (curl == nullptr) return internal_error("libcurl could not create a handle");
+  if (stop.stop_requested()) return cancelled_error(fmt::format("{} {} cancelled", method, url));
+
+  HttpResponse response;
+  curl_slist* list = nullptr;
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  // No "Expect: 100-continue", no Accept default noise in the signature.
+  list = curl_slist_append(list, "Accept:");
+  list = curl_slist_append(list, "Expect:");
+  list = curl_slist_append(list, "Content-Type:");
+
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" are sent as they are
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  // Each request sets the method afresh: the handle remembers the last one.
+  curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, nullptr);
+  if (method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &stop);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+  if (!options_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(list);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  long new_connects = 0;
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &new_connects);
+  connects_ += new_connects;
+
+  if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && stop.stop_requested())) {
+    return cancelled_error(fmt::format("{} {} cancelled", method, url));
+  }
+  if (rc != CURLE_OK) {
+    return unavailable_error(fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc)));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace s3reconcile::s3

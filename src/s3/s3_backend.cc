@@ -1,0 +1,212 @@
+#include "s3reconcile/s3_backend.h"
+
+#include <atomic>
+#include <mutex>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "s3/addressing.h"
+#include "s3/credentials.h"
+#include "s3/http_client.h"
+#include "s3/list_xml.h"
+#include "s3/retry.h"
+#include "s3/sigv4.h"
+#include "s3reconcile/key_order.h"
+
+namespace s3reconcile {
+namespace {
+
+// SHA-256 of the empty body: every request we send is a GET or HEAD without one.
+constexpr const char* kEmptyPayloadSha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+bool retryable_code(std::string_view code) {
+  return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" || code == "ServiceUnavailable";
+}
+
+bool retryable_status(long status) { return status == 500 || status == 502 || status == 503 || status == 504; }
+
+StatusCode code_for_status(long status) {
+  if (status == 404) return StatusCode::kNotFound;
+  if (status == 400) return StatusCode::kInvalidArgument;
+  if (status >= 500) return StatusCode::kUnavailable;
+  return StatusCode::kFailedPrecondition;  // 401, 403, 405, 409, ...: fix the setup, do not retry
+}
+
+}  // namespace
+
+struct S3Backend::Impl {
+  S3BackendOptions options;
+  s3::Endpoint endpoint;
+  s3::Credentials credentials;
+  s3::RetryPolicy retry;
+  s3::HttpOptions http;
+  std::atomic<long> connections{0};
+
+  std::mutex probe_mu;
+  std::unique_ptr<s3::HttpClient> probe_client;  // guarded by probe_mu
+
+  std::mutex rng_mu;
+  std::mt19937_64 rng{std::random_device{}()};  // guarded by rng_mu
+
+  std::string where() const { return fmt::format("endpoint={} bucket={}", options.endpoint, options.bucket); }
+
+  // "s3 ListObjectsV2 endpoint=... bucket=...<context>: HTTP 403 SignatureDoesNotMatch: ... (request id ...)"
+  Status http_failure(std::string_view operation, std::string_view context, const s3::HttpResponse& r) const {
+    auto error = s3::parse_s3_error(r.body);
+    std::string id = error && !error->request_id.empty() ? error->request_id : "";
+    if (id.empty()) {
+      if (auto h = r.headers.find("x-amz-request-id"); h != r.headers.end()) id = h->second;
+    }
+    std::string text = fmt::format("s3 {} {}{}: HTTP {}", operation, where(), context, r.status);
+    if (error && !error->code.empty()) text += " " + error->code;
+    if (error && !error->message.empty()) text += ": " + error->message;
+    if (!id.empty()) text += fmt::format(" (request id {})", id);
+    return Status(code_for_status(r.status), std::move(text));
+  }
+
+  // Signs and sends one request, retrying what is worth retrying. Returns
+  // the final response (any status the caller must judge), or an error when
+  // every attempt failed in transport or with a retryable status.
+  StatusOr<s3::HttpResponse> send(s3::HttpClient& client, const std::string& method, std::string_view key,
+                                  const s3::NameValues& query, std::string_view operation,
+                                  std::string_view context, std::stop_token stop) {
+    const s3::Target target = s3::request_target(endpoint, options.addressing, options.bucket, key);
+    const std::string query_string = s3::canonical_query(query);
+    const std::string url = target.url + (query_string.empty() ? "" : "?" + query_string);
+    std::string last_failure;
+    for (int attempt = 1;; ++attempt) {
+      const auto now = Clock::now();
+      s3::RequestToSign request{method, target.canonical_uri, query, {}, kEmptyPayloadSha256};
+      request.headers = {{"host", target.host_header},
+                         {"x-amz-content-sha256", kEmptyPayloadSha256},
+                         {"x-amz-date", s3::amz_date(now)}};
+      if (!credentials.session_token.empty()) {
+        request.headers.emplace_back("x-amz-security-token", credentials.session_token);
+      }
+      const s3::Signature signature = s3::sign_v4(request, credentials, options.region, "s3", now);
+      std::vector<std::string> wire;
+      for (const auto& [name, value] : request.headers) wire.push_back(name + ": " + value);
+      wire.push_back("Authorization: " + signature.authorization);
+
+      const long before = client.connects();
+      auto response = client.perform(method, url, wire, stop);
+      connections += client.connects() - before;
+      if (response.ok()) {
+        const auto error = response->status >= 300 ? s3::parse_s3_error(response->body) : std::nullopt;
+        const bool retry = retryable_status(response->status) || (error && retryable_code(error->code));
+        if (!retry) return response;
+        last_failure = http_failure(operation, context, *response).message();
+      } else if (response.status().code() == StatusCode::kCancelled) {
+        return response.status().with_context(fmt::format("s3 {} {}{}", operation, where(), context));
+      } else {
+        last_failure = fmt::format("s3 {} {}{}: {}", operation, where(), context, response.status().message());
+      }
+      if (attempt >= retry.max_attempts) break;
+      std::chrono::milliseconds delay;
+      {
+        std::lock_guard lock(rng_mu);
+        delay = s3::backoff_delay(retry, attempt, rng);
+      }
+      if (!s3::sleep_unless_stopped(delay, stop)) {
+        return cancelled_error(fmt::format("s3 {} {}{}: cancelled while backing off", operation, where(), context));
+      }
+    }
+    return unavailable_error(fmt::format("{} (gave up after {} attempts)", last_failure, retry.max_attempts));
+  }
+};
+
+S3Backend::S3Backend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+S3Backend::~S3Backend() = default;
+
+StatusOr<std::unique_ptr<S3Backend>> S3Backend::open(S3BackendOptions options) {
+  auto impl = std::make_unique<Impl>();
+  auto endpoint = s3::parse_endpoint(options.endpoint);
+  if (!endpoint.ok()) return endpoint.status();
+  if (options.bucket.empty()) return invalid_argument_error("s3 backend needs a bucket");
+  if (options.region.empty()) return invalid_argument_error("s3 backend needs a region");
+  if (options.page_size == 0 || options.page_size > 1000) {
+    return invalid_argument_error(fmt::format("s3 page_size must be 1..1000, not {}", options.page_size));
+  }
+  if (options.max_attempts < 1) return invalid_argument_error("s3 max_attempts must be at least 1");
+  auto credentials = s3::resolve_credentials(options.credentials);
+  if (!credentials.ok()) return credentials.status().with_context(fmt::format("s3 bucket {}", options.bucket));
+  impl->endpoint = std::move(*endpoint);
+  impl->credentials = std::move(*credentials);
+  impl->retry = s3::RetryPolicy{options.max_attempts, options.retry_base_delay, options.retry_max_delay};
+  impl->http = s3::HttpOptions{options.connect_timeout, options.request_timeout,
+                               !options.insecure_skip_tls_verify, options.ca_bundle};
+  impl->options = std::move(options);
+  return std::unique_ptr<S3Backend>(new S3Backend(std::move(impl)));
+}
+
+long S3Backend::connections_opened() const { return impl_->connections.load(); }
+
+Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) {
+  Impl& im = *impl_;
+  s3::HttpClient client(im.http);  // one connection for every page of this walk
+  std::string token;
+  std::string last_key = request.start_after;
+  for (int page_number = 1;; ++page_number) {
+    if (stop.stop_requested()) return cancelled_error(fmt::format("s3 ListObjectsV2 {}: cancelled", im.where()));
+    s3::NameValues query = {{"list-type", "2"},
+                            {"encoding-type", "url"},
+                            {"max-keys", std::to_string(im.options.page_size)}};
+    if (!request.prefix.empty()) query.emplace_back("prefix", request.prefix);
+    if (token.empty() && !request.start_after.empty()) query.emplace_back("start-after", request.start_after);
+    if (!token.empty()) query.emplace_back("continuation-token", token);
+    const std::string context = fmt::format(" page {} (prefix {})", page_number, quote_key(request.prefix));
+
+    auto response = im.send(client, "GET", "", query, "ListObjectsV2", context, stop);
+    if (!response.ok()) return response.status();
+    if (response->status != 200) return im.http_failure("ListObjectsV2", context, *response);
+    auto page = s3::parse_list_objects_v2(response->body);
+    if (!page.ok()) return page.status().with_context(fmt::format("s3 ListObjectsV2 {}{}", im.where(), context));
+    if (page->key_count && static_cast<std::size_t>(*page->key_count) != page->objects.size()) {
+      return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: KeyCount says {} but the page holds {} keys",
+                                         im.where(), context, *page->key_count, page->objects.size()));
+    }
+    for (const auto& object : page->objects) {
+      if (!object.key.starts_with(request.prefix)) {
+        return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: key {} is outside the prefix", im.where(),
+                                           context, quote_key(object.key)));
+      }
+      if (!last_key.empty() && compare_keys(object.key, last_key) <= 0) {
+        return failed_precondition_error(
+            fmt::format("s3 ListObjectsV2 {}{}: not in ascending key order: {} came after {}", im.where(), context,
+                        quote_key(object.key), quote_key(last_key)));
+      }
+      last_key = object.key;
+    }
+    if (!on_page(page->objects)) return ok_status();
+    if (!page->is_truncated) return ok_status();
+    if (page->next_continuation_token.empty()) {
+      return data_loss_error(fmt::format(
+          "s3 ListObjectsV2 {}{}: IsTruncated is true but there is no NextContinuationToken", im.where(), context));
+    }
+    if (page->next_continuation_token == token) {
+      return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: the server repeated continuation token {}",
+                                         im.where(), context, quote_key(token)));
+    }
+    token = std::move(page->next_continuation_token);
+  }
+}
+
+StatusOr<std::optional<ObjectInfo>> S3Backend::probe(std::string_view storage_key, std::stop_token stop) {
+  Impl& im = *impl_;
+  if (storage_key.empty()) return invalid_argument_error("HeadObject of an empty key");
+  std::lock_guard lock(im.probe_mu);
+  if (!im.probe_client) im.probe_client = std::make_unique<s3::HttpClient>(im.http);
+  const std::string context = fmt::format(" key {}", quote_key(storage_key));
+  auto response = im.send(*im.probe_client, "HEAD", storage_key, {}, "HeadObject", context, stop);
+  if (!response.ok()) return response.status();
+  if (response->status == 404) return std::optional<ObjectInfo>();
+  if (response->status != 200) return im.http_failure("HeadObject", context, *response);
+  ObjectInfo info;
+  if (auto length = response->headers.find("content-length"); length != response->headers.end()) {
+    info.size = std::strtoll(length->second.c_str(), nullptr, 10);
+  }
+  return std::optional<ObjectInfo>(info);
+}
+
+}  // namespace s3reconcile

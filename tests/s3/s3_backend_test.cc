@@ -1,0 +1,396 @@
+// The S3 backend against a fake S3 server: paging, encodings, retries,
+// error reports, cancellation, keep-alive, probes, credentials, addressing.
+#include "s3reconcile/s3_backend.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "s3/addressing.h"
+#include "s3/credentials.h"
+#include "support/fake_s3.h"
+#include "temp_dir.h"
+
+namespace s3reconcile {
+namespace {
+
+using testing::FakeHttpServer;
+using testing::FakeRequest;
+using testing::FakeResponse;
+using testing::FakeS3Bucket;
+
+S3BackendOptions options_for(const FakeHttpServer& server, std::size_t page = 1000) {
+  S3BackendOptions o;
+  o.endpoint = server.endpoint();
+  o.bucket = "phys";
+  o.addressing = S3Addressing::kPath;
+  o.credentials.access_key_env = "S3R_TEST_FAKE_KEY";
+  o.credentials.secret_key_env = "S3R_TEST_FAKE_SECRET";
+  o.page_size = page;
+  o.max_attempts = 3;
+  o.retry_base_delay = std::chrono::milliseconds(1);
+  o.retry_max_delay = std::chrono::milliseconds(5);
+  o.request_timeout = std::chrono::milliseconds(10000);
+  return o;
+}
+
+class S3BackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("S3R_TEST_FAKE_KEY", "AKIDTEST", 1);
+    ::setenv("S3R_TEST_FAKE_SECRET", "very-secret-value", 1);
+  }
+  std::unique_ptr<S3Backend> open(const FakeHttpServer& server, std::size_t page = 1000) {
+    auto b = S3Backend::open(options_for(server, page));
+    EXPECT_TRUE(b.ok()) << b.status().to_string();
+    return b.ok() ? std::move(*b) : nullptr;
+  }
+  // Lists everything; returns the keys, or the error in `error`.
+  std::vector<std::string> list_all(S3Backend& backend, Status* error = nullptr, ListRequest request = {}) {
+    std::vector<std::string> keys;
+    Status s = backend.list(
+        request,
+        [&](std::vector<ListedObject>& page) {
+          for (const auto& o : page) keys.push_back(o.key);
+          return true;
+        },
+        {});
+    if (error) *error = s;
+    else EXPECT_TRUE(s.ok()) << s.to_string();
+    return keys;
+  }
+};
+
+TEST_F(S3BackendTest, ListsEveryKeyOnceInOrderAcrossPages) {
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 2500; ++i) bucket.objects[fmt::format("k/{:05}", i)] = i;
+  FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
+  for (std::size_t page : {1000, 7}) {
+    auto backend = open(server, page);
+    auto keys = list_all(*backend);
+    ASSERT_EQ(keys.size(), 2500u) << "page " << page;
+    for (std::size_t i = 1; i < keys.size(); ++i) ASSERT_LT(compare_keys(keys[i - 1], keys[i]), 0);
+  }
+}
+
+TEST_F(S3BackendTest, AwkwardKeysRoundTripExactly) {
+  const std::vector<std::string> keys = {
+      "b/with space", "b/plus+sign", "b/per%cent", "b/amp&ersand", "b/less<than", "b/\"quoted'",
+      "b/ctrl\x01\x02\t\r\n", "b/\xc3\xa9t\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80", "b/a/../b", "b//double",
+      "b/" + std::string(1022, 'k')};
+  for (bool encode_slash : {true, false}) {
+    FakeS3Bucket bucket;
+    bucket.encode_slash = encode_slash;
+    for (const auto& k : keys) bucket.objects[k] = 1;
+    FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
+    auto backend = open(server, 3);
+    std::vector<std::string> want(keys.begin(), keys.end());
+    std::sort(want.begin(), want.end(), [](auto& a, auto& b) { return compare_keys(a, b) < 0; });
+    EXPECT_EQ(list_all(*backend, nullptr, ListRequest{"b/", ""}), want);
+    for (const auto& k : keys) {
+      auto p = backend->probe(k, {});
+      ASSERT_TRUE(p.ok()) << p.status().to_string();
+      EXPECT_TRUE(p->has_value()) << k;
+    }
+  }
+}
+
+TEST_F(S3BackendTest, StartAfterAndPrefixAreSent) {
+  FakeS3Bucket bucket;
+  for (const char* k : {"a/1", "b/1", "b/2", "b/3", "c/1"}) bucket.objects[k] = 1;
+  FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
+  auto backend = open(server, 1);
+  EXPECT_EQ(list_all(*backend, nullptr, ListRequest{"b/", "b/1"}), (std::vector<std::string>{"b/2", "b/3"}));
+}
+
+TEST_F(S3BackendTest, OneConnectionForAllPages) {
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 30; ++i) bucket.objects[fmt::format("k{:02}", i)] = 1;
+  FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
+  auto backend = open(server, 10);
+  EXPECT_EQ(list_all(*backend).size(), 30u);
+  EXPECT_EQ(server.requests(), 3);
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_EQ(backend->connections_opened(), 1);
+}
+
+TEST_F(S3BackendTest, ContinuationTokenIsSentBackVerbatim) {
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 5; ++i) bucket.objects[fmt::format("k{}", i)] = 1;
+  std::vector<std::string> tokens;
+  FakeHttpServer server([&](const FakeRequest& r) {
+    if (r.query.count("continuation-token")) tokens.push_back(r.query.at("continuation-token"));
+    return bucket.handle(r);
+  });
+  auto backend = open(server, 2);
+  EXPECT_EQ(list_all(*backend).size(), 5u);
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_TRUE(tokens[0].starts_with("tok+/=")) << tokens[0];
+}
+
+TEST_F(S3BackendTest, SignsEveryRequestWithoutLeakingTheSecret) {
+  FakeS3Bucket bucket;
+  bucket.objects["k"] = 1;
+  std::vector<std::map<std::string, std::string>> seen;
+  FakeHttpServer server([&](const FakeRequest& r) {
+    seen.push_back(r.headers);
+    return bucket.handle(r);
+  });
+  ::setenv("S3R_TEST_FAKE_TOKEN", "session-token-value", 1);
+  auto o = options_for(server);
+  o.credentials.session_token_env = "S3R_TEST_FAKE_TOKEN";
+  auto backend = S3Backend::open(o);
+  ASSERT_TRUE(backend.ok());
+  list_all(**backend);
+  ASSERT_TRUE((*backend)->probe("k", {}).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& h : seen) {
+    ASSERT_TRUE(h.count("authorization"));
+    EXPECT_TRUE(h.at("authorization").starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/"));
+    EXPECT_NE(h.at("authorization").find("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token"),
+              std::string::npos);
+    EXPECT_EQ(h.at("x-amz-content-sha256"), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(h.at("x-amz-security-token"), "session-token-value");
+    for (const auto& [name, value] : h) EXPECT_EQ(value.find("very-secret-value"), std::string::npos) << name;
+  }
+}
+
+TEST_F(S3BackendTest, SlowDownTwiceThenSuccessIsRetried) {
+  FakeS3Bucket bucket;
+  bucket.objects["k"] = 1;
+  int calls = 0;
+  FakeHttpServer server([&](const FakeRequest& r) {
+    if (++calls <= 2) return FakeResponse{503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>", {}};
+    return bucket.handle(r);
+  });
+  auto backend = open(server);
+  EXPECT_EQ(list_all(*backend), (std::vector<std::string>{"k"}));
+  EXPECT_EQ(server.requests(), 3);
+}
+
+TEST_F(S3BackendTest, AlwaysUnavailableFailsAfterTheConfiguredAttempts) {
+  FakeHttpServer server([&](const FakeRequest&) {
+    return FakeResponse{503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>req-42</RequestId></Error>", {}};
+  });
+  auto backend = open(server);
+  Status error;
+  list_all(*backend, &error);
+  EXPECT_EQ(error.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(server.requests(), 3);
+  for (const char* part : {"ListObjectsV2", "endpoint=http://127.0.0.1:", "bucket=phys", "page 1", "HTTP 503",
+                           "SlowDown", "Please reduce your request rate.", "req-42", "3 attempts"}) {
+    EXPECT_NE(error.message().find(part), std::string::npos) << part << " in " << error.message();
+  }
+}
+
+TEST_F(S3BackendTest, ForbiddenIsNotRetriedAndIsReportedInFull) {
+  FakeHttpServer server([&](const FakeRequest&) {
+    return FakeResponse{403,
+                        "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request "
+                        "signature we calculated does not match</Message><RequestId>tx00-1</RequestId></Error>",
+                        {}};
+  });
+  auto backend = open(server);
+  Status error;
+  list_all(*backend, &error);
+  EXPECT_EQ(server.requests(), 1);
+  EXPECT_EQ(error.code(), StatusCode::kFailedPrecondition);
+  for (const char* part : {"HTTP 403", "SignatureDoesNotMatch", "does not match", "tx00-1"}) {
+    EXPECT_NE(error.message().find(part), std::string::npos) << part << " in " << error.message();
+  }
+  EXPECT_EQ(error.message().find("very-secret-value"), std::string::npos);
+}
+
+TEST_F(S3BackendTest, MissingBucketIsNotFound) {
+  FakeHttpServer server([&](const FakeRequest&) {
+    return FakeResponse{404, "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>", {}};
+  });
+  auto backend = open(server);
+  Status error;
+  list_all(*backend, &error);
+  EXPECT_EQ(error.code(), StatusCode::kNotFound);
+  EXPECT_NE(error.message().find("NoSuchBucket"), std::string::npos);
+}
+
+TEST_F(S3BackendTest, ConnectionResetIsRetried) {
+  FakeS3Bucket bucket;
+  bucket.objects["k"] = 1;
+  int calls = 0;
+  FakeHttpServer server([&](const FakeRequest& r) {
+    if (++calls == 1) return FakeResponse{200, "", {}, false, true};
+    return bucket.handle(r);
+  });
+  auto backend = open(server);
+  EXPECT_EQ(list_all(*backend), (std::vector<std::string>{"k"}));
+}
+
+TEST_F(S3BackendTest, TruncatedPageIsAnErrorNamingThePage) {
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 6; ++i) bucket.objects[fmt::format("k{}", i)] = 1;
+  int calls = 0;
+  FakeHttpServer server([&](const FakeRequest& r) {
+    FakeResponse response = bucket.handle(r);
+    if (++calls == 2) response.body.resize(response.body.size() / 2);
+    return response;
+  });
+  auto backend = open(server, 2);
+  Status error;
+  auto keys = list_all(*backend, &error);
+  EXPECT_EQ(error.code(), StatusCode::kDataLoss);
+  EXPECT_NE(error.message().find("page 2"), std::string::npos) << error.message();
+  EXPECT_EQ(keys.size(), 2u);
+}
+
+TEST_F(S3BackendTest, TruncatedListingWithoutTokenIsAnError) {
+  FakeHttpServer server([&](const FakeRequest&) {
+    return FakeResponse{200, "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>", {}};
+  });
+  auto backend = open(server);
+  Status error;
+  list_all(*backend, &error);
+  EXPECT_EQ(error.code(), StatusCode::kDataLoss);
+  EXPECT_NE(error.message().find("<NextContinuationToken> is missing"), std::string::npos) << error.message();
+  EXPECT_NE(error.message().find("page 1"), std::string::npos) << error.message();
+}
+
+TEST_F(S3BackendTest, OutOfOrderPageIsAnError) {
+  FakeHttpServer server([&](const FakeRequest&) {
+    return FakeResponse{200, "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>b</Key><Size>1</Size></Contents>"
+                             "<Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>", {}};
+  });
+  auto backend = open(server);
+  Status error;
+  list_all(*backend, &error);
+  EXPECT_EQ(error.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(error.message().find("\"a\" came after \"b\""), std::string::npos) << error.message();
+}
+
+TEST_F(S3BackendTest, StopCancelsAHungRequest) {
+  FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
+  auto backend = open(server);
+  std::stop_source stop;
+  std::thread stopper([&] {
+    while (server.requests() == 0) std::this_thread::yield();
+    stop.request_stop();
+  });
+  Status s = backend->list({}, [](std::vector<ListedObject>&) { return true; }, stop.get_token());
+  stopper.join();
+  EXPECT_EQ(s.code(), StatusCode::kCancelled);
+}
+
+TEST_F(S3BackendTest, HungRequestTimesOutAndFails) {
+  FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
+  auto o = options_for(server);
+  o.request_timeout = std::chrono::milliseconds(200);
+  o.max_attempts = 2;
+  auto backend = S3Backend::open(o);
+  ASSERT_TRUE(backend.ok());
+  Status error;
+  list_all(**backend, &error);
+  EXPECT_EQ(error.code(), StatusCode::kUnavailable);
+  EXPECT_NE(error.message().find("imeout"), std::string::npos) << error.message();
+  EXPECT_EQ(server.requests(), 2);
+}
+
+TEST_F(S3BackendTest, UnreachableEndpointFails) {
+  int port;
+  { FakeHttpServer gone([](const FakeRequest&) { return FakeResponse{}; }); port = gone.port(); }
+  auto o = options_for(FakeHttpServer([](const FakeRequest&) { return FakeResponse{}; }));
+  o.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  auto backend = S3Backend::open(o);
+  ASSERT_TRUE(backend.ok());
+  Status error;
+  list_all(**backend, &error);
+  EXPECT_EQ(error.code(), StatusCode::kUnavailable);
+  EXPECT_NE(error.message().find("127.0.0.1:" + std::to_string(port)), std::string::npos) << error.message();
+}
+
+TEST_F(S3BackendTest, ProbePresentAbsentAndError) {
+  FakeS3Bucket bucket;
+  bucket.objects["here"] = 5;
+  FakeHttpServer server([&](const FakeRequest& r) {
+    if (r.path.ends_with("/forbidden")) return FakeResponse{403, "", {{"x-amz-request-id", "rid-9"}}};
+    return bucket.handle(r);
+  });
+  auto backend = open(server);
+  auto here = backend->probe("here", {});
+  ASSERT_TRUE(here.ok());
+  ASSERT_TRUE(here->has_value());
+  EXPECT_EQ((*here)->size, 5);
+  auto gone = backend->probe("gone", {});
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+  auto forbidden = backend->probe("forbidden", {});
+  ASSERT_FALSE(forbidden.ok()) << "a 403 is not an answer: the row must stay";
+  EXPECT_NE(forbidden.status().message().find("HTTP 403"), std::string::npos);
+  EXPECT_NE(forbidden.status().message().find("rid-9"), std::string::npos);
+}
+
+TEST(S3Addressing, PathAndVirtualTargets) {
+  auto e = s3::parse_endpoint("https://s3.example.com:8443/base/");
+  ASSERT_TRUE(e.ok());
+  auto path = s3::request_target(*e, S3Addressing::kPath, "phys", "a b/c+d");
+  EXPECT_EQ(path.url, "https://s3.example.com:8443/base/phys/a%20b/c%2Bd");
+  EXPECT_EQ(path.host_header, "s3.example.com:8443");
+  EXPECT_EQ(path.canonical_uri, "/base/phys/a%20b/c%2Bd");
+  auto virt = s3::request_target(*e, S3Addressing::kVirtual, "phys", "");
+  EXPECT_EQ(virt.url, "https://phys.s3.example.com:8443/base/");
+  EXPECT_EQ(virt.host_header, "phys.s3.example.com:8443");
+  for (const char* bad : {"s3.example.com", "ftp://x", "http://", "http://h:port", "http://u@h"}) {
+    EXPECT_FALSE(s3::parse_endpoint(bad).ok()) << bad;
+  }
+  auto v6 = s3::parse_endpoint("http://[::1]:9000");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "[::1]");
+  EXPECT_EQ(v6->port, "9000");
+}
+
+TEST(S3Credentials, SourcesInOrderAndNoSecretInErrors) {
+  testing::TempDir dir;
+  const std::string file = (dir.path() / "credentials").string();
+  std::ofstream(file) << "[default]\naws_access_key_id = DEFKEY\naws_secret_access_key = defsecret\n"
+                         "[prod]\naws_access_key_id=PRODKEY\naws_secret_access_key=prodsecret\naws_session_token=tok\n"
+                         "[broken]\naws_access_key_id=ONLYKEY\n";
+  ::setenv("AWS_SHARED_CREDENTIALS_FILE", file.c_str(), 1);
+  ::unsetenv("AWS_PROFILE");
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("AWS_SESSION_TOKEN");
+  auto c = s3::resolve_credentials({});
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->access_key_id, "DEFKEY");
+  c = s3::resolve_credentials(S3CredentialSource{"prod", "", "", ""});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->access_key_id, "PRODKEY");
+  EXPECT_EQ(c->session_token, "tok");
+  ::setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+  c = s3::resolve_credentials({});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->access_key_id, "ENVKEY");
+  ::setenv("AWS_PROFILE", "prod", 1);
+  c = s3::resolve_credentials({});
+  EXPECT_EQ(c->access_key_id, "PRODKEY");
+  ::unsetenv("AWS_PROFILE");
+  auto broken = s3::resolve_credentials(S3CredentialSource{"broken", "", "", ""});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("aws_secret_access_key"), std::string::npos);
+  auto missing = s3::resolve_credentials(S3CredentialSource{"nope", "", "", ""});
+  EXPECT_NE(missing.status().message().find("[nope]"), std::string::npos);
+  auto named = s3::resolve_credentials(S3CredentialSource{"", "S3R_UNSET_A", "S3R_UNSET_B", ""});
+  ASSERT_FALSE(named.ok());
+  EXPECT_NE(named.status().message().find("S3R_UNSET_A"), std::string::npos);
+  for (const auto* st : {&broken, &missing, &named}) {
+    for (const char* secret : {"defsecret", "prodsecret", "envsecret"}) {
+      EXPECT_EQ(st->status().message().find(secret), std::string::npos);
+    }
+  }
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+}
+
+}  // namespace
+}  // namespace s3reconcile
