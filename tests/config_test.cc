@@ -122,3 +122,81 @@ TEST(Config, Durations) {
 
 }  // namespace
 }  // namespace s3reconcile::config
+
+namespace s3reconcile::config {
+namespace {
+
+TEST(ConfigS3, FullS3BackendParses) {
+  auto c = parse(R"(
+store: {sqlite: index.db}
+buckets: [photos]
+backends:
+  - name: s3-east
+    type: s3
+    endpoint: https://s3.us-east-1.amazonaws.com
+    region: us-east-1
+    bucket: physical-bucket
+    addressing: path
+    profile: prod
+    page_size: 500
+    connect_timeout: 3s
+    request_timeout: 30s
+    max_attempts: 7
+    retry_base_delay: 50ms
+    retry_max_delay: 5s
+    ca_bundle: certs/ca.pem
+    insecure_skip_tls_verify: false
+  - name: s3-env
+    type: s3
+    endpoint: http://127.0.0.1:7480
+    bucket: other
+    credentials: {access_key_env: MY_KEY, secret_key_env: MY_SECRET, session_token_env: MY_TOKEN}
+)");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  const auto& s3 = c->backends[0].s3;
+  EXPECT_EQ(s3.endpoint, "https://s3.us-east-1.amazonaws.com");
+  EXPECT_EQ(s3.bucket, "physical-bucket");
+  EXPECT_EQ(s3.addressing, S3Addressing::kPath);
+  EXPECT_EQ(s3.credentials.profile, "prod");
+  EXPECT_EQ(s3.page_size, 500u);
+  EXPECT_EQ(s3.connect_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(s3.max_attempts, 7);
+  EXPECT_EQ(s3.retry_base_delay, std::chrono::milliseconds(50));
+  EXPECT_EQ(s3.ca_bundle, "/etc/s3r/certs/ca.pem");
+  EXPECT_FALSE(s3.insecure_skip_tls_verify);
+  const auto& env = c->backends[1].s3;
+  EXPECT_EQ(env.addressing, S3Addressing::kVirtual);
+  EXPECT_EQ(env.region, "us-east-1");
+  EXPECT_EQ(env.credentials.access_key_env, "MY_KEY");
+  EXPECT_EQ(env.credentials.session_token_env, "MY_TOKEN");
+}
+
+const char* kS3Head = "store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - name: s\n    type: s3\n";
+
+TEST(ConfigS3, MissingEndpoint) { expect_error(std::string(kS3Head) + "    bucket: b\n", "4: backends[0]: missing field backends[0].endpoint"); }
+TEST(ConfigS3, BadEndpointScheme) {
+  expect_error(std::string(kS3Head) + "    endpoint: s3.amazonaws.com\n    bucket: b\n", "6: backends[0].endpoint: must start with http");
+}
+TEST(ConfigS3, BadAddressing) {
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    addressing: dns\n", "8: backends[0].addressing: must be virtual or path");
+}
+TEST(ConfigS3, PageSizeOverS3Limit) {
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    page_size: 5000\n", "8: backends[0].page_size: must be a whole number from 1 to 1000");
+}
+TEST(ConfigS3, BadTimeout) {
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    request_timeout: forever\n", "8: backends[0].request_timeout");
+}
+TEST(ConfigS3, BadBoolean) {
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    insecure_skip_tls_verify: maybe\n",
+               "8: backends[0].insecure_skip_tls_verify: must be true or false");
+}
+TEST(ConfigS3, UnknownCredentialsField) {
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    credentials: {secret: abc}\n",
+               "8: backends[0].credentials.secret: unknown field");
+}
+TEST(ConfigS3, LocalFieldOnS3Backend) {
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    path: /x\n", "8: backends[0].path: unknown field");
+}
+
+}  // namespace
+}  // namespace s3reconcile::config
