@@ -206,6 +206,13 @@ class FakeStore final : public IndexStore {
     return RemoveOutcome::kRemoved;
   }
 
+  StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
+                                                    Clock::time_point created_before) override {
+    ++batches_;
+    return apply_changes_one_by_one(*this, backend, changes, created_before);
+  }
+  int batches() const { return batches_; }
+
   std::size_t list_calls() const { return list_calls_; }
   const std::vector<std::size_t>& limits() const { return limits_; }
 
@@ -216,6 +223,7 @@ class FakeStore final : public IndexStore {
   std::optional<std::size_t> fail_call_;
   Status fail_error_;
   bool ignore_range_ = false;
+  int batches_ = 0;
 };
 
 // An ObjectProber answering from a set of present storage keys.

@@ -8,6 +8,8 @@
 
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "fakes.h"
 
 namespace s3reconcile {
@@ -179,6 +181,10 @@ TEST(Reconcile, ImportFailureIsCountedAndThePassGoesOn) {
                                                      Clock::time_point t) override {
       return inner.remove_if_created_before(b, k, t);
     }
+    StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
+                                                      Clock::time_point t) override {
+      return apply_changes_one_by_one(*this, b, c, t);
+    }
   } store;
   Objects objects{{"b/a", 1}, {"b/bad", 1}, {"b/c", 1}};
   FakeLister lister(objects);
@@ -196,6 +202,49 @@ TEST(Reconcile, ImportFailureIsCountedAndThePassGoesOn) {
   Result r2 = reconcile_backend(backend2, "b", {"b"}, store, {});
   EXPECT_EQ(r2.status.code(), StatusCode::kUnavailable);
   EXPECT_FALSE(store.inner.has("disk", "b/z"));
+}
+
+TEST(Reconcile, BatchedAndRowByRowPassesAgree) {
+  for (std::size_t batch : {1, 2, 3, 500}) {
+    Harness h;
+    for (int i = 0; i < 20; ++i) {
+      if (i % 3 != 0) h.objects[fmt::format("b/{:02}", i)] = i;
+      if (i % 2 == 0) h.store.put("disk", fmt::format("b/{:02}", i), i, "", kOld);
+    }
+    PassOptions options;
+    options.batch_size = batch;
+    Result r = h.run(options);
+    ASSERT_TRUE(r.status.ok());
+    EXPECT_EQ(r.imported, 7u) << "batch " << batch;  // odd i not divisible by 3: listed, not indexed
+    EXPECT_EQ(r.removed, 4u) << "batch " << batch;   // i in {0, 6, 12, 18}
+    KeySet want;
+    for (const auto& kv : h.objects) want.insert(kv.first);
+    EXPECT_EQ(h.store.keys("disk"), want);
+    // Eleven changes, written batch by batch (row by row when batch is 1).
+    EXPECT_EQ(h.store.batches(), batch == 1 ? 0 : static_cast<int>((11 + batch - 1) / batch)) << "batch " << batch;
+  }
+}
+
+TEST(Reconcile, FailedPassDropsRemovalsNotYetWritten) {
+  Harness h;
+  for (int i = 0; i < 10; ++i) h.store.put("disk", fmt::format("b/{:02}", i), 1, "", kOld);
+  h.objects = {{"b/0", 1}, {"b/99", 1}};
+  // The index fails on its second page: by then b/0 is queued for import
+  // and b/00 for removal (the cursor reads one row ahead of the merge).
+  h.store.fail_list_call(1, unavailable_error("server closed the connection"));
+  FakeLister lister(h.objects);
+  h.prober.present = {"b/0", "b/99"};
+  BackendRef backend{"disk", &lister, &h.prober, {"b"}, true};
+  PassOptions options;
+  options.logger = h.log;
+  options.page_size = 2;
+  options.batch_size = 100;
+  Result r = reconcile_backend(backend, "b", {"b"}, h.store, options);
+  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(r.removed, 0u);
+  EXPECT_TRUE(h.store.has("disk", "b/00")) << "a queued removal is not written after a failure";
+  EXPECT_TRUE(h.store.has("disk", "b/0")) << "a queued import is";
+  EXPECT_EQ(r.imported, 1u);
 }
 
 TEST(Reconcile, BucketNotOnTheBackendIsAnError) {

@@ -104,6 +104,61 @@ TEST(SqliteStore, RemovalHonoursTheCreatedBeforeCutoff) {
   EXPECT_EQ(page_all(*store, "disk", 10).size(), 1u);
 }
 
+TEST(SqliteStore, BatchWithOneBadRowLandsTheOthers) {
+  TempDir dir;
+  const std::string path = (dir.path() / "index.db").string();
+  auto store = open(dir);
+  ASSERT_TRUE(store->insert_if_absent("disk", testing::entry("b/old"), kLongAgo).ok());
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER reject_bad BEFORE INSERT ON object_locations "
+                           "WHEN NEW.object_key = 'b/bad' BEGIN SELECT RAISE(ABORT, 'bad row'); END;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::vector<IndexChange> changes = {
+      {IndexChange::Kind::kImport, testing::entry("b/1"), kLongAgo},
+      {IndexChange::Kind::kImport, testing::entry("b/bad"), kLongAgo},
+      {IndexChange::Kind::kRemove, testing::entry("b/old"), {}},
+      {IndexChange::Kind::kImport, testing::entry("b/2"), kLongAgo},
+  };
+  auto results = store->apply_changes("disk", changes, Clock::now());
+  ASSERT_TRUE(results.ok()) << results.status().to_string();
+  ASSERT_EQ(results->size(), 4u);
+  EXPECT_TRUE((*results)[0].status.ok());
+  EXPECT_TRUE((*results)[0].inserted);
+  EXPECT_FALSE((*results)[1].status.ok());
+  EXPECT_NE((*results)[1].status.message().find("bad row"), std::string::npos);
+  EXPECT_EQ((*results)[2].removal, RemoveOutcome::kRemoved);
+  EXPECT_TRUE((*results)[3].inserted);
+  std::vector<std::string> keys;
+  for (const auto& r : page_all(*store, "disk", 10)) keys.push_back(r.object_key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"b/1", "b/2"}));
+}
+
+TEST(SqliteStore, BatchReportsAlreadyPresentAndTooNew) {
+  TempDir dir;
+  auto store = open(dir);
+  const auto cutoff = Clock::now();
+  ASSERT_TRUE(store->insert_if_absent("disk", testing::entry("b/there"), kLongAgo).ok());
+  ASSERT_TRUE(store->insert_if_absent("disk", testing::entry("b/fresh"), cutoff + std::chrono::seconds(1)).ok());
+  std::vector<IndexChange> changes = {
+      {IndexChange::Kind::kImport, Entry{"b/there", "other", 99, std::nullopt}, kLongAgo},
+      {IndexChange::Kind::kRemove, testing::entry("b/fresh"), {}},
+      {IndexChange::Kind::kRemove, testing::entry("b/never"), {}},
+  };
+  auto results = store->apply_changes("disk", changes, cutoff);
+  ASSERT_TRUE(results.ok());
+  EXPECT_FALSE((*results)[0].inserted);
+  EXPECT_EQ((*results)[1].removal, RemoveOutcome::kTooNew);
+  EXPECT_EQ((*results)[2].removal, RemoveOutcome::kAlreadyGone);
+  auto rows = page_all(*store, "disk", 10);
+  EXPECT_EQ(rows[1].storage_key, "b/there") << "an import never changes an existing row";
+}
+
 int user_version(const std::string& path) {
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);

@@ -27,11 +27,6 @@ using ImporterFn = std::function<StatusOr<bool>(const Entry&, std::string_view b
 // the entry's storage key. Returns what happened, or an error.
 using DeleterFn = std::function<StatusOr<RemoveOutcome>(const Entry&, std::string_view backend)>;
 
-// Whether a failed import or delete must end the pass rather than be counted:
-// true for cancellation and for an unreachable store (every later key would
-// fail the same way, and the operator needs to see one clear error).
-bool ends_pass(const Status& status);
-
 // The merge's on_import: runs `importer`, counts the outcome into `result`,
 // logs failures (key, backend, error) and keeps the pass going, except for
 // errors that end_pass().

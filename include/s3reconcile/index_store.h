@@ -1,7 +1,9 @@
 // IndexStore: what a pass needs from the SQL index (object_locations).
 #pragma once
 
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "s3reconcile/db_key_lister.h"
 #include "s3reconcile/entry.h"
@@ -16,6 +18,23 @@ enum class RemoveOutcome {
   // The backend still holds the object when asked again: kept. Never
   // returned by a store; the removal's confirmation step answers it.
   kObjectPresent,
+};
+
+// One change a pass makes to the index.
+struct IndexChange {
+  enum class Kind { kImport, kRemove };
+  Kind kind = Kind::kImport;
+  // Import: key, storage key and size of the new row. Remove: the row's key.
+  Entry entry;
+  // Import: the row's created_at.
+  Clock::time_point created_at{};
+};
+
+// What became of one IndexChange.
+struct ChangeResult {
+  Status status;             // OK, or why this change alone failed
+  bool inserted = false;     // import: false when the row already existed
+  RemoveOutcome removal = RemoveOutcome::kRemoved;  // remove: what happened
 };
 
 // Implemented by each store (SQLite, PostgreSQL). A store orders keys by
@@ -35,6 +54,24 @@ class IndexStore : public DBKeyLister {
   virtual StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend,
                                                            std::string_view object_key,
                                                            Clock::time_point created_before) = 0;
+
+  // Applies `changes` (imports as insert_if_absent, removals as
+  // remove_if_created_before with `created_before`) in one transaction, so
+  // that a batch costs one commit, not one per row. When that transaction
+  // fails, the changes are applied one by one, so that one bad row fails on
+  // its own (its ChangeResult carries the error) and the others land.
+  // Returns one result per change, in order; an error (UNAVAILABLE) only
+  // when the store itself is unusable, which ends the pass.
+  virtual StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend,
+                                                            std::span<const IndexChange> changes,
+                                                            Clock::time_point created_before) = 0;
 };
+
+// apply_changes for a store without transactions: each change on its own,
+// stopping at the first error that ends_pass(). Stores use it as their
+// row-by-row fallback.
+StatusOr<std::vector<ChangeResult>> apply_changes_one_by_one(IndexStore& store, std::string_view backend,
+                                                             std::span<const IndexChange> changes,
+                                                             Clock::time_point created_before);
 
 }  // namespace s3reconcile

@@ -37,6 +37,9 @@ struct PassOptions {
   std::size_t page_size = 1000;
   // Entries the listing producer may run ahead of the merge.
   std::size_t queue_size = 1000;
+  // Index changes written per transaction. 1 writes each change on its own
+  // as it is found (the seed's unbatched handlers).
+  std::size_t batch_size = 500;
   // Report what would change, change nothing. Removals are still confirmed
   // against the backend so that the counts match a real pass.
   bool dry_run = false;
@@ -51,7 +54,8 @@ struct PassOptions {
 
 // Lists `bucket` on the backend and pages the index for the same bucket,
 // merges them, imports orphans and removes stale rows (after confirming with
-// the prober that each storage key is absent). `known_buckets` are every
+// the prober that each storage key is absent), in batches of `batch_size`.
+// When the pass fails, removals not yet written are dropped. `known_buckets` are every
 // virtual bucket of the deployment: keys under another one's prefix are its,
 // not ours. The Result's status says whether the pass completed.
 Result reconcile_backend(const BackendRef& backend, std::string_view bucket,

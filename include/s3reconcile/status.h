@@ -70,6 +70,12 @@ Status unavailable_error(std::string message);
 Status data_loss_error(std::string message);
 Status internal_error(std::string message);
 
+// Whether a failure of one import or removal must end the whole pass rather
+// than be counted and skipped: true for cancellation and for an unreachable
+// store (every later key would fail the same way, and the operator needs to
+// see one clear error).
+bool ends_pass(const Status& status);
+
 // A value or the error that prevented it. Never holds an OK status.
 template <typename T>
 class [[nodiscard]] StatusOr {

@@ -67,6 +67,7 @@ PassRun run_passes(const config::Config& config, const PassSelection& selection,
   PassOptions options;
   options.page_size = config.reconcile.page_size;
   options.queue_size = config.reconcile.queue_size;
+  options.batch_size = config.reconcile.batch_size;
   options.dry_run = dry_run;
   options.stop = stop;
   options.logger = log;

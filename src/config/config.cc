@@ -310,13 +310,16 @@ Status load_reconcile(const Fields& top, Config& config) {
   if (!top.has("reconcile")) return ok_status();
   Fields r(top.get("reconcile"), top.origin(), "reconcile");
   S3R_RETURN_IF_ERROR(r.expect_map());
-  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size"}));
+  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size"}));
   auto page = r.positive("page_size", config.reconcile.page_size, 100000);
   if (!page.ok()) return page.status();
   auto queue = r.positive("queue_size", config.reconcile.queue_size, 1000000);
   if (!queue.ok()) return queue.status();
+  auto batch = r.positive("batch_size", config.reconcile.batch_size, 100000);
+  if (!batch.ok()) return batch.status();
   config.reconcile.page_size = *page;
   config.reconcile.queue_size = *queue;
+  config.reconcile.batch_size = *batch;
   return ok_status();
 }
 

@@ -35,6 +35,7 @@ struct BackendConfig {
 struct ReconcileConfig {
   std::size_t page_size = 1000;   // index rows per query and local keys per page
   std::size_t queue_size = 1000;  // listing entries queued ahead of the merge
+  std::size_t batch_size = 500;   // index changes per transaction (1 = each on its own)
 };
 
 struct ServeConfig {

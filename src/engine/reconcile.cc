@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "engine/change_batcher.h"
 #include "s3reconcile/db_cursor_stream.h"
+#include "engine/outcomes.h"
 #include "s3reconcile/handlers.h"
 #include "s3reconcile/key_order.h"
 #include "s3reconcile/merge.h"
@@ -56,25 +58,51 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
   DBCursorStream rows(store, DBCursorOptions{backend.name, std::string(bucket), known_buckets,
                                              options.page_size, ""});
 
-  ImporterFn importer = [&](const Entry& entry, std::string_view name) -> StatusOr<bool> {
-    if (options.dry_run) return true;
-    return store.insert_if_absent(name, entry, entry.last_modified.value_or(Clock::now()));
-  };
   // A row goes only once the backend, asked again now, says its bytes are
   // gone: the listing may be older than a write that just landed.
-  DeleterFn deleter = [&](const Entry& entry, std::string_view name) -> StatusOr<RemoveOutcome> {
+  auto confirm_absent = [&](const Entry& entry) -> StatusOr<bool> {
     auto probe = backend.prober->probe(entry.storage_key, options.stop);
     if (!probe.ok()) {
       return probe.status().with_context(
           fmt::format("confirming that storage key {} is absent", quote_key(entry.storage_key)));
     }
-    if (probe->has_value()) return RemoveOutcome::kObjectPresent;
-    if (options.dry_run) return RemoveOutcome::kRemoved;
-    return store.remove_if_created_before(name, entry.key, started_at);
+    return !probe->has_value();
   };
 
-  result.status = sorted(listing, rows, import_handler(log, backend.name, importer, result),
-                         delete_handler(log, backend.name, deleter, result), options.stop);
+  if (options.batch_size <= 1) {
+    ImporterFn importer = [&](const Entry& entry, std::string_view name) -> StatusOr<bool> {
+      if (options.dry_run) return true;
+      return store.insert_if_absent(name, entry, entry.last_modified.value_or(Clock::now()));
+    };
+    DeleterFn deleter = [&](const Entry& entry, std::string_view name) -> StatusOr<RemoveOutcome> {
+      auto absent = confirm_absent(entry);
+      if (!absent.ok()) return absent.status();
+      if (!*absent) return RemoveOutcome::kObjectPresent;
+      if (options.dry_run) return RemoveOutcome::kRemoved;
+      return store.remove_if_created_before(name, entry.key, started_at);
+    };
+    result.status = sorted(listing, rows, import_handler(log, backend.name, importer, result),
+                           delete_handler(log, backend.name, deleter, result), options.stop);
+  } else {
+    internal::ChangeBatcher batcher(store, backend.name, options.batch_size, started_at, options.dry_run, log,
+                                    result);
+    auto on_import = [&](const Entry& entry) -> Status {
+      return batcher.add(IndexChange{IndexChange::Kind::kImport, entry, entry.last_modified.value_or(Clock::now())});
+    };
+    auto on_delete = [&](const Entry& entry) -> Status {
+      auto absent = confirm_absent(entry);
+      if (!absent.ok() || !*absent) {
+        internal::record_removal(result, *log, backend.name, entry, absent.status(), RemoveOutcome::kObjectPresent,
+                                 options.dry_run);
+        return ends_pass(absent.status()) ? absent.status() : ok_status();
+      }
+      return batcher.add(IndexChange{IndexChange::Kind::kRemove, entry, {}});
+    };
+    result.status = sorted(listing, rows, on_import, on_delete, options.stop);
+    if (!result.status.ok()) batcher.drop_removals();
+    Status flushed = batcher.flush();
+    if (result.status.ok()) result.status = flushed;
+  }
   listing.stop();
 
   result.listed = listing.yielded();

@@ -37,6 +37,10 @@ Status Status::with_context(std::string_view context) const {
   return Status(code_, std::move(message));
 }
 
+bool ends_pass(const Status& status) {
+  return status.code() == StatusCode::kCancelled || status.code() == StatusCode::kUnavailable;
+}
+
 Status cancelled_error(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 Status invalid_argument_error(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
 Status not_found_error(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }

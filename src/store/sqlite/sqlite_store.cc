@@ -162,6 +162,37 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
     return error(rc, fmt::format("checking key {}", quote_key(object_key)));
   }
 
+  StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
+                                                    Clock::time_point created_before) override {
+    S3R_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    Status failed;
+    std::vector<ChangeResult> results;
+    results.reserve(changes.size());
+    for (const auto& change : changes) {
+      ChangeResult r;
+      if (change.kind == IndexChange::Kind::kImport) {
+        auto inserted = insert_if_absent(backend, change.entry, change.created_at);
+        if (inserted.ok()) r.inserted = *inserted;
+        r.status = inserted.status();
+      } else {
+        auto removal = remove_if_created_before(backend, change.entry.key, created_before);
+        if (removal.ok()) r.removal = *removal;
+        r.status = removal.status();
+      }
+      if (!r.status.ok()) {
+        failed = r.status;
+        break;
+      }
+      results.push_back(std::move(r));
+    }
+    if (failed.ok()) failed = exec("COMMIT");
+    if (failed.ok()) return results;
+    exec("ROLLBACK").ignore_error();
+    if (ends_pass(failed)) return failed;
+    // One change spoiled the batch: apply them one by one so it fails alone.
+    return apply_changes_one_by_one(*this, backend, changes, created_before);
+  }
+
  private:
   Status migrate() {
     S3R_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));  // one migrator at a time

@@ -1,0 +1,27 @@
+#include "s3reconcile/index_store.h"
+
+namespace s3reconcile {
+
+StatusOr<std::vector<ChangeResult>> apply_changes_one_by_one(IndexStore& store, std::string_view backend,
+                                                             std::span<const IndexChange> changes,
+                                                             Clock::time_point created_before) {
+  std::vector<ChangeResult> results;
+  results.reserve(changes.size());
+  for (const auto& change : changes) {
+    ChangeResult r;
+    if (change.kind == IndexChange::Kind::kImport) {
+      auto inserted = store.insert_if_absent(backend, change.entry, change.created_at);
+      if (inserted.ok()) r.inserted = *inserted;
+      r.status = inserted.status();
+    } else {
+      auto removal = store.remove_if_created_before(backend, change.entry.key, created_before);
+      if (removal.ok()) r.removal = *removal;
+      r.status = removal.status();
+    }
+    if (ends_pass(r.status)) return r.status;
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace s3reconcile
