@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <sstream>
+
 #include "fakes.h"
 #include "s3reconcile/sqlite_store.h"
 #include "support/run_tool.h"
@@ -150,6 +153,63 @@ TEST_F(CliTest, BadConfigExitsTwoNamingTheField) {
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_NE(read_stderr(dir_).find("config.yaml:7: backends[0].paht: unknown field"), std::string::npos)
       << read_stderr(dir_);
+}
+
+TEST_F(CliTest, DiffPrintsOneJsonObjectPerDriftingKeyAndChangesNothing) {
+  const KeySet before = rows("disk-1");
+  auto o = run_tool(dir_, "diff --config " + config());
+  ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);
+  EXPECT_EQ(rows("disk-1"), before);
+  std::set<std::string> lines;
+  std::istringstream in(o.out);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["backend"], "disk-1");
+    EXPECT_TRUE(j.contains("size"));
+    lines.insert(j["action"].get<std::string>() + " " + j["key"].get<std::string>());
+  }
+  EXPECT_EQ(lines, (std::set<std::string>{"import photos/new1", "import photos/sub/new2", "import photos/loose",
+                                          "import docs/new3", "remove photos/stale1", "remove photos/stale2",
+                                          "remove docs/stale3"}));
+}
+
+TEST_F(CliTest, CheckExitsThreeOnDriftAndZeroWhenClean) {
+  auto drift = run_tool(dir_, "check --config " + config() + " --output json");
+  EXPECT_EQ(drift.exit_code, 3);
+  EXPECT_EQ(nlohmann::json::parse(drift.out)["dry_run"], true);
+  ASSERT_EQ(run_tool(dir_, "run --config " + config()).exit_code, 0);
+  auto clean = run_tool(dir_, "check --config " + config());
+  EXPECT_EQ(clean.exit_code, 0) << clean.out;
+}
+
+TEST_F(CliTest, JsonLogsAreOneObjectPerLineWithFields) {
+  auto o = run_tool(dir_, "run --config " + config() + " --log-format json");
+  ASSERT_EQ(o.exit_code, 0);
+  std::istringstream in(read_stderr(dir_));
+  int removals = 0, summaries = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);  // throws (fails the test) if any line is not JSON
+    EXPECT_TRUE(j.contains("time"));
+    EXPECT_TRUE(j.contains("level"));
+    if (j["event"] == "removed") {
+      ++removals;
+      EXPECT_EQ(j["backend"], "disk-1");
+      EXPECT_TRUE(j["key"].get<std::string>().starts_with("photos/stale") ||
+                  j["key"].get<std::string>() == "docs/stale3");
+    }
+    if (j["event"] == "pass done") {
+      ++summaries;
+      EXPECT_TRUE(j["imported"].is_number());
+    }
+  }
+  EXPECT_EQ(removals, 3);
+  EXPECT_EQ(summaries, 2);
+}
+
+TEST_F(CliTest, NoProgressLineWhenStderrIsNotATerminal) {
+  auto o = run_tool(dir_, "run --config " + config() + " --log-level warn");
+  ASSERT_EQ(o.exit_code, 0);
+  EXPECT_EQ(read_stderr(dir_).find("keys/s"), std::string::npos);
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

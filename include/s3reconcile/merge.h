@@ -1,6 +1,8 @@
 // The sorted merge: the heart of a reconcile pass.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <stop_token>
 
@@ -13,6 +15,13 @@ namespace s3reconcile {
 // Called by the merge with an entry seen on one side only. Returning an error
 // ends the merge with that error.
 using EntryCallback = std::function<Status(const Entry&)>;
+
+// Entries read from each side so far; safe to read from other threads while
+// the merge runs (for progress displays).
+struct MergeCounters {
+  std::atomic<std::uint64_t> listed{0};
+  std::atomic<std::uint64_t> rows{0};
+};
 
 // Walks the backend listing and the index cursor in lockstep:
 //   - on_import for keys only in `listing`,
@@ -29,6 +38,6 @@ using EntryCallback = std::function<Status(const Entry&)>;
 // No callback runs after the merge has decided to end.
 Status sorted(KeySource& listing, KeySource& index,
               const EntryCallback& on_import, const EntryCallback& on_delete,
-              std::stop_token stop = {});
+              std::stop_token stop = {}, MergeCounters* counters = nullptr);
 
 }  // namespace s3reconcile

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "s3reconcile/index_store.h"
+#include "s3reconcile/merge.h"
 #include "s3reconcile/object_lister.h"
 #include "s3reconcile/object_prober.h"
 #include "s3reconcile/result.h"
@@ -50,6 +51,11 @@ struct PassOptions {
   std::stop_token stop;
   // Where the pass logs; spdlog's default logger when null.
   std::shared_ptr<spdlog::logger> logger;
+  // Hears of each import and removal done (or, in a dry run, that would be).
+  ChangeObserver on_change;
+  // Live counts of entries each side has produced, for progress displays
+  // read from another thread. Optional.
+  MergeCounters* counters = nullptr;
 };
 
 // Lists `bucket` on the backend and pages the index for the same bucket,

@@ -3,7 +3,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include "s3reconcile/entry.h"
 
 #include "s3reconcile/status.h"
 
@@ -34,5 +37,12 @@ struct Result {
   std::uint64_t api_pages = 0;        // listing pages fetched
   std::chrono::milliseconds duration{0};
 };
+
+enum class ChangeAction { kImport, kRemove };
+
+// Told about each import and removal a pass made (in a dry run: would have
+// made), once it is done: an import that found its row already there, or a
+// removal kept because the object is back, is not a change.
+using ChangeObserver = std::function<void(ChangeAction, const Entry&)>;
 
 }  // namespace s3reconcile

@@ -1,15 +1,16 @@
 #include "cli/app.h"
 
-#include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/logging.h"
 #include "cli/pass_runner.h"
+#include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/signals.h"
 #include "config/config.h"
@@ -17,45 +18,97 @@
 namespace s3reconcile::cli {
 namespace {
 
-struct RunFlags {
+enum class Command { kRun, kDiff, kCheck };
+
+// Flags shared by run, diff and check.
+struct PassFlags {
   std::string config_file;
   std::vector<std::string> backends;
   std::vector<std::string> buckets;
   bool dry_run = false;
   std::string output = "text";
   std::string log_level = "info";
+  std::string log_format = "text";
 };
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("s3reconcile");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  return logger;
+void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
+  cmd.add_option("--config,-c", f.config_file, "YAML config file")->required();
+  cmd.add_option("--backend", f.backends, "Only this backend (repeatable)");
+  cmd.add_option("--bucket", f.buckets, "Only this virtual bucket (repeatable)");
+  if (with_output) {
+    cmd.add_option("--output", f.output, "Result format on stdout: text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+  }
+  cmd.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  cmd.add_option("--log-format", f.log_format, "Logs on stderr: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 }
 
-int run_command(const RunFlags& flags, std::stop_token stop) {
+bool drift_found(const std::vector<Result>& results) {
+  for (const auto& r : results) {
+    if (r.imported + r.removed > 0) return true;
+  }
+  return false;
+}
+
+int pass_command(Command command, const PassFlags& flags, std::stop_token stop) {
   auto config = config::load_config(flags.config_file);
   if (!config.ok()) {
     std::cerr << "s3reconcile: " << config.status().message() << "\n";
     return kExitUsage;
   }
-  PassSelection selection{flags.backends, flags.buckets};
-  if (Status s = check_selection(*config, selection); !s.ok()) {
+  PassRequest request;
+  request.selection = PassSelection{flags.backends, flags.buckets};
+  if (Status s = check_selection(*config, request.selection); !s.ok()) {
     std::cerr << "s3reconcile: " << s.message() << "\n";
     return kExitUsage;
   }
-  auto log = make_logger(flags.log_level);
-  PassRun run = run_passes(*config, selection, flags.dry_run, stop, log);
-  if (flags.output == "json") {
-    std::cout << dump(run_json(run.results, flags.dry_run, run.setup)) << "\n";
-  } else {
-    std::cout << run_text(run.results, flags.dry_run, run.setup);
+  request.dry_run = flags.dry_run || command != Command::kRun;
+  request.stop = stop;
+  request.log = make_logger(flags.log_level, flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  MergeCounters counters;
+  request.counters = &counters;
+  std::mutex out_mu;
+  if (command == Command::kDiff) {
+    request.on_change = [&out_mu](const std::string& backend, const std::string& bucket, ChangeAction action,
+                                  const Entry& entry) {
+      nlohmann::ordered_json j;
+      j["action"] = action == ChangeAction::kImport ? "import" : "remove";
+      j["backend"] = backend;
+      j["bucket"] = bucket;
+      j["key"] = entry.key;
+      j["storage_key"] = entry.storage_key;
+      j["size"] = entry.size;
+      std::lock_guard lock(out_mu);
+      std::cout << dump(j) << "\n";
+    };
+  }
+  PassRun run;
+  {
+    ProgressLine progress(counters, flags.log_level != "off");
+    run = run_passes(*config, request);
+  }
+  if (command != Command::kDiff) {
+    if (flags.output == "json") {
+      std::cout << dump(run_json(run.results, request.dry_run, run.setup)) << "\n";
+    } else {
+      std::cout << run_text(run.results, request.dry_run, run.setup);
+    }
   }
   std::cout.flush();
   bool ok = run.setup.ok();
-  for (const auto& r : run.results) ok = ok && r.status.ok();
+  for (const auto& r : run.results) {
+    ok = ok && r.status.ok();
+    if (command == Command::kDiff && !r.status.ok()) {
+      std::cerr << "s3reconcile: backend " << r.backend << " bucket " << r.bucket << ": " << r.status.to_string()
+                << "\n";
+    }
+  }
   if (!run.setup.ok()) std::cerr << "s3reconcile: " << run.setup.message() << "\n";
-  return ok ? kExitOk : kExitPassFailed;
+  if (!ok) return kExitPassFailed;
+  if (command == Command::kCheck && drift_found(run.results)) return kExitDrift;
+  return kExitOk;
 }
 
 }  // namespace
@@ -65,17 +118,15 @@ int run_app(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", S3R_VERSION);
 
-  RunFlags run_flags;
-  CLI::App* run = app.add_subcommand("run", "Run one reconcile pass over every (backend, bucket) pair");
-  run->add_option("--config,-c", run_flags.config_file, "YAML config file")->required();
-  run->add_option("--backend", run_flags.backends, "Only this backend (repeatable)");
-  run->add_option("--bucket", run_flags.buckets, "Only this virtual bucket (repeatable)");
+  PassFlags run_flags, diff_flags, check_flags;
+  CLI::App* run = app.add_subcommand("run", "One reconcile pass over every (backend, bucket) pair");
+  add_pass_flags(*run, run_flags, true);
   run->add_flag("--dry-run", run_flags.dry_run, "Change nothing; report what a pass would change");
-  run->add_option("--output", run_flags.output, "Result format on stdout")
-      ->check(CLI::IsMember({"text", "json"}));
-  run->add_option("--log-level", run_flags.log_level, "trace, debug, info, warn, error, off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-
+  CLI::App* diff = app.add_subcommand(
+      "diff", "A dry run printing each drifting key as one JSON object per line on stdout");
+  add_pass_flags(*diff, diff_flags, false);
+  CLI::App* check = app.add_subcommand("check", "A dry run whose exit code says whether drift exists (3 = drift)");
+  add_pass_flags(*check, check_flags, true);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -96,7 +147,9 @@ int run_app(int argc, char** argv) {
     return kExitOk;
   }
   const std::stop_token stop = stop_on_signals();
-  if (run->parsed()) return run_command(run_flags, stop);
+  if (run->parsed()) return pass_command(Command::kRun, run_flags, stop);
+  if (diff->parsed()) return pass_command(Command::kDiff, diff_flags, stop);
+  if (check->parsed()) return pass_command(Command::kCheck, check_flags, stop);
   return kExitUsage;
 }
 

@@ -56,8 +56,9 @@ Status check_selection(const config::Config& config, const PassSelection& select
   return ok_status();
 }
 
-PassRun run_passes(const config::Config& config, const PassSelection& selection, bool dry_run,
-                   std::stop_token stop, std::shared_ptr<spdlog::logger> log) {
+PassRun run_passes(const config::Config& config, const PassRequest& request) {
+  const PassSelection& selection = request.selection;
+  const std::stop_token stop = request.stop;
   PassRun run;
   auto store = open_sqlite_store(SqliteStoreOptions{config.store.sqlite_path});
   if (!store.ok()) {
@@ -68,9 +69,10 @@ PassRun run_passes(const config::Config& config, const PassSelection& selection,
   options.page_size = config.reconcile.page_size;
   options.queue_size = config.reconcile.queue_size;
   options.batch_size = config.reconcile.batch_size;
-  options.dry_run = dry_run;
+  options.dry_run = request.dry_run;
   options.stop = stop;
-  options.logger = log;
+  options.logger = request.log;
+  options.counters = request.counters;
 
   for (const auto& backend_config : config.backends) {
     if (!selected(selection.backends, backend_config.name)) continue;
@@ -92,6 +94,12 @@ PassRun run_passes(const config::Config& config, const PassSelection& selection,
       }
       // Each pass has its own start: rows written before it are fair game.
       options.started_at = Clock::now();
+      options.on_change = nullptr;
+      if (request.on_change) {
+        options.on_change = [&request, &backend_config, &bucket](ChangeAction action, const Entry& entry) {
+          request.on_change(backend_config.name, bucket, action, entry);
+        };
+      }
       run.results.push_back(reconcile_backend(backend, bucket, config.buckets, **store, options));
     }
   }

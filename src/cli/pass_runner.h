@@ -1,12 +1,14 @@
 // Runs reconcile passes for the (backend, bucket) pairs a config names.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
+#include "s3reconcile/merge.h"
 #include "s3reconcile/result.h"
 
 namespace spdlog {
@@ -30,9 +32,19 @@ struct PassRun {
   std::vector<Result> results;
 };
 
+struct PassRequest {
+  PassSelection selection;
+  bool dry_run = false;
+  std::stop_token stop;
+  std::shared_ptr<spdlog::logger> log;
+  // Optional: live counts across all passes, for a progress display.
+  MergeCounters* counters = nullptr;
+  // Optional: each import and removal done (or that would be), with its pass.
+  std::function<void(const std::string& backend, const std::string& bucket, ChangeAction, const Entry&)> on_change;
+};
+
 // Opens the store, then runs one pass per selected (backend, bucket) pair in
 // config order. A failed pass does not stop the next; a stop request does.
-PassRun run_passes(const config::Config& config, const PassSelection& selection, bool dry_run,
-                   std::stop_token stop, std::shared_ptr<spdlog::logger> log);
+PassRun run_passes(const config::Config& config, const PassRequest& request);
 
 }  // namespace s3reconcile::cli

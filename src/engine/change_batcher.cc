@@ -2,22 +2,17 @@
 
 #include <algorithm>
 
-#include <spdlog/spdlog.h>
-
-#include "engine/outcomes.h"
 
 namespace s3reconcile::internal {
 
 ChangeBatcher::ChangeBatcher(IndexStore& store, std::string backend, std::size_t batch_size,
-                             Clock::time_point created_before, bool dry_run,
-                             std::shared_ptr<spdlog::logger> log, Result& result)
+                             Clock::time_point created_before, bool dry_run, OutcomeRecorder& recorder)
     : store_(store),
       backend_(std::move(backend)),
       batch_size_(std::max<std::size_t>(batch_size, 1)),
       created_before_(created_before),
       dry_run_(dry_run),
-      log_(std::move(log)),
-      result_(result) {
+      recorder_(recorder) {
   pending_.reserve(batch_size_);
 }
 
@@ -37,26 +32,24 @@ Status ChangeBatcher::flush() {
   batch.swap(pending_);
   pending_.reserve(batch_size_);
   if (dry_run_) {
-    for (const auto& change : batch) count(change, ChangeResult{ok_status(), true, RemoveOutcome::kRemoved});
+    for (const auto& change : batch) record(change, ChangeResult{ok_status(), true, RemoveOutcome::kRemoved});
     return ok_status();
   }
   auto outcomes = store_.apply_changes(backend_, batch, created_before_);
   if (!outcomes.ok()) {
-    for (const auto& change : batch) {
-      if (change.kind == IndexChange::Kind::kImport) ++result_.import_failed;
-      else ++result_.delete_failed;
-    }
-    return outcomes.status().with_context("writing a batch of index changes");
+    const Status failed = outcomes.status().with_context("writing a batch of index changes");
+    for (const auto& change : batch) record(change, ChangeResult{failed, false, RemoveOutcome::kRemoved});
+    return failed;
   }
-  for (std::size_t i = 0; i < batch.size() && i < outcomes->size(); ++i) count(batch[i], (*outcomes)[i]);
+  for (std::size_t i = 0; i < batch.size() && i < outcomes->size(); ++i) record(batch[i], (*outcomes)[i]);
   return ok_status();
 }
 
-void ChangeBatcher::count(const IndexChange& change, const ChangeResult& outcome) {
+void ChangeBatcher::record(const IndexChange& change, const ChangeResult& outcome) {
   if (change.kind == IndexChange::Kind::kImport) {
-    record_import(result_, *log_, backend_, change.entry, outcome.status, outcome.inserted);
+    recorder_.import(change.entry, outcome.status, outcome.inserted);
   } else {
-    record_removal(result_, *log_, backend_, change.entry, outcome.status, outcome.removal, dry_run_);
+    recorder_.removal(change.entry, outcome.status, outcome.removal);
   }
 }
 

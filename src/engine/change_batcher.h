@@ -6,22 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "engine/outcomes.h"
 #include "s3reconcile/index_store.h"
 #include "s3reconcile/result.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace s3reconcile::internal {
 
 class ChangeBatcher {
  public:
-  // `batch_size` changes per transaction. In a dry run nothing is written and
-  // every change counts as done.
+  // `batch_size` changes per transaction, each outcome told to `recorder`.
+  // In a dry run nothing is written and every change counts as done.
   ChangeBatcher(IndexStore& store, std::string backend, std::size_t batch_size,
-                Clock::time_point created_before, bool dry_run, std::shared_ptr<spdlog::logger> log,
-                Result& result);
+                Clock::time_point created_before, bool dry_run, OutcomeRecorder& recorder);
 
   // Queues a change, writing the batch when it is full. Returns an error only
   // when the store is unusable (the pass must end).
@@ -36,15 +32,14 @@ class ChangeBatcher {
   void drop_removals();
 
  private:
-  void count(const IndexChange& change, const ChangeResult& outcome);
+  void record(const IndexChange& change, const ChangeResult& outcome);
 
   IndexStore& store_;
   const std::string backend_;
   const std::size_t batch_size_;
   const Clock::time_point created_before_;
   const bool dry_run_;
-  std::shared_ptr<spdlog::logger> log_;
-  Result& result_;
+  OutcomeRecorder& recorder_;
   std::vector<IndexChange> pending_;
 };
 

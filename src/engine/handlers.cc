@@ -8,43 +8,45 @@
 namespace s3reconcile {
 namespace internal {
 
-void record_import(Result& result, spdlog::logger& log, std::string_view backend, const Entry& entry,
-                   const Status& status, bool inserted) {
+void OutcomeRecorder::import(const Entry& entry, const Status& status, bool inserted) {
   if (!status.ok()) {
-    ++result.import_failed;
-    log.warn("import failed backend={} key={} error={}", backend, quote_key(entry.key), status.to_string());
+    ++result_.import_failed;
+    log_->warn("import failed backend={} key={} error={}", backend_, quote_key(entry.key),
+               quote_key(status.to_string()));
   } else if (inserted) {
-    ++result.imported;
-    log.debug("imported backend={} key={} size={}", backend, quote_key(entry.key), entry.size);
+    ++result_.imported;
+    log_->debug("imported backend={} key={} size={}", backend_, quote_key(entry.key), entry.size);
+    if (observer_) observer_(ChangeAction::kImport, entry);
   } else {
-    ++result.already_present;
+    ++result_.already_present;
   }
 }
 
-void record_removal(Result& result, spdlog::logger& log, std::string_view backend, const Entry& entry,
-                    const Status& status, RemoveOutcome outcome, bool dry_run) {
+void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOutcome outcome) {
   if (!status.ok()) {
-    ++result.delete_failed;
-    log.warn("remove failed backend={} key={} error={}", backend, quote_key(entry.key), status.to_string());
+    ++result_.delete_failed;
+    log_->warn("remove failed backend={} key={} error={}", backend_, quote_key(entry.key),
+               quote_key(status.to_string()));
     return;
   }
   switch (outcome) {
     case RemoveOutcome::kRemoved:
-      ++result.removed;
-      log.info("removed backend={} key={} storage_key={}{}", backend, quote_key(entry.key),
-               quote_key(entry.storage_key), dry_run ? " dry_run=true" : "");
+      ++result_.removed;
+      log_->info("removed backend={} key={} storage_key={}{}", backend_, quote_key(entry.key),
+                 quote_key(entry.storage_key), dry_run_ ? " dry_run=true" : "");
+      if (observer_) observer_(ChangeAction::kRemove, entry);
       break;
     case RemoveOutcome::kTooNew:
-      ++result.too_new;
-      log.info("kept row created during the pass backend={} key={}", backend, quote_key(entry.key));
+      ++result_.too_new;
+      log_->info("kept row created during the pass backend={} key={}", backend_, quote_key(entry.key));
       break;
     case RemoveOutcome::kAlreadyGone:
-      ++result.already_gone;
+      ++result_.already_gone;
       break;
     case RemoveOutcome::kObjectPresent:
-      ++result.raced;
-      log.info("kept row whose object is present again backend={} key={} storage_key={}", backend,
-               quote_key(entry.key), quote_key(entry.storage_key));
+      ++result_.raced;
+      log_->info("kept row whose object is present again backend={} key={} storage_key={}", backend_,
+                 quote_key(entry.key), quote_key(entry.storage_key));
       break;
   }
 }
@@ -52,22 +54,23 @@ void record_removal(Result& result, spdlog::logger& log, std::string_view backen
 }  // namespace internal
 
 EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string backend,
-                             ImporterFn importer, Result& result) {
-  return [log = std::move(log), backend = std::move(backend), importer = std::move(importer),
-          &result](const Entry& entry) -> Status {
+                             ImporterFn importer, Result& result, ChangeObserver observer) {
+  internal::OutcomeRecorder recorder(result, std::move(log), backend, false, std::move(observer));
+  return [recorder = std::move(recorder), backend = std::move(backend),
+          importer = std::move(importer)](const Entry& entry) mutable -> Status {
     auto inserted = importer(entry, backend);
-    internal::record_import(result, *log, backend, entry, inserted.status(), inserted.ok() && *inserted);
+    recorder.import(entry, inserted.status(), inserted.ok() && *inserted);
     return ends_pass(inserted.status()) ? inserted.status() : ok_status();
   };
 }
 
 EntryCallback delete_handler(std::shared_ptr<spdlog::logger> log, std::string backend,
-                             DeleterFn deleter, Result& result) {
-  return [log = std::move(log), backend = std::move(backend), deleter = std::move(deleter),
-          &result](const Entry& entry) -> Status {
+                             DeleterFn deleter, Result& result, ChangeObserver observer) {
+  internal::OutcomeRecorder recorder(result, std::move(log), backend, false, std::move(observer));
+  return [recorder = std::move(recorder), backend = std::move(backend),
+          deleter = std::move(deleter)](const Entry& entry) mutable -> Status {
     auto outcome = deleter(entry, backend);
-    internal::record_removal(result, *log, backend, entry, outcome.status(),
-                             outcome.ok() ? *outcome : RemoveOutcome::kRemoved, false);
+    recorder.removal(entry, outcome.status(), outcome.ok() ? *outcome : RemoveOutcome::kRemoved);
     return ends_pass(outcome.status()) ? outcome.status() : ok_status();
   };
 }

@@ -16,7 +16,8 @@ namespace {
 // callback runs for the key in front of it.
 class Side {
  public:
-  Side(KeySource& source, std::string_view name) : source_(source), name_(name) {}
+  Side(KeySource& source, std::string_view name, std::atomic<std::uint64_t>* counter)
+      : source_(source), name_(name), counter_(counter) {}
 
   // Loads the first entry and the one after it.
   Status start() {
@@ -51,11 +52,13 @@ class Side {
     auto next = source_.next();
     if (!next.ok()) return next.status().with_context(fmt::format("{} stream", name_));
     into = std::move(*next);
+    if (into && counter_ != nullptr) counter_->fetch_add(1, std::memory_order_relaxed);
     return ok_status();
   }
 
   KeySource& source_;
   std::string_view name_;
+  std::atomic<std::uint64_t>* const counter_;
   std::optional<Entry> head_;   // the entry the merge is looking at
   std::optional<Entry> ahead_;  // the entry after it, already checked
 };
@@ -63,9 +66,9 @@ class Side {
 }  // namespace
 
 Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_import,
-              const EntryCallback& on_delete, std::stop_token stop) {
-  Side backend(listing, "listing");
-  Side rows(index, "index");
+              const EntryCallback& on_delete, std::stop_token stop, MergeCounters* counters) {
+  Side backend(listing, "listing", counters ? &counters->listed : nullptr);
+  Side rows(index, "index", counters ? &counters->rows : nullptr);
   S3R_RETURN_IF_ERROR(backend.start());
   S3R_RETURN_IF_ERROR(rows.start());
 

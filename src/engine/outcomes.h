@@ -1,9 +1,9 @@
-// Counting and logging what became of one import or removal, shared by the
-// per-row handlers and the batch writer.
+// Counting, logging and reporting what became of one import or removal,
+// shared by the per-row handlers and the batch writer.
 #pragma once
 
 #include <memory>
-#include <string_view>
+#include <string>
 
 #include "s3reconcile/entry.h"
 #include "s3reconcile/index_store.h"
@@ -15,13 +15,26 @@ class logger;
 
 namespace s3reconcile::internal {
 
-// `status` not OK: a failed import (logged at warn); else inserted or not.
-void record_import(Result& result, spdlog::logger& log, std::string_view backend, const Entry& entry,
-                   const Status& status, bool inserted);
+class OutcomeRecorder {
+ public:
+  OutcomeRecorder(Result& result, std::shared_ptr<spdlog::logger> log, std::string backend, bool dry_run,
+                  ChangeObserver observer)
+      : result_(result), log_(std::move(log)), backend_(std::move(backend)), dry_run_(dry_run),
+        observer_(std::move(observer)) {}
 
-// `status` not OK: a failed removal (logged at warn); else its outcome.
-// Removals are logged at info.
-void record_removal(Result& result, spdlog::logger& log, std::string_view backend, const Entry& entry,
-                    const Status& status, RemoveOutcome outcome, bool dry_run);
+  // `status` not OK: a failed import (logged at warn); else inserted or not.
+  void import(const Entry& entry, const Status& status, bool inserted);
+
+  // `status` not OK: a failed removal (logged at warn); else its outcome.
+  // Removals are logged at info.
+  void removal(const Entry& entry, const Status& status, RemoveOutcome outcome);
+
+ private:
+  Result& result_;
+  std::shared_ptr<spdlog::logger> log_;
+  const std::string backend_;
+  const bool dry_run_;
+  const ChangeObserver observer_;
+};
 
 }  // namespace s3reconcile::internal

@@ -7,8 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/change_batcher.h"
-#include "s3reconcile/db_cursor_stream.h"
 #include "engine/outcomes.h"
+#include "s3reconcile/db_cursor_stream.h"
 #include "s3reconcile/handlers.h"
 #include "s3reconcile/key_order.h"
 #include "s3reconcile/merge.h"
@@ -81,24 +81,24 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
       if (options.dry_run) return RemoveOutcome::kRemoved;
       return store.remove_if_created_before(name, entry.key, started_at);
     };
-    result.status = sorted(listing, rows, import_handler(log, backend.name, importer, result),
-                           delete_handler(log, backend.name, deleter, result), options.stop);
+    result.status = sorted(listing, rows, import_handler(log, backend.name, importer, result, options.on_change),
+                           delete_handler(log, backend.name, deleter, result, options.on_change),
+                           options.stop, options.counters);
   } else {
-    internal::ChangeBatcher batcher(store, backend.name, options.batch_size, started_at, options.dry_run, log,
-                                    result);
+    internal::OutcomeRecorder recorder(result, log, backend.name, options.dry_run, options.on_change);
+    internal::ChangeBatcher batcher(store, backend.name, options.batch_size, started_at, options.dry_run, recorder);
     auto on_import = [&](const Entry& entry) -> Status {
       return batcher.add(IndexChange{IndexChange::Kind::kImport, entry, entry.last_modified.value_or(Clock::now())});
     };
     auto on_delete = [&](const Entry& entry) -> Status {
       auto absent = confirm_absent(entry);
       if (!absent.ok() || !*absent) {
-        internal::record_removal(result, *log, backend.name, entry, absent.status(), RemoveOutcome::kObjectPresent,
-                                 options.dry_run);
+        recorder.removal(entry, absent.status(), RemoveOutcome::kObjectPresent);
         return ends_pass(absent.status()) ? absent.status() : ok_status();
       }
       return batcher.add(IndexChange{IndexChange::Kind::kRemove, entry, {}});
     };
-    result.status = sorted(listing, rows, on_import, on_delete, options.stop);
+    result.status = sorted(listing, rows, on_import, on_delete, options.stop, options.counters);
     if (!result.status.ok()) batcher.drop_removals();
     Status flushed = batcher.flush();
     if (result.status.ok()) result.status = flushed;
@@ -120,7 +120,7 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
         result.duration.count(), options.dry_run ? " dry_run=true" : "");
   } else {
     log->error("pass failed backend={} bucket={} error={}", result.backend, result.bucket,
-               result.status.to_string());
+               quote_key(result.status.to_string()));
   }
   return result;
 }
