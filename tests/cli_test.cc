@@ -212,6 +212,31 @@ TEST_F(CliTest, NoProgressLineWhenStderrIsNotATerminal) {
   EXPECT_EQ(read_stderr(dir_).find("keys/s"), std::string::npos);
 }
 
+TEST_F(CliTest, EmptyFolderRemovesNothingUnlessAllowed) {
+  std::filesystem::remove_all(dir_.path() / "objs");
+  std::filesystem::create_directories(dir_.path() / "objs");
+  const KeySet before = rows("disk-1");
+  auto refused = run_tool(dir_, "run --config " + config() + " --output json");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.out.find("--allow-empty-listing"), std::string::npos) << refused.out;
+  EXPECT_EQ(rows("disk-1"), before);
+  auto allowed = run_tool(dir_, "run --config " + config() + " --allow-empty-listing");
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out;
+  EXPECT_TRUE(rows("disk-1").empty());
+}
+
+TEST_F(CliTest, MaxRemovalsFlagAndConfigStopRemovals) {
+  auto limited = run_tool(dir_, "run --config " + config() + " --max-removals 1 --output json");
+  EXPECT_EQ(limited.exit_code, 1);
+  int removed = 0;
+  const auto doc = nlohmann::json::parse(limited.out);
+  for (const auto& p : doc["passes"]) removed += p["removed"].get<int>();
+  EXPECT_EQ(removed, 2) << "one per pass (photos, docs)";
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  max_removals: 5\n");
+  EXPECT_EQ(run_tool(dir_, "run --config " + config()).exit_code, 0);
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(run_tool(dir_, "").exit_code, 2);
   EXPECT_EQ(run_tool(dir_, "run").exit_code, 2);

@@ -247,6 +247,83 @@ TEST(Reconcile, FailedPassDropsRemovalsNotYetWritten) {
   EXPECT_EQ(r.imported, 1u);
 }
 
+TEST(RemovalGuards, EmptyListingRemovesNothingAndSaysWhy) {
+  for (bool dry_run : {false, true}) {
+    for (std::size_t batch : {1, 500}) {
+      Harness h;
+      h.objects = {{"c/other-bucket", 1}};  // the backend has objects, none under b/
+      for (int i = 0; i < 5; ++i) h.store.put("disk", fmt::format("b/{}", i), 1, "", kOld);
+      PassOptions options;
+      options.dry_run = dry_run;
+      options.batch_size = batch;
+      Result r = h.run(options);
+      EXPECT_EQ(r.status.code(), StatusCode::kAborted) << r.status.to_string();
+      EXPECT_NE(r.status.message().find("listed nothing under \"b/\""), std::string::npos) << r.status.message();
+      EXPECT_NE(r.status.message().find("--allow-empty-listing"), std::string::npos);
+      EXPECT_EQ(r.removed, 0u);
+      EXPECT_EQ(r.delete_failed, 0u);
+      EXPECT_EQ(h.store.keys("disk").size(), 5u);
+    }
+  }
+  Harness h;
+  for (int i = 0; i < 5; ++i) h.store.put("disk", fmt::format("b/{}", i), 1, "", kOld);
+  h.prober.present = {"nothing"};
+  PassOptions options;
+  options.limits.allow_empty_listing = true;
+  Result r = h.run(options);
+  EXPECT_TRUE(r.status.ok()) << r.status.to_string();
+  EXPECT_EQ(r.removed, 5u);
+}
+
+TEST(RemovalGuards, CountLimitStopsRemovalsAtTheLimit) {
+  for (std::size_t batch : {1, 3, 500}) {
+    for (bool dry_run : {false, true}) {
+      Harness h;
+      h.objects = {{"b/live", 1}};
+      for (int i = 0; i < 10; ++i) h.store.put("disk", fmt::format("b/{}", i), 1, "", kOld);
+      PassOptions options;
+      options.batch_size = batch;
+      options.dry_run = dry_run;
+      options.limits.max_removals = 4;
+      Result r = h.run(options);
+      EXPECT_EQ(r.status.code(), StatusCode::kAborted) << r.status.to_string();
+      EXPECT_NE(r.status.message().find("max_removals=4"), std::string::npos) << r.status.message();
+      EXPECT_EQ(r.removed, 4u) << "batch " << batch << " dry_run " << dry_run;
+      EXPECT_EQ(h.store.keys("disk").size(), dry_run ? 10u : 6u);
+    }
+  }
+}
+
+TEST(RemovalGuards, RatioLimitStopsRemovalsOnceEnoughRowsWereSeen) {
+  Harness h;
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = fmt::format("b/{:03}", i);
+    h.store.put("disk", key, 1, "", kOld);
+    if (i % 2 == 0) h.objects[key] = 1;  // half the rows are stale
+  }
+  PassOptions options;
+  options.limits.max_removal_ratio = 0.25;
+  options.limits.ratio_min_rows = 20;
+  Result r = h.run(options);
+  EXPECT_EQ(r.status.code(), StatusCode::kAborted) << r.status.to_string();
+  EXPECT_NE(r.status.message().find("max_removal_ratio=0.25"), std::string::npos) << r.status.message();
+  // Unchecked until 20 rows were scanned (about 10 stale among them), then
+  // stopped at once: far fewer than the 50 stale rows.
+  EXPECT_GT(r.removed, 0u);
+  EXPECT_LE(r.removed, 12u);
+  EXPECT_EQ(h.store.keys("disk").size(), 100u - r.removed);
+
+  Harness below;
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = fmt::format("b/{:03}", i);
+    below.store.put("disk", key, 1, "", kOld);
+    if (i % 10 != 0) below.objects[key] = 1;  // 10% stale: under the limit
+  }
+  Result ok = below.run(options);
+  EXPECT_TRUE(ok.status.ok()) << ok.status.to_string();
+  EXPECT_EQ(ok.removed, 10u);
+}
+
 TEST(Reconcile, BucketNotOnTheBackendIsAnError) {
   Harness h;
   Result r = h.run({}, "zzz");

@@ -33,6 +33,23 @@ struct BackendRef {
   bool adopt_unprefixed = true;
 };
 
+// Limits that stop a pass from removing rows wholesale when something is off
+// (a wrong bucket, an empty mount, a listing the server cut short while
+// claiming it was complete). Tripping one ends the pass with ABORTED saying
+// which and how to override it; removals admitted
+// before it are written.
+struct RemovalLimits {
+  // Remove rows even when the listing under the bucket prefix is empty while
+  // the index holds rows for it.
+  bool allow_empty_listing = false;
+  // At most this many removals per pass; 0 = no limit.
+  std::uint64_t max_removals = 0;
+  // At most this share of the rows scanned may be removed (1 = no limit),
+  // checked once `ratio_min_rows` rows were scanned.
+  double max_removal_ratio = 1.0;
+  std::uint64_t ratio_min_rows = 1000;
+};
+
 struct PassOptions {
   // Rows per index query.
   std::size_t page_size = 1000;
@@ -51,6 +68,7 @@ struct PassOptions {
   std::stop_token stop;
   // Where the pass logs; spdlog's default logger when null.
   std::shared_ptr<spdlog::logger> logger;
+  RemovalLimits limits;
   // Hears of each import and removal done (or, in a dry run, that would be).
   ChangeObserver on_change;
   // Live counts of entries each side has produced, for progress displays

@@ -61,6 +61,8 @@ class S3KeyStream final : public KeySource {
   StatusOr<std::optional<Entry>> next() override;
   void stop() override;
 
+  // Whether next() has returned the (clean) end of the stream.
+  bool ended() const { return ended_; }
   // Entries yielded by next() so far.
   std::uint64_t yielded() const { return yielded_; }
   // Raw keys dropped because their prefixed twin exists.

@@ -31,6 +31,9 @@ enum class StatusCode {
   kDataLoss,
   // An invariant of this program was broken.
   kInternal,
+  // A safety limit stopped the operation (a removal guard). Ends the pass;
+  // the operator decides whether to override it.
+  kAborted,
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -69,10 +72,11 @@ Status failed_precondition_error(std::string message);
 Status unavailable_error(std::string message);
 Status data_loss_error(std::string message);
 Status internal_error(std::string message);
+Status aborted_error(std::string message);
 
 // Whether a failure of one import or removal must end the whole pass rather
-// than be counted and skipped: true for cancellation and for an unreachable
-// store (every later key would fail the same way, and the operator needs to
+// than be counted and skipped: true for cancellation, a tripped safety limit
+// and an unreachable store (every later key would fail the same way, and the operator needs to
 // see one clear error).
 bool ends_pass(const Status& status);
 

@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ struct PassFlags {
   std::string output = "text";
   std::string log_level = "info";
   std::string log_format = "text";
+  // Removal guard overrides; unset ones come from the config.
+  bool allow_empty_listing = false;
+  std::optional<std::uint64_t> max_removals;
+  std::optional<double> max_removal_ratio;
 };
 
 void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
@@ -43,6 +48,12 @@ void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   cmd.add_option("--log-format", f.log_format, "Logs on stderr: text or json")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd.add_flag("--allow-empty-listing", f.allow_empty_listing,
+               "Remove rows even when a bucket's listing is empty while the index holds rows for it");
+  cmd.add_option("--max-removals", f.max_removals, "Stop removing after this many rows per pass (0 = no limit)");
+  cmd.add_option("--max-removal-ratio", f.max_removal_ratio,
+                 "Stop removing beyond this share of the rows scanned (0 < R <= 1; 1 = no limit)")
+      ->check(CLI::Range(0.000001, 1.0));
 }
 
 bool drift_found(const std::vector<Result>& results) {
@@ -65,6 +76,10 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
     return kExitUsage;
   }
   request.dry_run = flags.dry_run || command != Command::kRun;
+  request.limits = config->reconcile.limits;
+  if (flags.allow_empty_listing) request.limits.allow_empty_listing = true;
+  if (flags.max_removals) request.limits.max_removals = *flags.max_removals;
+  if (flags.max_removal_ratio) request.limits.max_removal_ratio = *flags.max_removal_ratio;
   request.stop = stop;
   request.log = make_logger(flags.log_level, flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   MergeCounters counters;

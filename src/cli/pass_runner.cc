@@ -70,6 +70,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   options.queue_size = config.reconcile.queue_size;
   options.batch_size = config.reconcile.batch_size;
   options.dry_run = request.dry_run;
+  options.limits = request.limits;
   options.stop = stop;
   options.logger = request.log;
   options.counters = request.counters;

@@ -35,6 +35,7 @@ struct PassRun {
 struct PassRequest {
   PassSelection selection;
   bool dry_run = false;
+  RemovalLimits limits;
   std::stop_token stop;
   std::shared_ptr<spdlog::logger> log;
   // Optional: live counts across all passes, for a progress display.

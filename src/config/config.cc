@@ -77,6 +77,33 @@ class Fields {
     return static_cast<std::size_t>(n);
   }
 
+  StatusOr<std::uint64_t> count(const std::string& key, std::uint64_t fallback) const {
+    const YAML::Node v = node_[key];
+    if (!v.IsDefined() || v.IsNull()) return fallback;
+    auto text = string(key);
+    if (!text.ok()) return text.status();
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || errno != 0 || (*text)[0] == '-') {
+      return error_at(v, field_path(key), fmt::format("must be a whole number (0 or more), not \"{}\"", *text));
+    }
+    return static_cast<std::uint64_t>(n);
+  }
+
+  StatusOr<double> ratio(const std::string& key, double fallback) const {
+    const YAML::Node v = node_[key];
+    if (!v.IsDefined() || v.IsNull()) return fallback;
+    auto text = string(key);
+    if (!text.ok()) return text.status();
+    char* end = nullptr;
+    const double r = std::strtod(text->c_str(), &end);
+    if (text->empty() || *end != '\0' || !(r > 0.0 && r <= 1.0)) {
+      return error_at(v, field_path(key), fmt::format("must be a number above 0 and at most 1, not \"{}\"", *text));
+    }
+    return r;
+  }
+
   StatusOr<bool> boolean(const std::string& key, bool fallback) const {
     const YAML::Node v = node_[key];
     if (!v.IsDefined() || v.IsNull()) return fallback;
@@ -310,7 +337,18 @@ Status load_reconcile(const Fields& top, Config& config) {
   if (!top.has("reconcile")) return ok_status();
   Fields r(top.get("reconcile"), top.origin(), "reconcile");
   S3R_RETURN_IF_ERROR(r.expect_map());
-  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size"}));
+  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size", "allow_empty_listing", "max_removals",
+                               "max_removal_ratio", "ratio_min_rows"}));
+  RemovalLimits& limits = config.reconcile.limits;
+  auto allow_empty = r.boolean("allow_empty_listing", limits.allow_empty_listing);
+  if (!allow_empty.ok()) return allow_empty.status();
+  auto max_removals = r.count("max_removals", limits.max_removals);
+  if (!max_removals.ok()) return max_removals.status();
+  auto max_ratio = r.ratio("max_removal_ratio", limits.max_removal_ratio);
+  if (!max_ratio.ok()) return max_ratio.status();
+  auto min_rows = r.count("ratio_min_rows", limits.ratio_min_rows);
+  if (!min_rows.ok()) return min_rows.status();
+  limits = RemovalLimits{*allow_empty, *max_removals, *max_ratio, *min_rows};
   auto page = r.positive("page_size", config.reconcile.page_size, 100000);
   if (!page.ok()) return page.status();
   auto queue = r.positive("queue_size", config.reconcile.queue_size, 1000000);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "s3reconcile/reconcile.h"
 #include "s3reconcile/s3_backend.h"
 #include "s3reconcile/status.h"
 
@@ -36,6 +37,7 @@ struct ReconcileConfig {
   std::size_t page_size = 1000;   // index rows per query and local keys per page
   std::size_t queue_size = 1000;  // listing entries queued ahead of the merge
   std::size_t batch_size = 500;   // index changes per transaction (1 = each on its own)
+  RemovalLimits limits;           // removal guards
 };
 
 struct ServeConfig {

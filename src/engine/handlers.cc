@@ -23,6 +23,7 @@ void OutcomeRecorder::import(const Entry& entry, const Status& status, bool inse
 }
 
 void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOutcome outcome) {
+  if (status.code() == StatusCode::kAborted) return;  // refused by a guard: not a failure of this row
   if (!status.ok()) {
     ++result_.delete_failed;
     log_->warn("remove failed backend={} key={} error={}", backend_, quote_key(entry.key),

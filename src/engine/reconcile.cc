@@ -8,6 +8,7 @@
 
 #include "engine/change_batcher.h"
 #include "engine/outcomes.h"
+#include "engine/removal_guard.h"
 #include "s3reconcile/db_cursor_stream.h"
 #include "s3reconcile/handlers.h"
 #include "s3reconcile/key_order.h"
@@ -59,7 +60,9 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
                                              options.page_size, ""});
 
   // A row goes only once the backend, asked again now, says its bytes are
-  // gone: the listing may be older than a write that just landed.
+  // gone (the listing may be older than a write that just landed) and the
+  // guard admits it.
+  internal::RemovalGuard guard(options.limits, backend.name, std::string(bucket));
   auto confirm_absent = [&](const Entry& entry) -> StatusOr<bool> {
     auto probe = backend.prober->probe(entry.storage_key, options.stop);
     if (!probe.ok()) {
@@ -68,6 +71,7 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
     }
     return !probe->has_value();
   };
+  auto admit = [&]() { return guard.admit(listing.ended() && listing.yielded() == 0, rows.rows_scanned()); };
 
   if (options.batch_size <= 1) {
     ImporterFn importer = [&](const Entry& entry, std::string_view name) -> StatusOr<bool> {
@@ -78,6 +82,7 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
       auto absent = confirm_absent(entry);
       if (!absent.ok()) return absent.status();
       if (!*absent) return RemoveOutcome::kObjectPresent;
+      S3R_RETURN_IF_ERROR(admit());
       if (options.dry_run) return RemoveOutcome::kRemoved;
       return store.remove_if_created_before(name, entry.key, started_at);
     };
@@ -96,10 +101,13 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
         recorder.removal(entry, absent.status(), RemoveOutcome::kObjectPresent);
         return ends_pass(absent.status()) ? absent.status() : ok_status();
       }
+      S3R_RETURN_IF_ERROR(admit());
       return batcher.add(IndexChange{IndexChange::Kind::kRemove, entry, {}});
     };
     result.status = sorted(listing, rows, on_import, on_delete, options.stop, options.counters);
-    if (!result.status.ok()) batcher.drop_removals();
+    // Removals admitted before a guard tripped were sound; after a failure of
+    // the listing or the index they are not written.
+    if (!result.status.ok() && !guard.tripped()) batcher.drop_removals();
     Status flushed = batcher.flush();
     if (result.status.ok()) result.status = flushed;
   }

@@ -12,6 +12,7 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kUnavailable: return "UNAVAILABLE";
     case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kInternal: return "INTERNAL";
+    case StatusCode::kAborted: return "ABORTED";
   }
   return "UNKNOWN";
 }
@@ -38,7 +39,8 @@ Status Status::with_context(std::string_view context) const {
 }
 
 bool ends_pass(const Status& status) {
-  return status.code() == StatusCode::kCancelled || status.code() == StatusCode::kUnavailable;
+  return status.code() == StatusCode::kCancelled || status.code() == StatusCode::kUnavailable ||
+         status.code() == StatusCode::kAborted;
 }
 
 Status cancelled_error(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
@@ -48,5 +50,6 @@ Status failed_precondition_error(std::string m) { return {StatusCode::kFailedPre
 Status unavailable_error(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 Status data_loss_error(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+Status aborted_error(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
 
 }  // namespace s3reconcile

@@ -215,7 +215,8 @@ TEST_F(S3RunTest, RunImportsAndRemovesExactlyTheDrift) {
   EXPECT_EQ(removed, 2);
   auto again = testing::run_tool(dir_, run());
   ASSERT_EQ(again.exit_code, 0);
-  for (const auto& p : nlohmann::json::parse(again.out)["passes"]) {
+  const auto again_doc = nlohmann::json::parse(again.out);
+  for (const auto& p : again_doc["passes"]) {
     EXPECT_EQ(p["imported"], 0);
     EXPECT_EQ(p["removed"], 0);
   }

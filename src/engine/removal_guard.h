@@ -1,0 +1,29 @@
+// Admits removals one at a time against a pass's RemovalLimits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "s3reconcile/reconcile.h"
+
+namespace s3reconcile::internal {
+
+class RemovalGuard {
+ public:
+  RemovalGuard(const RemovalLimits& limits, std::string backend, std::string bucket)
+      : limits_(limits), backend_(std::move(backend)), bucket_(std::move(bucket)) {}
+
+  // Called before each removal. OK admits it (and counts it); an error trips
+  // the guard, and every later call returns the same error.
+  Status admit(bool listing_empty, std::uint64_t rows_scanned);
+
+  bool tripped() const { return !tripped_.ok(); }
+
+ private:
+  const RemovalLimits limits_;
+  const std::string backend_, bucket_;
+  std::uint64_t admitted_ = 0;
+  Status tripped_;
+};
+
+}  // namespace s3reconcile::internal
