@@ -237,6 +237,24 @@ TEST_F(CliTest, MaxRemovalsFlagAndConfigStopRemovals) {
   EXPECT_EQ(run_tool(dir_, "run --config " + config()).exit_code, 0);
 }
 
+TEST_F(CliTest, ChangeLogRecordsEveryChangeMade) {
+  const std::string log = (dir_.path() / "changes.jsonl").string();
+  auto o = run_tool(dir_, "run --config " + config() + " --changes " + log);
+  ASSERT_EQ(o.exit_code, 0);
+  std::ifstream in(log);
+  std::set<std::string> seen;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["dry_run"], false);
+    EXPECT_TRUE(j.contains("storage_key") && j.contains("size") && j.contains("time") && j.contains("bucket"));
+    seen.insert(j["action"].get<std::string>() + " " + j["key"].get<std::string>());
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"import photos/new1", "import photos/sub/new2", "import photos/loose",
+                                         "import docs/new3", "remove photos/stale1", "remove photos/stale2",
+                                         "remove docs/stale3"}));
+  EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --changes /nonexistent/dir/x.jsonl").exit_code, 2);
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(run_tool(dir_, "").exit_code, 2);
   EXPECT_EQ(run_tool(dir_, "run").exit_code, 2);

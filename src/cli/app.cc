@@ -1,12 +1,16 @@
 #include "cli/app.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <iostream>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/logging.h"
@@ -34,6 +38,7 @@ struct PassFlags {
   bool allow_empty_listing = false;
   std::optional<std::uint64_t> max_removals;
   std::optional<double> max_removal_ratio;
+  std::string changes_file;  // JSON lines of every change made (append)
 };
 
 void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
@@ -54,6 +59,21 @@ void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
   cmd.add_option("--max-removal-ratio", f.max_removal_ratio,
                  "Stop removing beyond this share of the rows scanned (0 < R <= 1; 1 = no limit)")
       ->check(CLI::Range(0.000001, 1.0));
+  cmd.add_option("--changes", f.changes_file,
+                 "Append every import and removal made to FILE as JSON lines (enough to undo the pass)");
+}
+
+// One change as a JSON object: what diff prints and --changes records.
+nlohmann::ordered_json change_json(const std::string& backend, const std::string& bucket, ChangeAction action,
+                                   const Entry& entry) {
+  nlohmann::ordered_json j;
+  j["action"] = action == ChangeAction::kImport ? "import" : "remove";
+  j["backend"] = backend;
+  j["bucket"] = bucket;
+  j["key"] = entry.key;
+  j["storage_key"] = entry.storage_key;
+  j["size"] = entry.size;
+  return j;
 }
 
 bool drift_found(const std::vector<Result>& results) {
@@ -84,19 +104,29 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   request.log = make_logger(flags.log_level, flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   MergeCounters counters;
   request.counters = &counters;
-  std::mutex out_mu;
-  if (command == Command::kDiff) {
-    request.on_change = [&out_mu](const std::string& backend, const std::string& bucket, ChangeAction action,
-                                  const Entry& entry) {
-      nlohmann::ordered_json j;
-      j["action"] = action == ChangeAction::kImport ? "import" : "remove";
-      j["backend"] = backend;
-      j["bucket"] = bucket;
-      j["key"] = entry.key;
-      j["storage_key"] = entry.storage_key;
-      j["size"] = entry.size;
-      std::lock_guard lock(out_mu);
-      std::cout << dump(j) << "\n";
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> changes(nullptr, &std::fclose);
+  if (!flags.changes_file.empty()) {
+    changes.reset(std::fopen(flags.changes_file.c_str(), "a"));
+    if (!changes) {
+      std::cerr << "s3reconcile: cannot open --changes file \"" << flags.changes_file << "\": " << std::strerror(errno)
+                << "\n";
+      return kExitUsage;
+    }
+  }
+  const bool print_diff = command == Command::kDiff;
+  const bool dry_run = request.dry_run;
+  if (print_diff || changes) {
+    request.on_change = [&, print_diff, dry_run](const std::string& backend, const std::string& bucket,
+                                                 ChangeAction action, const Entry& entry) {
+      auto j = change_json(backend, bucket, action, entry);
+      if (print_diff) std::cout << dump(j) << "\n";
+      if (changes) {
+        j["dry_run"] = dry_run;
+        j["time"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::time(nullptr)));
+        const std::string line = dump(j) + "\n";
+        std::fwrite(line.data(), 1, line.size(), changes.get());
+        std::fflush(changes.get());  // a killed process leaves whole lines behind
+      }
     };
   }
   PassRun run;
