@@ -2,11 +2,19 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <set>
+#include <thread>
 #include <sstream>
 
 #include "fakes.h"
+#include "s3/http_client.h"
 #include "s3reconcile/sqlite_store.h"
+#include "support/fake_http_server.h"
 #include "support/run_tool.h"
 #include "temp_dir.h"
 
@@ -253,6 +261,85 @@ TEST_F(CliTest, ChangeLogRecordsEveryChangeMade) {
                                          "import docs/new3", "remove photos/stale1", "remove photos/stale2",
                                          "remove docs/stale3"}));
   EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --changes /nonexistent/dir/x.jsonl").exit_code, 2);
+}
+
+// A loopback port nobody listens on right now.
+int free_port() {
+  testing::FakeHttpServer probe([](const testing::FakeRequest&) { return testing::FakeResponse{}; });
+  return probe.port();
+}
+
+// GET http://127.0.0.1:port/path; status 0 when nothing answers.
+std::pair<long, std::string> http_get(int port, const std::string& path) {
+  s3::HttpClient client(s3::HttpOptions{std::chrono::milliseconds(500), std::chrono::milliseconds(2000), true, ""});
+  auto r = client.perform("GET", "http://127.0.0.1:" + std::to_string(port) + path, {}, {});
+  if (!r.ok()) return {0, r.status().to_string()};
+  return {r->status, r->body};
+}
+
+// Polls `path` until its body contains `text` (at most ~20 s).
+bool wait_for(int port, const std::string& path, const std::string& text) {
+  for (int i = 0; i < 200; ++i) {
+    if (http_get(port, path).second.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
+  const int port = free_port();
+  auto serve_config = [&](const std::string& buckets) {
+    write_config("store:\n  sqlite: index.db\nbuckets: " + buckets + "\nbackends:\n"
+                 "  - name: disk-1\n    type: local\n    path: objs\n"
+                 "serve:\n  interval: 300ms\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  };
+  serve_config("[photos]");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (!::freopen((dir_.path() / "serve.err").c_str(), "w", stderr)) ::_exit(126);
+    ::execl(S3R_BINARY, S3R_BINARY, "serve", "--config", config().c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const bool metrics = wait_for(port, "/metrics",
+                                "s3reconcile_passes_total{backend=\"disk-1\",bucket=\"photos\",result=\"ok\"}");
+  auto health = http_get(port, "/healthz");
+  // Reload: the docs bucket appears in the next rounds.
+  serve_config("[photos, docs]");
+  ::kill(child, SIGHUP);
+  const bool reloaded = wait_for(port, "/metrics", "bucket=\"docs\"");
+  const auto body = http_get(port, "/metrics").second;
+  ::kill(child, SIGTERM);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(metrics) << http_get(port, "/metrics").second;
+  EXPECT_EQ(health.first, 200);
+  EXPECT_NE(health.second.find("s3reconcile_up 1"), std::string::npos);
+  EXPECT_TRUE(reloaded);
+  for (const char* family : {"s3reconcile_keys_listed_total", "s3reconcile_rows_scanned_total", "s3reconcile_imported_total",
+                             "s3reconcile_removed_total", "s3reconcile_failures_total", "s3reconcile_api_pages_total",
+                             "s3reconcile_pass_duration_seconds", "s3reconcile_last_success_timestamp_seconds"}) {
+    EXPECT_NE(body.find(family), std::string::npos) << family;
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream err(dir_.path() / "serve.err");
+  const std::string log((std::istreambuf_iterator<char>(err)), {});
+  EXPECT_NE(log.find("config reloaded"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopped"), std::string::npos) << log;
+  EXPECT_TRUE(rows("disk-1").count("docs/new3")) << "the reloaded config's bucket was reconciled";
+}
+
+TEST_F(CliTest, ServeRejectsABadConfigOrAddress) {
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: objs}\n"
+               "serve: {interval: never}\n");
+  EXPECT_EQ(run_tool(dir_, "serve --config " + config()).exit_code, 2);
+  EXPECT_NE(read_stderr(dir_).find("serve.interval"), std::string::npos);
+  testing::FakeHttpServer taken([](const testing::FakeRequest&) { return testing::FakeResponse{}; });
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: objs}\n"
+               "serve: {listen: \"127.0.0.1:" + std::to_string(taken.port()) + "\"}\n");
+  EXPECT_EQ(run_tool(dir_, "serve --config " + config()).exit_code, 2);
+  EXPECT_NE(read_stderr(dir_).find("cannot listen"), std::string::npos) << read_stderr(dir_);
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

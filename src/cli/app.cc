@@ -17,6 +17,7 @@
 #include "cli/pass_runner.h"
 #include "cli/progress.h"
 #include "cli/report.h"
+#include "cli/serve.h"
 #include "cli/signals.h"
 #include "config/config.h"
 
@@ -172,6 +173,15 @@ int run_app(int argc, char** argv) {
   add_pass_flags(*diff, diff_flags, false);
   CLI::App* check = app.add_subcommand("check", "A dry run whose exit code says whether drift exists (3 = drift)");
   add_pass_flags(*check, check_flags, true);
+  ServeFlags serve_flags;
+  std::string serve_log_format = "text";
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "Run passes every serve.interval; expose /metrics and /healthz on serve.listen");
+  serve_cmd->add_option("--config,-c", serve_flags.config_file, "YAML config file")->required();
+  serve_cmd->add_option("--log-level", serve_flags.log_level, "trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  serve_cmd->add_option("--log-format", serve_log_format, "Logs on stderr: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -191,7 +201,12 @@ int run_app(int argc, char** argv) {
     std::cout << "s3reconcile " << S3R_VERSION << "\n";
     return kExitOk;
   }
-  const std::stop_token stop = stop_on_signals();
+  Signals& signals = Signals::install();
+  const std::stop_token stop = signals.stop_token();
+  if (serve_cmd->parsed()) {
+    serve_flags.log_format = serve_log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+    return serve(serve_flags, signals);
+  }
   if (run->parsed()) return pass_command(Command::kRun, run_flags, stop);
   if (diff->parsed()) return pass_command(Command::kDiff, diff_flags, stop);
   if (check->parsed()) return pass_command(Command::kCheck, check_flags, stop);

@@ -1,5 +1,7 @@
 #include "cli/logging.h"
 
+#include "s3reconcile/key_order.h"
+
 #include <cctype>
 #include <ctime>
 
@@ -79,6 +81,8 @@ class JsonFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
+
+std::string quote_for_log(std::string_view value) { return quote_key(value); }
 
 LogLine parse_logfmt(std::string_view s) {
   LogLine line;

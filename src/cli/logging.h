@@ -20,6 +20,9 @@ enum class LogFormat { kText, kJson };
 // info, warn, error, off) in `format`.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& level, LogFormat format);
 
+// A value quoted for a logfmt field (as the engine quotes keys).
+std::string quote_for_log(std::string_view value);
+
 // Splits a logfmt message into its leading words (the event) and its
 // key=value fields, undoing quote_key's escapes in quoted values.
 struct LogLine {

@@ -3,24 +3,55 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 namespace s3reconcile::cli {
+namespace {
 
-std::stop_token stop_on_signals() {
-  static std::stop_source source;
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  // A signal handler may not touch a stop_source; a thread in sigwait may.
-  std::thread([set] {
-    int received = 0;
-    sigwait(&set, &received);
-    source.request_stop();
-  }).detach();
-  return source.get_token();
+// A signal handler may touch none of these; the thread in sigwait may.
+std::stop_source g_stop;
+std::mutex g_mu;
+std::condition_variable_any g_changed;
+bool g_reload = false;  // guarded by g_mu
+
+}  // namespace
+
+Signals& Signals::install() {
+  static Signals* signals = [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      while (true) {
+        int received = 0;
+        if (sigwait(&set, &received) != 0) continue;
+        std::lock_guard lock(g_mu);
+        if (received == SIGHUP) {
+          g_reload = true;
+        } else {
+          g_stop.request_stop();
+        }
+        g_changed.notify_all();
+      }
+    }).detach();
+    return new Signals();
+  }();
+  return *signals;
+}
+
+std::stop_token Signals::stop_token() const { return g_stop.get_token(); }
+
+bool Signals::wait_for_reload(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(g_mu);
+  g_changed.wait_for(lock, g_stop.get_token(), timeout, [] { return g_reload; });
+  const bool reload = g_reload;
+  g_reload = false;
+  return reload;
 }
 
 }  // namespace s3reconcile::cli

@@ -1,13 +1,27 @@
-// Turns SIGINT and SIGTERM into a stop request that passes observe.
+// Signals turned into things threads can wait on: SIGINT and SIGTERM request
+// a stop, SIGHUP asks for a config reload.
 #pragma once
 
+#include <chrono>
 #include <stop_token>
 
 namespace s3reconcile::cli {
 
-// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts
-// later) and starts a thread that waits for them and requests a stop on the
-// returned token's source. Call once, early in main, before other threads.
-std::stop_token stop_on_signals();
+class Signals {
+ public:
+  // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and threads it
+  // starts later) and starts a thread that waits for them. Call once, early,
+  // before other threads exist.
+  static Signals& install();
+
+  std::stop_token stop_token() const;
+
+  // Waits up to `timeout` for a stop or a reload request. Returns true when a
+  // reload was requested (and clears the request).
+  bool wait_for_reload(std::chrono::milliseconds timeout);
+
+ private:
+  Signals() = default;
+};
 
 }  // namespace s3reconcile::cli

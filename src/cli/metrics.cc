@@ -1,0 +1,60 @@
+#include "cli/metrics.h"
+
+#include <chrono>
+
+namespace s3reconcile::cli {
+namespace {
+
+prometheus::Family<prometheus::Counter>& counter(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      passes_(counter(*registry_, "s3reconcile_passes_total", "Passes by backend, bucket and result (ok, error)")),
+      listed_(counter(*registry_, "s3reconcile_keys_listed_total", "Keys the backend listings yielded")),
+      rows_(counter(*registry_, "s3reconcile_rows_scanned_total", "Index rows scanned")),
+      imported_(counter(*registry_, "s3reconcile_imported_total", "Rows imported")),
+      removed_(counter(*registry_, "s3reconcile_removed_total", "Rows removed")),
+      failures_(counter(*registry_, "s3reconcile_failures_total", "Failed imports and removals by kind")),
+      api_pages_(counter(*registry_, "s3reconcile_api_pages_total", "Listing pages fetched")),
+      duration_(prometheus::BuildHistogram()
+                    .Name("s3reconcile_pass_duration_seconds")
+                    .Help("Duration of passes")
+                    .Register(*registry_)),
+      last_success_(prometheus::BuildGauge()
+                        .Name("s3reconcile_last_success_timestamp_seconds")
+                        .Help("Unix time of the last pass that completed")
+                        .Register(*registry_)),
+      setup_failures_(counter(*registry_, "s3reconcile_setup_failures_total",
+                              "Rounds where no pass could start (the index did not open)")) {}
+
+void Metrics::record(const PassRun& run) {
+  if (!run.setup.ok()) setup_failures_.Add({}).Increment();
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600};
+  for (const auto& r : run.results) {
+    const prometheus::Labels labels = {{"backend", r.backend}, {"bucket", r.bucket}};
+    auto with = [&](const char* key, const char* value) {
+      prometheus::Labels l = labels;
+      l[key] = value;
+      return l;
+    };
+    passes_.Add(with("result", r.status.ok() ? "ok" : "error")).Increment();
+    listed_.Add(labels).Increment(static_cast<double>(r.listed));
+    rows_.Add(labels).Increment(static_cast<double>(r.rows));
+    imported_.Add(labels).Increment(static_cast<double>(r.imported));
+    removed_.Add(labels).Increment(static_cast<double>(r.removed));
+    failures_.Add(with("kind", "import")).Increment(static_cast<double>(r.import_failed));
+    failures_.Add(with("kind", "delete")).Increment(static_cast<double>(r.delete_failed));
+    api_pages_.Add(labels).Increment(static_cast<double>(r.api_pages));
+    duration_.Add(labels, kBuckets).Observe(std::chrono::duration<double>(r.duration).count());
+    if (r.status.ok()) {
+      last_success_.Add(labels).Set(
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+    }
+  }
+}
+
+}  // namespace s3reconcile::cli
