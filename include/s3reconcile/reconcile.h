@@ -66,7 +66,7 @@ struct PassOptions {
   Clock::time_point started_at{};
   // Stops the pass (CANCELLED) from another thread or a signal handler.
   std::stop_token stop;
-  // Where the pass logs; spdlog's default logger when null.
+  // Where the pass logs; a logger writing to stderr when null.
   std::shared_ptr<spdlog::logger> logger;
   RemovalLimits limits;
   // Hears of each import and removal done (or, in a dry run, that would be).

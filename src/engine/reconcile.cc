@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "engine/change_batcher.h"
@@ -29,6 +30,14 @@ Status check_wiring(const BackendRef& backend, std::string_view bucket) {
   return ok_status();
 }
 
+// Where a pass logs when the caller gave no logger: stderr, never stdout,
+// which belongs to the program's results.
+std::shared_ptr<spdlog::logger> stderr_logger() {
+  static const auto logger =
+      std::make_shared<spdlog::logger>("s3reconcile", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  return logger;
+}
+
 }  // namespace
 
 Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
@@ -41,7 +50,7 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
   result.status = check_wiring(backend, bucket);
   if (!result.status.ok()) return result;
 
-  auto log = options.logger ? options.logger : spdlog::default_logger();
+  auto log = options.logger ? options.logger : stderr_logger();
   const Clock::time_point started_at =
       options.started_at == Clock::time_point{} ? Clock::now() : options.started_at;
   const bool is_default_bucket = backend.buckets.front() == bucket;
