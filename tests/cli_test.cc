@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "fakes.h"
+#include <sqlite3.h>
+
 #include "s3/http_client.h"
 #include "s3reconcile/sqlite_store.h"
 #include "support/fake_http_server.h"
@@ -48,6 +50,7 @@ class CliTest : public ::testing::Test {
 
   void write_config(const std::string& text) { std::ofstream(dir_.path() / "config.yaml") << text; }
   std::string config() const { return (dir_.path() / "config.yaml").string(); }
+  std::string db_path() const { return db(); }
   std::string db() const { return (dir_.path() / "index.db").string(); }
 
   KeySet rows(const std::string& backend) {
@@ -291,7 +294,7 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
   auto serve_config = [&](const std::string& buckets) {
     write_config("store:\n  sqlite: index.db\nbuckets: " + buckets + "\nbackends:\n"
                  "  - name: disk-1\n    type: local\n    path: objs\n"
-                 "serve:\n  interval: 300ms\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+                 "serve:\n  interval: 1s\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
   };
   serve_config("[photos]");
   const pid_t child = ::fork();
@@ -301,8 +304,10 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
     ::execl(S3R_BINARY, S3R_BINARY, "serve", "--config", config().c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  // With a 1-second interval, two passes happen and /metrics counts them.
   const bool metrics = wait_for(port, "/metrics",
-                                "s3reconcile_passes_total{backend=\"disk-1\",bucket=\"photos\",result=\"ok\"}");
+                                "s3reconcile_passes_total{backend=\"disk-1\",bucket=\"photos\",result=\"ok\"} 2");
+  const std::string after_two = http_get(port, "/metrics").second;
   auto health = http_get(port, "/healthz");
   // Reload: the docs bucket appears in the next rounds.
   serve_config("[photos, docs]");
@@ -312,7 +317,10 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
   ::kill(child, SIGTERM);
   int status = 0;
   ::waitpid(child, &status, 0);
-  EXPECT_TRUE(metrics) << http_get(port, "/metrics").second;
+  EXPECT_TRUE(metrics) << after_two;
+  EXPECT_NE(after_two.find("# TYPE s3reconcile_passes_total counter"), std::string::npos);
+  EXPECT_NE(after_two.find("s3reconcile_imported_total{backend=\"disk-1\",bucket=\"photos\"} 3"), std::string::npos)
+      << after_two;
   EXPECT_EQ(health.first, 200);
   EXPECT_NE(health.second.find("s3reconcile_up 1"), std::string::npos);
   EXPECT_TRUE(reloaded);
@@ -328,6 +336,91 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
   EXPECT_NE(log.find("config reloaded"), std::string::npos) << log;
   EXPECT_NE(log.find("stopped"), std::string::npos) << log;
   EXPECT_TRUE(rows("disk-1").count("docs/new3")) << "the reloaded config's bucket was reconciled";
+}
+
+TEST_F(CliTest, ServeSigtermDuringAPassExitsZeroPromptlyAndLeavesTheIndexConsistent) {
+  // The backend's listing hangs, so SIGTERM lands while a pass is in flight.
+  testing::FakeHttpServer hung([](const testing::FakeRequest&) { return testing::FakeResponse{200, "", {}, true}; });
+  ::setenv("S3R_CLI_KEY", "AKIDCLI", 1);
+  ::setenv("S3R_CLI_SECRET", "cli-secret", 1);
+  const int port = free_port();
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: s3-hung\n    type: s3\n    endpoint: " + hung.endpoint() + "\n    bucket: phys\n"
+               "    addressing: path\n    request_timeout: 10m\n"
+               "    credentials: {access_key_env: S3R_CLI_KEY, secret_key_env: S3R_CLI_SECRET}\n"
+               "serve:\n  interval: 1s\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  const KeySet before = rows("disk-1");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (!::freopen((dir_.path() / "serve.err").c_str(), "w", stderr)) ::_exit(126);
+    ::execl(S3R_BINARY, S3R_BINARY, "serve", "--config", config().c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 200 && hung.requests() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_GT(hung.requests(), 0) << "serve never started a pass";
+  const auto sent = std::chrono::steady_clock::now();
+  ::kill(child, SIGTERM);
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 100 && done == 0; ++i) {  // up to ~10 s
+    done = ::waitpid(child, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (done == 0) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+    FAIL() << "serve did not stop within 10 s of SIGTERM";
+  }
+  const auto took = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::cout << "serve stopped " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms after SIGTERM during a hung listing\n";
+  EXPECT_EQ(rows("disk-1"), before);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* check = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &check, nullptr);
+  ASSERT_EQ(sqlite3_step(check), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(check, 0)), "ok");
+  sqlite3_finalize(check);
+  sqlite3_close(db);
+}
+
+TEST_F(CliTest, NoSecretInAnyOutput) {
+  const std::string secret = "TOP-SECRET-9f8e7d6c";
+  const std::string token = "SESSION-TOKEN-5a4b3c";
+  ::setenv("S3R_LEAK_KEY", "AKIDLEAK", 1);
+  ::setenv("S3R_LEAK_SECRET", secret.c_str(), 1);
+  ::setenv("S3R_LEAK_TOKEN", token.c_str(), 1);
+  testing::FakeHttpServer forbidden([](const testing::FakeRequest&) {
+    return testing::FakeResponse{403,
+                                 "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we "
+                                 "calculated does not match</Message><RequestId>r-1</RequestId></Error>",
+                                 {}};
+  });
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: disk-1\n    type: local\n    path: objs\n"
+               "  - name: s3-leak\n    type: s3\n    endpoint: " + forbidden.endpoint() + "\n    bucket: phys\n"
+               "    addressing: path\n    max_attempts: 1\n"
+               "    credentials: {access_key_env: S3R_LEAK_KEY, secret_key_env: S3R_LEAK_SECRET, "
+               "session_token_env: S3R_LEAK_TOKEN}\n");
+  std::string everything;
+  const std::vector<std::string> commands = {
+      "run --log-level trace --output json", "run --log-level trace --log-format json", "diff --log-level trace",
+      "check --log-level trace --output json",
+      "run --dry-run --log-level trace --changes " + (dir_.path() / "c.jsonl").string()};
+  for (const auto& args : commands) {
+    auto o = run_tool(dir_, args + " --config " + config());
+    EXPECT_EQ(o.exit_code, 1) << args;  // the S3 backend fails every time
+    everything += o.out + read_stderr(dir_);
+  }
+  EXPECT_NE(everything.find("SignatureDoesNotMatch"), std::string::npos) << "the failure itself is reported";
+  std::ifstream changes(dir_.path() / "c.jsonl");
+  everything += std::string((std::istreambuf_iterator<char>(changes)), {});
+  EXPECT_EQ(everything.find(secret), std::string::npos) << "the secret leaked";
+  EXPECT_EQ(everything.find(token), std::string::npos) << "the session token leaked";
 }
 
 TEST_F(CliTest, ServeRejectsABadConfigOrAddress) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 namespace s3reconcile::config {
 namespace {
@@ -95,6 +97,27 @@ TEST(Config, BadDuration) {
                "6: serve.interval");
 }
 TEST(Config, NotYaml) { expect_error("store: [unclosed\n", ""); }
+
+// The README's configuration example and examples/config.yaml are real.
+std::string readme_config_block() {
+  std::ifstream in(std::string(S3R_SOURCE_DIR) + "/README.md");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto section = text.find("## Configuration");
+  const auto start = text.find("```yaml\n", section);
+  const auto end = text.find("```", start + 8);
+  if (section == std::string::npos || start == std::string::npos || end == std::string::npos) return "";
+  return text.substr(start + 8, end - start - 8);
+}
+
+TEST(Config, ReadmeExampleParses) {
+  const std::string block = readme_config_block();
+  ASSERT_FALSE(block.empty()) << "no yaml block under ## Configuration in README.md";
+  auto c = parse(block);
+  ASSERT_TRUE(c.ok()) << c.status().to_string() << "\n" << block;
+  EXPECT_GE(c->backends.size(), 2u);
+  auto example = load_config(std::string(S3R_SOURCE_DIR) + "/examples/config.yaml");
+  EXPECT_TRUE(example.ok()) << example.status().to_string();
+}
 
 TEST(Config, UnreadableFileIsNotFound) {
   auto c = load_config("/nonexistent/s3r.yaml");
