@@ -226,6 +226,31 @@ class FakeStore final : public IndexStore {
   int batches_ = 0;
 };
 
+// An IndexStore that forwards everything to another (after leveldb's
+// EnvWrapper): a test overrides just the call it wants to break.
+class ForwardingStore : public IndexStore {
+ public:
+  explicit ForwardingStore(IndexStore& inner) : inner_(inner) {}
+  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view b, std::string_view a, std::size_t l,
+                                                          const KeyRange& r) override {
+    return inner_.list_by_backend_key_asc(b, a, l, r);
+  }
+  StatusOr<bool> insert_if_absent(std::string_view b, const Entry& e, Clock::time_point t) override {
+    return inner_.insert_if_absent(b, e, t);
+  }
+  StatusOr<RemoveOutcome> remove_if_created_before(std::string_view b, std::string_view k,
+                                                   Clock::time_point t) override {
+    return inner_.remove_if_created_before(b, k, t);
+  }
+  StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
+                                                    Clock::time_point t) override {
+    return inner_.apply_changes(b, c, t);
+  }
+
+ protected:
+  IndexStore& inner_;
+};
+
 // An ObjectProber answering from a set of present storage keys.
 class FakeProber final : public ObjectProber {
  public:

@@ -160,9 +160,10 @@ TEST(FaultInjection, SqliteLockedAtARandomMomentLosesNoRow) {
     // Another connection takes an exclusive lock after a random number of
     // index pages and holds it past the busy timeout.
     const int lock_after = std::uniform_int_distribution<int>(0, 6)(rng);
-    class LockingStore final : public IndexStore {
+    class LockingStore final : public testing::ForwardingStore {
      public:
-      LockingStore(IndexStore& inner, std::string path, int after) : inner_(inner), path_(std::move(path)), after_(after) {}
+      LockingStore(IndexStore& inner, std::string path, int after)
+          : ForwardingStore(inner), path_(std::move(path)), after_(after) {}
       ~LockingStore() override {
         if (other_) {
           sqlite3_exec(other_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -177,20 +178,8 @@ TEST(FaultInjection, SqliteLockedAtARandomMomentLosesNoRow) {
         }
         return inner_.list_by_backend_key_asc(b, a, l, r);
       }
-      StatusOr<bool> insert_if_absent(std::string_view b, const Entry& e, Clock::time_point t) override {
-        return inner_.insert_if_absent(b, e, t);
-      }
-      StatusOr<RemoveOutcome> remove_if_created_before(std::string_view b, std::string_view k,
-                                                       Clock::time_point t) override {
-        return inner_.remove_if_created_before(b, k, t);
-      }
-      StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
-                                                        Clock::time_point t) override {
-        return inner_.apply_changes(b, c, t);
-      }
 
      private:
-      IndexStore& inner_;
       std::string path_;
       int after_;
       int calls_ = 0;

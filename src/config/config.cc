@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -63,7 +64,9 @@ class Fields {
     return expanded;
   }
 
-  StatusOr<std::size_t> positive(const std::string& key, std::size_t fallback, std::size_t most) const {
+  // A whole number from `least` to `most`, or `fallback` when absent.
+  StatusOr<std::uint64_t> whole_number(const std::string& key, std::uint64_t fallback, std::uint64_t least,
+                                       std::uint64_t most) const {
     const YAML::Node v = node_[key];
     if (!v.IsDefined() || v.IsNull()) return fallback;
     auto text = string(key);
@@ -71,24 +74,21 @@ class Fields {
     char* end = nullptr;
     errno = 0;
     const unsigned long long n = std::strtoull(text->c_str(), &end, 10);
-    if (text->empty() || *end != '\0' || errno != 0 || (*text)[0] == '-' || n == 0 || n > most) {
-      return error_at(v, field_path(key), fmt::format("must be a whole number from 1 to {}, not \"{}\"", most, *text));
+    if (text->empty() || *end != '\0' || errno != 0 || (*text)[0] == '-' || n < least || n > most) {
+      const std::string range = most == UINT64_MAX ? fmt::format("{} or more", least) : fmt::format("from {} to {}", least, most);
+      return error_at(v, field_path(key), fmt::format("must be a whole number {}, not \"{}\"", range, *text));
     }
-    return static_cast<std::size_t>(n);
+    return static_cast<std::uint64_t>(n);
+  }
+
+  StatusOr<std::size_t> positive(const std::string& key, std::size_t fallback, std::size_t most) const {
+    auto n = whole_number(key, fallback, 1, most);
+    if (!n.ok()) return n.status();
+    return static_cast<std::size_t>(*n);
   }
 
   StatusOr<std::uint64_t> count(const std::string& key, std::uint64_t fallback) const {
-    const YAML::Node v = node_[key];
-    if (!v.IsDefined() || v.IsNull()) return fallback;
-    auto text = string(key);
-    if (!text.ok()) return text.status();
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long n = std::strtoull(text->c_str(), &end, 10);
-    if (text->empty() || *end != '\0' || errno != 0 || (*text)[0] == '-') {
-      return error_at(v, field_path(key), fmt::format("must be a whole number (0 or more), not \"{}\"", *text));
-    }
-    return static_cast<std::uint64_t>(n);
+    return whole_number(key, fallback, 0, UINT64_MAX);
   }
 
   StatusOr<double> ratio(const std::string& key, double fallback) const {
