@@ -19,6 +19,7 @@
 #include "cli/report.h"
 #include "cli/serve.h"
 #include "cli/signals.h"
+#include "cli/stores.h"
 #include "config/config.h"
 
 namespace s3reconcile::cli {
@@ -157,6 +158,25 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   return kExitOk;
 }
 
+// Opens the store, which creates or migrates its schema, and says which
+// version it is at. Safe to run while passes run and while other instances
+// migrate: the stores serialize migrations themselves.
+int migrate_command(const std::string& config_file) {
+  auto config = config::load_config(config_file);
+  if (!config.ok()) {
+    std::cerr << "s3reconcile: " << config.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto store = open_store(config->store);
+  if (!store.ok()) {
+    std::cerr << "s3reconcile: " << store.status().message() << "\n";
+    return kExitPassFailed;
+  }
+  std::cout << describe_store(config->store) << ": schema version " << store_schema_version(config->store)
+            << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_app(int argc, char** argv) {
@@ -182,6 +202,11 @@ int run_app(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   serve_cmd->add_option("--log-format", serve_log_format, "Logs on stderr: text or json")
       ->check(CLI::IsMember({"text", "json"}));
+
+  std::string migrate_config;
+  CLI::App* migrate = app.add_subcommand("migrate", "Create or migrate the index's schema and print its version");
+  migrate->add_option("--config,-c", migrate_config, "YAML config file")->required();
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -201,6 +226,7 @@ int run_app(int argc, char** argv) {
     std::cout << "s3reconcile " << S3R_VERSION << "\n";
     return kExitOk;
   }
+  if (migrate->parsed()) return migrate_command(migrate_config);
   Signals& signals = Signals::install();
   const std::stop_token stop = signals.stop_token();
   if (serve_cmd->parsed()) {

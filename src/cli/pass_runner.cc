@@ -4,10 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "cli/stores.h"
 #include "s3reconcile/local_backend.h"
 #include "s3reconcile/reconcile.h"
 #include "s3reconcile/s3_backend.h"
-#include "s3reconcile/sqlite_store.h"
 
 namespace s3reconcile::cli {
 namespace {
@@ -60,7 +60,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   const PassSelection& selection = request.selection;
   const std::stop_token stop = request.stop;
   PassRun run;
-  auto store = open_sqlite_store(SqliteStoreOptions{config.store.sqlite_path});
+  auto store = open_store(config.store);
   if (!store.ok()) {
     run.setup = store.status();
     return run;

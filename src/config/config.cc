@@ -170,14 +170,30 @@ Status load_buckets(const Fields& top, Config& config) {
 }
 
 Status load_store(const Fields& top, const std::string& base_dir, Config& config) {
-  if (!top.has("store")) return top.error("missing field store (sqlite: FILE)");
+  if (!top.has("store")) return top.error("missing field store (sqlite: FILE or postgres: DSN)");
   Fields store(top.get("store"), top.origin(), "store");
   S3R_RETURN_IF_ERROR(store.expect_map());
-  if (store.has("postgres")) {
-    return store.error_at(store.get("postgres"), "store.postgres",
-                          "the PostgreSQL store is not part of this build yet; use sqlite");
+  S3R_RETURN_IF_ERROR(store.only({"sqlite", "postgres"}));
+  if (store.has("sqlite") == store.has("postgres")) {
+    return store.error("must name exactly one store: sqlite: FILE or postgres: DSN");
   }
-  S3R_RETURN_IF_ERROR(store.only({"sqlite"}));
+  if (store.has("postgres")) {
+    const YAML::Node node = store.get("postgres");
+    if (!node.IsScalar()) return store.error_at(node, "store.postgres", "must be a string (a libpq connection string)");
+    // Not Fields::string: its errors quote the value, and this one may hold a password.
+    auto dsn = expand_env(node.Scalar());
+    if (!dsn.ok()) {
+      std::string why = dsn.status().message();
+      if (why.find(node.Scalar()) != std::string::npos) why = "a ${ is not closed with }";
+      return store.error_at(node, "store.postgres", why);
+    }
+    if (dsn->find_first_not_of(" \t") == std::string::npos) {
+      return store.error_at(node, "store.postgres", "must be a connection string, e.g. \"host=db dbname=index\"");
+    }
+    config.store.kind = StoreConfig::Kind::kPostgres;
+    config.store.postgres_dsn = std::move(*dsn);
+    return ok_status();
+  }
   auto file = store.string("sqlite");
   if (!file.ok()) return file.status();
   if (file->empty()) return store.error_at(store.get("sqlite"), "store.sqlite", "must name a file");

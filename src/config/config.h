@@ -13,10 +13,13 @@
 namespace s3reconcile::config {
 
 struct StoreConfig {
-  enum class Kind { kSqlite };
+  enum class Kind { kSqlite, kPostgres };
   Kind kind = Kind::kSqlite;
-  // The SQLite file (absolute, or relative to the config file's folder).
+  // kSqlite: the file (absolute, or relative to the config file's folder).
   std::string sqlite_path;
+  // kPostgres: the libpq connection string, ${VAR}s expanded. It may hold a
+  // password: never print it (describe_postgres_dsn names the server).
+  std::string postgres_dsn;
 };
 
 struct BackendConfig {

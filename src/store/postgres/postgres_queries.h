@@ -1,0 +1,78 @@
+// The PostgreSQL store's SQL. Internal; the tests read it to EXPLAIN the very
+// queries the store prepares.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace s3reconcile::postgres {
+
+// Each entry moves the schema from version i to i + 1. Never edit a shipped
+// step: add a new one. `IF NOT EXISTS` lets migration 1 adopt a table that
+// the service writing the index created itself.
+inline constexpr std::array<std::string_view, 1> kMigrations = {
+    R"sql(
+CREATE TABLE IF NOT EXISTS object_locations (
+  object_key   text        NOT NULL,
+  backend_name text        NOT NULL,
+  storage_key  text        NOT NULL,
+  size_bytes   bigint      NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (object_key, backend_name)
+);
+-- The cursor's index: byte order within a backend, whatever the database's
+-- collation, so that each page is a range scan and never a sort.
+CREATE INDEX IF NOT EXISTS object_locations_backend_key_c
+  ON object_locations (backend_name, object_key COLLATE "C");
+)sql",
+};
+
+inline constexpr std::string_view kCursorIndex = "object_locations_backend_key_c";
+
+inline constexpr std::string_view kCreateVersionTable = R"sql(
+CREATE TABLE s3reconcile_schema (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  version   integer NOT NULL
+))sql";
+
+inline constexpr std::string_view kSetVersion = R"sql(
+INSERT INTO s3reconcile_schema (version) VALUES ($1)
+ON CONFLICT (singleton) DO UPDATE SET version = excluded.version)sql";
+
+// A cursor page. $1 backend, $2 after_key (exclusive), $3 the range's first
+// key (inclusive), $4 the page size. Every comparison and the order are
+// COLLATE "C", matching object_locations_backend_key_c.
+inline constexpr std::string_view kList = R"sql(
+SELECT object_key, storage_key, size_bytes FROM object_locations
+ WHERE backend_name = $1
+   AND object_key COLLATE "C" > $2 AND object_key COLLATE "C" >= $3
+ ORDER BY object_key COLLATE "C" LIMIT $4)sql";
+
+// The same with $5, the range's end (exclusive).
+inline constexpr std::string_view kListBounded = R"sql(
+SELECT object_key, storage_key, size_bytes FROM object_locations
+ WHERE backend_name = $1
+   AND object_key COLLATE "C" > $2 AND object_key COLLATE "C" >= $3
+   AND object_key COLLATE "C" < $5
+ ORDER BY object_key COLLATE "C" LIMIT $4)sql";
+
+// Returns one row when it inserted, none when the row was already there.
+inline constexpr std::string_view kInsert = R"sql(
+INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (object_key, backend_name) DO NOTHING
+RETURNING 1)sql";
+
+// Deletes the row if it was created before $3, and says in the same round
+// trip whether a row was there at all: the EXISTS reads the statement's
+// snapshot, taken before the delete. (removed, present): (1, t) removed,
+// (0, t) too new, (0, f) already gone.
+inline constexpr std::string_view kRemove = R"sql(
+WITH gone AS (
+  DELETE FROM object_locations
+   WHERE object_key = $1 AND backend_name = $2 AND created_at < $3
+  RETURNING 1)
+SELECT (SELECT count(*) FROM gone),
+       EXISTS (SELECT 1 FROM object_locations WHERE object_key = $1 AND backend_name = $2))sql";
+
+}  // namespace s3reconcile::postgres

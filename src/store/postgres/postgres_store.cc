@@ -1,0 +1,598 @@
+#include "s3reconcile/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <ctime>
+#include <deque>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "s3reconcile/key_order.h"
+#include "store/postgres/postgres_queries.h"
+
+namespace s3reconcile {
+namespace {
+
+namespace sql = postgres;
+
+// pg_advisory_xact_lock key of the schema migration: "s3r-migr" read as a
+// big-endian integer, unlikely to be anyone else's lock.
+constexpr std::string_view kMigrationLockKey = "8301104077608675186";
+
+// Statements sent per round trip when a batch is pipelined: enough to hide
+// the latency, few enough that neither side's socket buffer can fill while
+// the other is not reading.
+constexpr std::size_t kPipelineDepth = 128;
+
+// The oldest server with INSERT ... ON CONFLICT and CREATE INDEX IF NOT EXISTS.
+constexpr int kOldestServer = 90500;
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using PgConn = std::unique_ptr<PGconn, ConnDeleter>;
+
+struct ConninfoDeleter {
+  void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
+};
+using Conninfo = std::unique_ptr<PQconninfoOption, ConninfoDeleter>;
+
+// UTC, microseconds (PostgreSQL's resolution), ISO 8601: timestamptz input.
+std::string format_time(Clock::time_point t) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
+  long frac = static_cast<long>(micros % 1000000);
+  if (frac < 0) {
+    frac += 1000000;
+    --secs;
+  }
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+// libpq's messages span lines ("FATAL: ...\nserver closed the connection").
+std::string one_line(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+// Keyword values of a connection string, falling back to libpq's defaults
+// (PGHOST and friends). Empty when the string does not parse.
+struct ConnTarget {
+  bool parsed = false;
+  std::string host, port, dbname, password;
+};
+
+ConnTarget parse_target(const std::string& dsn) {
+  ConnTarget t;
+  char* error = nullptr;
+  Conninfo given(PQconninfoParse(dsn.c_str(), &error));
+  // libpq's parse error may quote the string, password included: not shown.
+  if (error != nullptr) PQfreemem(error);
+  if (!given) return t;
+  t.parsed = true;
+  Conninfo defaults(PQconndefaults());
+  auto value = [&](std::string_view keyword) -> std::string {
+    for (const auto* list : {given.get(), defaults.get()}) {
+      for (const PQconninfoOption* o = list; o != nullptr && o->keyword != nullptr; ++o) {
+        if (keyword == o->keyword && o->val != nullptr && o->val[0] != '\0') return o->val;
+      }
+    }
+    return "";
+  };
+  t.host = value("host");
+  if (t.host.empty()) t.host = value("hostaddr");
+  t.port = value("port");
+  t.dbname = value("dbname");
+  for (const PQconninfoOption* o = given.get(); o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr) t.password = o->val;
+  }
+  return t;
+}
+
+std::string describe(const ConnTarget& t) {
+  if (!t.parsed) return "(unparseable connection string)";
+  auto or_default = [](const std::string& v) { return v.empty() ? std::string("(default)") : v; };
+  return fmt::format("host={} port={} dbname={}", or_default(t.host), or_default(t.port), or_default(t.dbname));
+}
+
+// Text parameters of one statement. libpq takes them as C strings, so a NUL
+// byte would silently cut a value short: such a value is refused instead.
+class Params {
+ public:
+  bool add(std::string_view value) {
+    if (value.find('\0') != std::string_view::npos) return false;
+    values_[count_++] = std::string(value);
+    return true;
+  }
+  int count() const { return static_cast<int>(count_); }
+  const char* const* pointers() {
+    for (std::size_t i = 0; i < count_; ++i) pointers_[i] = values_[i].c_str();
+    return pointers_.data();
+  }
+
+ private:
+  std::array<std::string, 5> values_;
+  std::array<const char*, 5> pointers_{};
+  std::size_t count_ = 0;
+};
+
+// Belt and braces: no message leaves with the DSN's password in it.
+std::string redact_password(std::string message, const std::string& password) {
+  if (password.empty()) return message;
+  for (auto at = message.find(password); at != std::string::npos; at = message.find(password, at + 8)) {
+    message.replace(at, password.size(), "********");
+  }
+  return message;
+}
+
+bool connection_lost_state(std::string_view sqlstate) {
+  return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+}
+
+// What a caller should do about a failed statement, from its SQLSTATE.
+Status code_for(std::string_view sqlstate, std::string message) {
+  const std::string_view cls = sqlstate.substr(0, std::min<std::size_t>(2, sqlstate.size()));
+  if (cls == "40" || cls == "53" || cls == "57" || cls == "58" || sqlstate == "55P03") {
+    return unavailable_error(std::move(message));  // transient: locks, resources, cancellation
+  }
+  if (cls == "22" || cls == "23") return invalid_argument_error(std::move(message));  // this row's data
+  if (sqlstate == "XX001" || sqlstate == "XX002") return data_loss_error(std::move(message));
+  if (cls == "42") return failed_precondition_error(std::move(message));  // missing table, no privilege
+  return internal_error(std::move(message));
+}
+
+enum class Prepared { kList, kListBounded, kInsert, kRemove };
+
+struct PreparedStatement {
+  Prepared id;
+  const char* name;
+  std::string_view text;
+  int params;
+};
+
+constexpr std::array<PreparedStatement, 4> kStatements = {{
+    {Prepared::kList, "s3r_list", sql::kList, 4},
+    {Prepared::kListBounded, "s3r_list_bounded", sql::kListBounded, 5},
+    {Prepared::kInsert, "s3r_insert", sql::kInsert, 5},
+    {Prepared::kRemove, "s3r_remove", sql::kRemove, 3},
+}};
+
+const PreparedStatement& statement(Prepared id) {
+  return kStatements[static_cast<std::size_t>(id)];
+}
+
+class PostgresStore final : public IndexStore {
+ public:
+  PostgresStore(PgConn conn, std::string where, std::string password)
+      : conn_(std::move(conn)), where_(std::move(where)), password_(std::move(password)) {}
+
+  Status init() {
+    if (PQserverVersion(conn_.get()) < kOldestServer) {
+      return failed_precondition_error(fmt::format("PostgreSQL index {}: server version {} is too old (9.5 or newer needed)",
+                                                   where_, PQserverVersion(conn_.get())));
+    }
+    // Keys travel as UTF-8 and must come back with the same bytes.
+    const char* encoding = PQparameterStatus(conn_.get(), "server_encoding");
+    const std::string_view server_encoding = encoding ? encoding : "";
+    if (server_encoding != "UTF8" && server_encoding != "SQL_ASCII") {
+      return failed_precondition_error(fmt::format(
+          "PostgreSQL index {}: the database's encoding is {}; s3reconcile needs UTF8", where_, server_encoding));
+    }
+    S3R_RETURN_IF_ERROR(migrate());
+    for (const auto& s : kStatements) {
+      PgResult r(PQprepare(conn_.get(), s.name, std::string(s.text).c_str(), s.params, nullptr));
+      S3R_RETURN_IF_ERROR(check(std::move(r), "preparing a statement").status());
+    }
+    return ok_status();
+  }
+
+  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view backend,
+                                                          std::string_view after_key,
+                                                          std::size_t limit,
+                                                          const KeyRange& range) override {
+    const std::string doing = fmt::format("listing index rows after key {}", quote_key(after_key));
+    Params p;
+    const bool bounded = !range.end.empty();
+    if (!p.add(backend) || !p.add(after_key) || !p.add(range.begin) || !p.add(std::to_string(limit)) ||
+        (bounded && !p.add(range.end))) {
+      return nul_byte(doing);
+    }
+    auto r = execute(bounded ? Prepared::kListBounded : Prepared::kList, p, doing);
+    if (!r.ok()) return r.status();
+    const PGresult* res = r->get();
+    std::vector<IndexRow> rows;
+    rows.reserve(static_cast<std::size_t>(PQntuples(res)));
+    for (int i = 0; i < PQntuples(res); ++i) {
+      IndexRow row{text(res, i, 0), text(res, i, 1), 0};
+      const std::string size = text(res, i, 2);
+      if (std::from_chars(size.data(), size.data() + size.size(), row.size_bytes).ec != std::errc()) {
+        return data_loss_error(fmt::format("PostgreSQL index {}: {}: size_bytes \"{}\" of key {} is not a number",
+                                           where_, doing, size, quote_key(row.object_key)));
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry,
+                                  Clock::time_point created_at) override {
+    Params p;
+    if (!insert_params(p, backend, entry, created_at)) return nul_byte(importing(entry.key));
+    auto r = execute(Prepared::kInsert, p, importing(entry.key));
+    if (!r.ok()) return r.status();
+    return PQntuples(r->get()) == 1;
+  }
+
+  StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend,
+                                                   std::string_view object_key,
+                                                   Clock::time_point created_before) override {
+    Params p;
+    if (!remove_params(p, backend, object_key, created_before)) return nul_byte(removing(object_key));
+    auto r = execute(Prepared::kRemove, p, removing(object_key));
+    if (!r.ok()) return r.status();
+    return removal_outcome(r->get());
+  }
+
+  StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
+                                                    Clock::time_point created_before) override {
+    if (changes.empty()) return std::vector<ChangeResult>();
+    auto batched = apply_in_one_transaction(backend, changes, created_before);
+    if (batched.ok() || lost()) return batched;
+    // One change spoiled the batch: apply them one by one so it fails alone.
+    return apply_changes_one_by_one(*this, backend, changes, created_before);
+  }
+
+ private:
+  // ---- a batch: one transaction, pipelined (kPipelineDepth statements per round trip)
+
+  // What the pipeline is waiting to read, in the order it was sent.
+  struct Pending {
+    enum class Kind { kBegin, kChange, kCommit } kind;
+    std::size_t change = 0;  // kChange: its index
+  };
+
+  StatusOr<std::vector<ChangeResult>> apply_in_one_transaction(std::string_view backend,
+                                                               std::span<const IndexChange> changes,
+                                                               Clock::time_point created_before) {
+    if (lost()) return lost_error("writing a batch of index changes");
+    PGconn* c = conn_.get();
+    if (PQenterPipelineMode(c) != 1) return failure(nullptr, "starting a batch");
+    std::vector<ChangeResult> results(changes.size());
+    std::deque<Pending> pending;
+    Status failed;
+    auto send_failed = [&](std::string_view doing) {
+      if (failed.ok()) failed = failure(nullptr, doing);
+    };
+
+    if (PQsendQueryParams(c, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) {
+      pending.push_back({Pending::Kind::kBegin});
+    } else {
+      send_failed("starting a batch");
+    }
+    for (std::size_t next = 0; next < changes.size() && failed.ok();) {
+      const std::size_t end = std::min(changes.size(), next + kPipelineDepth);
+      for (; next < end && failed.ok(); ++next) {
+        const IndexChange& change = changes[next];
+        Params p;
+        const bool import = change.kind == IndexChange::Kind::kImport;
+        const bool sendable = import ? insert_params(p, backend, change.entry, change.created_at)
+                                     : remove_params(p, backend, change.entry.key, created_before);
+        if (!sendable) {
+          failed = nul_byte(import ? importing(change.entry.key) : removing(change.entry.key));
+          break;
+        }
+        const auto& s = statement(import ? Prepared::kInsert : Prepared::kRemove);
+        if (PQsendQueryPrepared(c, s.name, p.count(), p.pointers(), nullptr, nullptr, 0) != 1) {
+          send_failed("sending a batch of index changes");
+          break;
+        }
+        pending.push_back({Pending::Kind::kChange, next});
+      }
+      if (!failed.ok()) break;
+      if (PQsendFlushRequest(c) != 1 || PQflush(c) != 0) {
+        send_failed("sending a batch of index changes");
+        break;
+      }
+      read_pending(pending, changes, results, failed);
+      if (lost()) return failed;
+    }
+    if (failed.ok()) {
+      if (PQsendQueryParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) {
+        pending.push_back({Pending::Kind::kCommit});
+      } else {
+        send_failed("committing a batch");
+      }
+    }
+    if (lost()) return failed.ok() ? lost_error("writing a batch of index changes") : failed;
+    if (PQpipelineSync(c) != 1) {
+      send_failed("ending a batch");
+      return failed;
+    }
+    read_pending(pending, changes, results, failed);
+    if (lost()) return failed;
+    PgResult sync(PQgetResult(c));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return lose("batch results out of step");
+    if (PQexitPipelineMode(c) != 1) return lose(one_line(PQerrorMessage(c)));
+    if (failed.ok()) return results;
+    // A failed statement leaves the transaction aborted until it is rolled back.
+    if (PQtransactionStatus(c) != PQTRANS_IDLE) {
+      PgResult rollback(PQexec(c, "ROLLBACK"));
+      auto rolled_back = check(std::move(rollback), "rolling back a batch");
+      if (!rolled_back.ok() && lost()) return rolled_back.status();
+    }
+    return failed;
+  }
+
+  // Reads the results of everything in `pending`. The first failure goes to
+  // `failed`; once a statement fails, the server skips the rest of the
+  // pipeline (PGRES_PIPELINE_ABORTED) until the sync.
+  void read_pending(std::deque<Pending>& pending, std::span<const IndexChange> changes,
+                    std::vector<ChangeResult>& results, Status& failed) {
+    PGconn* c = conn_.get();
+    while (!pending.empty()) {
+      const Pending p = pending.front();
+      pending.pop_front();
+      PgResult r(PQgetResult(c));
+      if (!r && !lost()) {
+        failed = lose("batch results out of step");
+        return;
+      }
+      const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+      if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || status == PGRES_BAD_RESPONSE) {
+        std::string doing = "writing a batch of index changes";
+        if (p.kind == Pending::Kind::kChange) {
+          const IndexChange& change = changes[p.change];
+          doing = change.kind == IndexChange::Kind::kImport ? importing(change.entry.key) : removing(change.entry.key);
+        }
+        if (failed.ok() || lost()) failed = failure(r.get(), doing);
+      } else if (status != PGRES_PIPELINE_ABORTED && p.kind == Pending::Kind::kChange) {
+        ChangeResult& out = results[p.change];
+        if (changes[p.change].kind == IndexChange::Kind::kImport) {
+          out.inserted = PQntuples(r.get()) == 1;
+        } else {
+          auto removal = removal_outcome(r.get());
+          if (removal.ok()) out.removal = *removal;
+          else if (failed.ok()) failed = removal.status();
+        }
+      }
+      if (lost()) {
+        if (failed.ok()) failed = lost_error("writing a batch of index changes");
+        return;
+      }
+      // Each statement's results end with a null.
+      PgResult end(PQgetResult(c));
+      if (end) {
+        failed = lose("batch results out of step");
+        return;
+      }
+    }
+  }
+
+  // ---- the schema
+
+  Status migrate() {
+    S3R_RETURN_IF_ERROR(exec("BEGIN", "starting the schema migration"));
+    Status status = migrate_locked();
+    if (!status.ok()) {
+      if (!lost()) PgResult(PQexec(conn_.get(), "ROLLBACK"));
+      return status;
+    }
+    return exec("COMMIT", "committing the schema migration");
+  }
+
+  Status migrate_locked() {
+    // One migrator at a time per database; the lock ends with the transaction.
+    {
+      Params p;
+      p.add(kMigrationLockKey);
+      PgResult r(PQexecParams(conn_.get(), "SELECT pg_advisory_xact_lock($1::bigint)", p.count(), nullptr,
+                              p.pointers(), nullptr, nullptr, 0));
+      S3R_RETURN_IF_ERROR(check(std::move(r), "waiting for the schema migration lock").status());
+    }
+    int version = 0;
+    {
+      auto exists = query("SELECT to_regclass('s3reconcile_schema') IS NOT NULL", "reading the schema version");
+      if (!exists.ok()) return exists.status();
+      if (text(exists->get(), 0, 0) == "t") {
+        auto v = query("SELECT coalesce(max(version), 0) FROM s3reconcile_schema", "reading the schema version");
+        if (!v.ok()) return v.status();
+        version = std::atoi(PQgetvalue(v->get(), 0, 0));
+      } else {
+        S3R_RETURN_IF_ERROR(exec(sql::kCreateVersionTable, "creating the schema version table"));
+      }
+    }
+    const int current = static_cast<int>(sql::kMigrations.size());
+    if (version > current) {
+      return failed_precondition_error(
+          fmt::format("PostgreSQL index {}: schema version {} is newer than this s3reconcile understands ({})",
+                      where_, version, current));
+    }
+    for (int v = version; v < current; ++v) {
+      S3R_RETURN_IF_ERROR(exec(sql::kMigrations[static_cast<std::size_t>(v)],
+                               fmt::format("schema migration {}", v + 1)));
+    }
+    if (version != current) {
+      Params p;
+      p.add(std::to_string(current));
+      PgResult r(PQexecParams(conn_.get(), std::string(sql::kSetVersion).c_str(), p.count(), nullptr, p.pointers(),
+                              nullptr, nullptr, 0));
+      S3R_RETURN_IF_ERROR(check(std::move(r), "recording the schema version").status());
+    }
+    return check_columns();
+  }
+
+  // An index table made by someone else must still have the columns we use.
+  Status check_columns() {
+    auto r = query(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass('object_locations') "
+        "AND attnum > 0 AND NOT attisdropped",
+        "reading the columns of object_locations");
+    if (!r.ok()) return r.status();
+    std::vector<std::string> present;
+    for (int i = 0; i < PQntuples(r->get()); ++i) present.push_back(text(r->get(), i, 0));
+    for (std::string_view column : {"object_key", "backend_name", "storage_key", "size_bytes", "created_at"}) {
+      if (std::find(present.begin(), present.end(), column) == present.end()) {
+        return failed_precondition_error(
+            fmt::format("PostgreSQL index {}: table object_locations has no column {}", where_, column));
+      }
+    }
+    return ok_status();
+  }
+
+  // ---- statements
+
+  static bool insert_params(Params& p, std::string_view backend, const Entry& entry, Clock::time_point created_at) {
+    return p.add(entry.key) && p.add(backend) && p.add(entry.storage_key) && p.add(std::to_string(entry.size)) &&
+           p.add(format_time(created_at));
+  }
+
+  static bool remove_params(Params& p, std::string_view backend, std::string_view key, Clock::time_point before) {
+    return p.add(key) && p.add(backend) && p.add(format_time(before));
+  }
+
+  StatusOr<RemoveOutcome> removal_outcome(const PGresult* r) const {
+    if (PQntuples(r) != 1 || PQnfields(r) != 2) {
+      return internal_error(fmt::format("PostgreSQL index {}: removal answered {} rows", where_, PQntuples(r)));
+    }
+    if (text(r, 0, 0) != "0") return RemoveOutcome::kRemoved;
+    return text(r, 0, 1) == "t" ? RemoveOutcome::kTooNew : RemoveOutcome::kAlreadyGone;
+  }
+
+  static std::string importing(std::string_view key) { return fmt::format("importing key {}", quote_key(key)); }
+  static std::string removing(std::string_view key) { return fmt::format("removing key {}", quote_key(key)); }
+
+  Status nul_byte(std::string_view doing) const {
+    return invalid_argument_error(fmt::format(
+        "PostgreSQL index {}: {}: a NUL byte cannot be stored in a PostgreSQL text value", where_, doing));
+  }
+
+  StatusOr<PgResult> execute(Prepared id, Params& p, std::string_view doing) {
+    if (lost()) return lost_error(doing);
+    const auto& s = statement(id);
+    return check(PgResult(PQexecPrepared(conn_.get(), s.name, p.count(), p.pointers(), nullptr, nullptr, 0)), doing);
+  }
+
+  StatusOr<PgResult> query(std::string_view text_sql, std::string_view doing) {
+    return check(PgResult(PQexec(conn_.get(), std::string(text_sql).c_str())), doing);
+  }
+
+  Status exec(std::string_view text_sql, std::string_view doing) { return query(text_sql, doing).status(); }
+
+  StatusOr<PgResult> check(PgResult r, std::string_view doing) {
+    const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return StatusOr<PgResult>(std::move(r));
+    return failure(r.get(), doing);
+  }
+
+  // ---- errors
+
+  bool lost() const { return lost_ || PQstatus(conn_.get()) == CONNECTION_BAD; }
+
+  // The connection is gone (or out of step, and so unusable): this call and
+  // every later one fail with UNAVAILABLE, which ends the pass.
+  Status lose(std::string why) {
+    if (!lost_) {
+      lost_ = true;
+      lost_message_ = why.empty() ? "no answer from the server" : std::move(why);
+    }
+    return lost_error("");
+  }
+
+  Status lost_error(std::string_view doing) const {
+    std::string why = lost_message_.empty() ? one_line(PQerrorMessage(conn_.get())) : lost_message_;
+    if (why.empty()) why = "the connection is closed";
+    return unavailable_error(redact(fmt::format("PostgreSQL connection lost: {}: {}{}", where_,
+                                                doing.empty() ? "" : std::string(doing) + ": ", why)));
+  }
+
+  // The status for a failed statement (`r`, or the connection's error when
+  // there is no result).
+  Status failure(const PGresult* r, std::string_view doing) {
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string sqlstate = state ? state : "";
+    const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    std::string message = one_line(primary ? primary : PQerrorMessage(conn_.get()));
+    if (lost() || connection_lost_state(sqlstate)) {
+      // The first reason given (an administrator's command, a shutdown) stays.
+      if (!lost_) lose(message).ignore_error();
+      return lost_error(doing);
+    }
+    if (message.empty()) message = "failed without a message";
+    return code_for(sqlstate, redact(fmt::format("PostgreSQL index {}: {}: {}{}", where_, doing, message,
+                                                 sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")")));
+  }
+
+  std::string redact(std::string message) const { return redact_password(std::move(message), password_); }
+
+  static std::string text(const PGresult* r, int row, int column) {
+    return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
+  }
+
+  PgConn conn_;
+  const std::string where_;
+  const std::string password_;
+  bool lost_ = false;
+  std::string lost_message_;
+};
+
+}  // namespace
+
+int postgres_schema_version() { return static_cast<int>(sql::kMigrations.size()); }
+
+std::string describe_postgres_dsn(const std::string& dsn) { return describe(parse_target(dsn)); }
+
+StatusOr<std::unique_ptr<IndexStore>> open_postgres_store(const PostgresStoreOptions& options) {
+  const ConnTarget target = parse_target(options.dsn);
+  if (!target.parsed) {
+    // libpq's own message may quote the string, and the string the password.
+    return invalid_argument_error(
+        "the PostgreSQL connection string does not parse (expected keyword=value pairs, as in "
+        "\"host=db dbname=index user=s3r\", or a postgresql:// URI)");
+  }
+  const std::string timeout = std::to_string(options.connect_timeout.count());
+  // Our defaults come before the DSN (it may override them); the encoding
+  // after it: keys must travel as UTF-8 bytes, unconverted.
+  const char* keywords[] = {"connect_timeout", "fallback_application_name", "keepalives", "keepalives_idle",
+                            "keepalives_interval", "keepalives_count", "dbname", "client_encoding", nullptr};
+  const char* values[] = {timeout.c_str(), "s3reconcile", "1", "30", "10", "3", options.dsn.c_str(), "UTF8", nullptr};
+  PgConn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (!conn) return unavailable_error("cannot connect to PostgreSQL: out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return unavailable_error(redact_password(
+        fmt::format("cannot connect to PostgreSQL {}: {}", describe(target), one_line(PQerrorMessage(conn.get()))),
+        target.password));
+  }
+  const char* host = PQhost(conn.get());
+  const char* port = PQport(conn.get());
+  const char* db = PQdb(conn.get());
+  std::string where = fmt::format("host={} port={} dbname={}", host ? host : "", port ? port : "", db ? db : "");
+  auto store = std::make_unique<PostgresStore>(std::move(conn), std::move(where), target.password);
+  S3R_RETURN_IF_ERROR(store->init());
+  return std::unique_ptr<IndexStore>(std::move(store));
+}
+
+}  // namespace s3reconcile
