@@ -1,6 +1,7 @@
 // End to end: the s3reconcile binary on a folder and a SQLite index.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -436,6 +437,29 @@ TEST_F(CliTest, ServeRejectsABadConfigOrAddress) {
                "serve: {listen: \"127.0.0.1:" + std::to_string(taken.port()) + "\"}\n");
   EXPECT_EQ(run_tool(dir_, "serve --config " + config()).exit_code, 2);
   EXPECT_NE(read_stderr(dir_).find("cannot listen"), std::string::npos) << read_stderr(dir_);
+}
+
+TEST_F(CliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
+  write_config("store:\n  sqlite: fresh.db\nbuckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n");
+  auto o = run_tool(dir_, "migrate --config " + config());
+  ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);
+  const std::string fresh = (dir_.path() / "fresh.db").string();
+  EXPECT_NE(o.out.find("sqlite " + fresh), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("schema version " + std::to_string(sqlite_schema_version())), std::string::npos) << o.out;
+  ASSERT_TRUE(std::filesystem::exists(fresh));
+  EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 0) << "migrating twice is fine";
+
+  sqlite3* db = nullptr;
+  sqlite3_open(fresh.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version = 7", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto newer = run_tool(dir_, "migrate --config " + config());
+  EXPECT_EQ(newer.exit_code, 1);
+  EXPECT_NE(read_stderr(dir_).find("schema version 7"), std::string::npos) << read_stderr(dir_);
+
+  EXPECT_EQ(run_tool(dir_, "migrate").exit_code, 2);
+  write_config("store:\n  sqlite: fresh.db\nbuckets: [photos]\n");
+  EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 2);
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

@@ -135,6 +135,35 @@ TEST(Config, ExpandsEnvironmentVariables) {
   expect_error("store: {sqlite: \"${S3R_UNSET_VAR}\"}\nbuckets: [photos]\n", "1: store.sqlite: environment variable S3R_UNSET_VAR is not set");
 }
 
+TEST(Config, PostgresStoreTakesADsnWithThePasswordFromTheEnvironment) {
+  ::setenv("S3R_TEST_PGPASSWORD", "pw-from-env", 1);
+  auto c = parse(std::string("store:\n  postgres: \"host=db port=5433 dbname=index password=${S3R_TEST_PGPASSWORD}\"\n"
+                             "buckets: [photos]\n") + kBackend);
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->store.kind, StoreConfig::Kind::kPostgres);
+  EXPECT_EQ(c->store.postgres_dsn, "host=db port=5433 dbname=index password=pw-from-env");
+  EXPECT_TRUE(c->store.sqlite_path.empty());
+}
+
+TEST(Config, ExactlyOneStore) {
+  expect_error(std::string("store: {sqlite: a.db, postgres: \"dbname=x\"}\nbuckets: [photos]\n") + kBackend,
+               "1: store: must name exactly one store");
+  expect_error(std::string("store: {}\nbuckets: [photos]\n") + kBackend, "1: store: must name exactly one store");
+  expect_error(std::string("store: {mysql: x}\nbuckets: [photos]\n") + kBackend, "1: store.mysql: unknown field (known: sqlite, postgres)");
+}
+
+TEST(Config, PostgresDsnErrorsNameTheFieldButNeverEchoTheDsn) {
+  ::unsetenv("S3R_UNSET_VAR");
+  expect_error(std::string("store: {postgres: \"dbname=x password=${S3R_UNSET_VAR}\"}\nbuckets: [photos]\n") + kBackend,
+               "1: store.postgres: environment variable S3R_UNSET_VAR is not set");
+  auto c = parse(std::string("store: {postgres: \"dbname=x password=literal-secret${OOPS\"}\nbuckets: [photos]\n") + kBackend);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("store.postgres"), std::string::npos) << c.status().message();
+  EXPECT_EQ(c.status().message().find("literal-secret"), std::string::npos) << c.status().message();
+  expect_error(std::string("store: {postgres: \"  \"}\nbuckets: [photos]\n") + kBackend, "1: store.postgres: must be a connection string");
+  expect_error(std::string("store: {postgres: [a, b]}\nbuckets: [photos]\n") + kBackend, "1: store.postgres: must be a string");
+}
+
 TEST(Config, Durations) {
   EXPECT_EQ(*parse_duration("500ms"), std::chrono::milliseconds(500));
   EXPECT_EQ(*parse_duration("24h"), std::chrono::hours(24));

@@ -29,6 +29,10 @@ CREATE INDEX IF NOT EXISTS object_locations_backend_key_c
 
 inline constexpr std::string_view kCursorIndex = "object_locations_backend_key_c";
 
+// pg_advisory_xact_lock key that serializes migrations: "s3r-migr" read as
+// a big-endian integer, unlikely to be anyone else's lock.
+inline constexpr std::string_view kMigrationLockKey = "8301104077608675186";
+
 inline constexpr std::string_view kCreateVersionTable = R"sql(
 CREATE TABLE s3reconcile_schema (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),

@@ -21,10 +21,6 @@ namespace {
 
 namespace sql = postgres;
 
-// pg_advisory_xact_lock key of the schema migration: "s3r-migr" read as a
-// big-endian integer, unlikely to be anyone else's lock.
-constexpr std::string_view kMigrationLockKey = "8301104077608675186";
-
 // Statements sent per round trip when a batch is pipelined: enough to hide
 // the latency, few enough that neither side's socket buffer can fill while
 // the other is not reading.
@@ -63,8 +59,12 @@ std::string format_time(Clock::time_point t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
-// libpq's messages span lines ("FATAL: ...\nserver closed the connection").
+// libpq's messages span lines ("FATAL: ...\nserver closed the connection
+// unexpectedly\n\tThis probably means ..."): one line, without the guesswork.
 std::string one_line(std::string_view text) {
+  if (const auto guess = text.find("\n\tThis probably means"); guess != std::string_view::npos) {
+    text = text.substr(0, guess);
+  }
   std::string out;
   bool space = false;
   for (char c : text) {
@@ -278,9 +278,11 @@ class PostgresStore final : public IndexStore {
   StatusOr<std::vector<ChangeResult>> apply_in_one_transaction(std::string_view backend,
                                                                std::span<const IndexChange> changes,
                                                                Clock::time_point created_before) {
-    if (lost()) return lost_error("writing a batch of index changes");
+    const std::string batch = fmt::format("a batch of {} changes from key {}", changes.size(),
+                                          quote_key(changes.front().entry.key));
+    if (lost()) return lost_error(batch);
     PGconn* c = conn_.get();
-    if (PQenterPipelineMode(c) != 1) return failure(nullptr, "starting a batch");
+    if (PQenterPipelineMode(c) != 1) return failure(nullptr, batch);
     std::vector<ChangeResult> results(changes.size());
     std::deque<Pending> pending;
     Status failed;
@@ -291,7 +293,7 @@ class PostgresStore final : public IndexStore {
     if (PQsendQueryParams(c, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) {
       pending.push_back({Pending::Kind::kBegin});
     } else {
-      send_failed("starting a batch");
+      send_failed(batch);
     }
     for (std::size_t next = 0; next < changes.size() && failed.ok();) {
       const std::size_t end = std::min(changes.size(), next + kPipelineDepth);
@@ -307,32 +309,32 @@ class PostgresStore final : public IndexStore {
         }
         const auto& s = statement(import ? Prepared::kInsert : Prepared::kRemove);
         if (PQsendQueryPrepared(c, s.name, p.count(), p.pointers(), nullptr, nullptr, 0) != 1) {
-          send_failed("sending a batch of index changes");
+          send_failed(batch);
           break;
         }
         pending.push_back({Pending::Kind::kChange, next});
       }
       if (!failed.ok()) break;
       if (PQsendFlushRequest(c) != 1 || PQflush(c) != 0) {
-        send_failed("sending a batch of index changes");
+        send_failed(batch);
         break;
       }
-      read_pending(pending, changes, results, failed);
+      read_pending(pending, changes, batch, results, failed);
       if (lost()) return failed;
     }
     if (failed.ok()) {
       if (PQsendQueryParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) {
         pending.push_back({Pending::Kind::kCommit});
       } else {
-        send_failed("committing a batch");
+        send_failed(batch);
       }
     }
-    if (lost()) return failed.ok() ? lost_error("writing a batch of index changes") : failed;
+    if (lost()) return failed.ok() ? lost_error(batch) : failed;
     if (PQpipelineSync(c) != 1) {
-      send_failed("ending a batch");
+      send_failed(batch);
       return failed;
     }
-    read_pending(pending, changes, results, failed);
+    read_pending(pending, changes, batch, results, failed);
     if (lost()) return failed;
     PgResult sync(PQgetResult(c));
     if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return lose("batch results out of step");
@@ -341,7 +343,7 @@ class PostgresStore final : public IndexStore {
     // A failed statement leaves the transaction aborted until it is rolled back.
     if (PQtransactionStatus(c) != PQTRANS_IDLE) {
       PgResult rollback(PQexec(c, "ROLLBACK"));
-      auto rolled_back = check(std::move(rollback), "rolling back a batch");
+      auto rolled_back = check(std::move(rollback), "rolling back " + batch);
       if (!rolled_back.ok() && lost()) return rolled_back.status();
     }
     return failed;
@@ -350,7 +352,7 @@ class PostgresStore final : public IndexStore {
   // Reads the results of everything in `pending`. The first failure goes to
   // `failed`; once a statement fails, the server skips the rest of the
   // pipeline (PGRES_PIPELINE_ABORTED) until the sync.
-  void read_pending(std::deque<Pending>& pending, std::span<const IndexChange> changes,
+  void read_pending(std::deque<Pending>& pending, std::span<const IndexChange> changes, const std::string& batch,
                     std::vector<ChangeResult>& results, Status& failed) {
     PGconn* c = conn_.get();
     while (!pending.empty()) {
@@ -363,7 +365,7 @@ class PostgresStore final : public IndexStore {
       }
       const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
       if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || status == PGRES_BAD_RESPONSE) {
-        std::string doing = "writing a batch of index changes";
+        std::string doing = batch;
         if (p.kind == Pending::Kind::kChange) {
           const IndexChange& change = changes[p.change];
           doing = change.kind == IndexChange::Kind::kImport ? importing(change.entry.key) : removing(change.entry.key);
@@ -380,7 +382,7 @@ class PostgresStore final : public IndexStore {
         }
       }
       if (lost()) {
-        if (failed.ok()) failed = lost_error("writing a batch of index changes");
+        if (failed.ok()) failed = lost_error(batch);
         return;
       }
       // Each statement's results end with a null.
@@ -398,7 +400,7 @@ class PostgresStore final : public IndexStore {
     S3R_RETURN_IF_ERROR(exec("BEGIN", "starting the schema migration"));
     Status status = migrate_locked();
     if (!status.ok()) {
-      if (!lost()) PgResult(PQexec(conn_.get(), "ROLLBACK"));
+      if (!lost()) PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
       return status;
     }
     return exec("COMMIT", "committing the schema migration");
@@ -408,7 +410,7 @@ class PostgresStore final : public IndexStore {
     // One migrator at a time per database; the lock ends with the transaction.
     {
       Params p;
-      p.add(kMigrationLockKey);
+      p.add(sql::kMigrationLockKey);
       PgResult r(PQexecParams(conn_.get(), "SELECT pg_advisory_xact_lock($1::bigint)", p.count(), nullptr,
                               p.pointers(), nullptr, nullptr, 0));
       S3R_RETURN_IF_ERROR(check(std::move(r), "waiting for the schema migration lock").status());
@@ -581,6 +583,8 @@ StatusOr<std::unique_ptr<IndexStore>> open_postgres_store(const PostgresStoreOpt
   const char* values[] = {timeout.c_str(), "s3reconcile", "1", "30", "10", "3", options.dsn.c_str(), "UTF8", nullptr};
   PgConn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (!conn) return unavailable_error("cannot connect to PostgreSQL: out of memory");
+  // Server notices ("relation already exists, skipping") are not for stderr.
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return unavailable_error(redact_password(
         fmt::format("cannot connect to PostgreSQL {}: {}", describe(target), one_line(PQerrorMessage(conn.get()))),

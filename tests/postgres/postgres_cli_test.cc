@@ -1,0 +1,165 @@
+// End to end: the s3reconcile binary on a folder and a PostgreSQL index whose
+// database sorts text by locale (en_US.UTF-8), not by bytes.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "fakes.h"
+#include "postgres/pg_test_support.h"
+#include "s3reconcile/postgres_store.h"
+#include "support/run_tool.h"
+#include "temp_dir.h"
+
+namespace s3reconcile {
+namespace {
+
+using testing::KeySet;
+using testing::PgConnection;
+using testing::read_stderr;
+using testing::run_tool;
+using testing::TempDir;
+using testing::TestDatabase;
+
+const Clock::time_point kOld = Clock::now() - std::chrono::hours(24);
+constexpr const char* kSecret = "pg-Secret-7f3a-never-printed";
+
+class PostgresCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::create();
+    if (!db.ok() && db.status().code() == StatusCode::kUnavailable) GTEST_SKIP() << db.status().message();
+    ASSERT_TRUE(db.ok()) << db.status().to_string();
+    db_ = std::move(*db);
+    // The password goes through the environment, as an operator would pass it.
+    ::setenv("S3R_TEST_PG_PASSWORD", kSecret, 1);
+    ::setenv("S3R_TEST_PG_RUN_DSN", db_->dsn().c_str(), 1);
+    write_config("\"${S3R_TEST_PG_RUN_DSN} password=${S3R_TEST_PG_PASSWORD}\"");
+  }
+
+  void write_config(const std::string& dsn_yaml) {
+    std::ofstream(dir_.path() / "config.yaml") << "store:\n  postgres: " << dsn_yaml
+                                               << "\nbuckets: [photos, docs]\nbackends:\n"
+                                                  "  - name: disk-1\n    type: local\n    path: objs\n"
+                                                  "reconcile:\n  page_size: 2\n  batch_size: 3\n";
+  }
+  std::string config() const { return (dir_.path() / "config.yaml").string(); }
+
+  std::unique_ptr<IndexStore> store() {
+    auto s = open_postgres_store(PostgresStoreOptions{db_->dsn()});
+    EXPECT_TRUE(s.ok()) << s.status().to_string();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  KeySet rows(const std::string& backend) {
+    KeySet out;
+    auto s = store();
+    if (!s) return out;
+    auto page = s->list_by_backend_key_asc(backend, "", 100000, KeyRange{});
+    EXPECT_TRUE(page.ok());
+    if (page.ok()) {
+      for (const auto& r : *page) out.insert(r.object_key);
+    }
+    return out;
+  }
+
+  // Neither stdout nor stderr may show the password.
+  void expect_no_secret(const testing::ToolOutcome& o) {
+    EXPECT_EQ(o.out.find(kSecret), std::string::npos) << o.out;
+    EXPECT_EQ(read_stderr(dir_).find(kSecret), std::string::npos) << read_stderr(dir_);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TestDatabase> db_;
+};
+
+TEST_F(PostgresCliTest, RunOverKeysALocaleMisordersConvergesInOnePassAndTheNextChangesNothing) {
+  // On the folder: names a locale sorts apart from byte order.
+  const std::vector<std::string> files = {"a-b", "ab", "aB", "a_b", "a b", "e", "\xc3\xa9", "\xc3\x89t\xc3\xa9",
+                                          "f", "Z", "z", "\xe2\x82\xac", "sub/x", "sub-x", "sub_x"};
+  for (const auto& f : files) dir_.write("objs/photos/" + f, 4);
+  dir_.write("objs/docs/d\xc3\xa9j\xc3\xa0", 1);
+  dir_.write("objs/loose-\xc3\xa9", 1);  // adopted into photos
+  {
+    auto s = store();
+    ASSERT_NE(s, nullptr);
+    // Indexed already: some of them. Stale: rows whose objects are gone.
+    for (const char* k : {"photos/ab", "photos/a_b", "photos/\xc3\xa9", "photos/sub/x"}) {
+      ASSERT_TRUE(s->insert_if_absent("disk-1", testing::entry(k, 4), kOld).ok());
+    }
+    for (const char* k : {"photos/a.b", "photos/aC", "photos/\xc3\xa8", "photos/sub.x", "docs/old", "photos/A"}) {
+      ASSERT_TRUE(s->insert_if_absent("disk-1", testing::entry(k, 4), kOld).ok());
+    }
+    ASSERT_TRUE(s->insert_if_absent("retired", testing::entry("photos/elsewhere"), kOld).ok());
+  }
+
+  auto o = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(o.exit_code, 0) << o.out << read_stderr(dir_);
+  expect_no_secret(o);
+  auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["status"], "ok");
+  std::uint64_t imported = 0, removed = 0;
+  for (const auto& p : doc["passes"]) {
+    EXPECT_EQ(p["status"], "ok") << p;
+    EXPECT_EQ(p["import_failed"], 0);
+    EXPECT_EQ(p["delete_failed"], 0);
+    imported += p["imported"].get<std::uint64_t>();
+    removed += p["removed"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(imported, files.size() - 4 + 2);  // the unindexed files, the doc and the adopted loose file
+  EXPECT_EQ(removed, 6u);
+
+  KeySet expected;
+  for (const auto& f : files) expected.insert("photos/" + f);
+  expected.insert("docs/d\xc3\xa9j\xc3\xa0");
+  expected.insert("photos/loose-\xc3\xa9");
+  EXPECT_EQ(rows("disk-1"), expected);
+  EXPECT_EQ(rows("retired"), (KeySet{"photos/elsewhere"})) << "other backends' rows are not touched";
+
+  auto again = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(again.exit_code, 0) << read_stderr(dir_);
+  for (const auto& p : nlohmann::json::parse(again.out)["passes"]) {
+    EXPECT_EQ(p["imported"], 0) << p;
+    EXPECT_EQ(p["removed"], 0) << p;
+    EXPECT_EQ(p["already_present"], 0) << p;
+  }
+  EXPECT_EQ(rows("disk-1"), expected);
+}
+
+TEST_F(PostgresCliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
+  auto o = run_tool(dir_, "migrate --config " + config());
+  ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);
+  EXPECT_NE(o.out.find("dbname=" + db_->name()), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("schema version " + std::to_string(postgres_schema_version())), std::string::npos) << o.out;
+  expect_no_secret(o);
+  PgConnection side(db_->dsn());
+  EXPECT_EQ(*side.value("SELECT version FROM s3reconcile_schema"), std::to_string(postgres_schema_version()));
+  EXPECT_EQ(*side.value("SELECT to_regclass('object_locations') IS NOT NULL"), "t");
+
+  // Again: nothing to do, same answer.
+  EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 0);
+  ASSERT_TRUE(side.exec("UPDATE s3reconcile_schema SET version = 42").ok());
+  auto newer = run_tool(dir_, "migrate --config " + config());
+  EXPECT_EQ(newer.exit_code, 1);
+  EXPECT_NE(read_stderr(dir_).find("schema version 42"), std::string::npos) << read_stderr(dir_);
+  expect_no_secret(newer);
+}
+
+TEST_F(PostgresCliTest, UnreachableOrMalformedIndexExitsOneWithoutThePassword) {
+  ::setenv("S3R_TEST_PG_RUN_DSN", testing::dsn_with(db_->dsn(), "port", "1").c_str(), 1);
+  auto refused = run_tool(dir_, "run --config " + config() + " --output json");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(read_stderr(dir_).find("port=1"), std::string::npos) << read_stderr(dir_);
+  expect_no_secret(refused);
+  EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 1);
+
+  write_config("\"host=127.0.0.1 password ${S3R_TEST_PG_PASSWORD}\"");
+  auto malformed = run_tool(dir_, "run --config " + config());
+  EXPECT_EQ(malformed.exit_code, 1);
+  EXPECT_NE(read_stderr(dir_).find("connection string"), std::string::npos) << read_stderr(dir_);
+  expect_no_secret(malformed);
+}
+
+}  // namespace
+}  // namespace s3reconcile

@@ -1,0 +1,307 @@
+// The index store contract, for every store: byte-order paging, key ranges,
+// import and removal rules, batches, schema versions, concurrent migration.
+#include "store_conformance.h"
+
+#include <latch>
+#include <random>
+#include <thread>
+
+#include "fakes.h"
+
+namespace s3reconcile::testing {
+namespace {
+
+const Clock::time_point kLongAgo = Clock::time_point{} + std::chrono::hours(24 * 365 * 50);
+
+std::vector<IndexRow> page_all(IndexStore& store, const std::string& backend, std::size_t page,
+                               const KeyRange& range = {}) {
+  std::vector<IndexRow> out;
+  std::string after;
+  while (true) {
+    auto rows = store.list_by_backend_key_asc(backend, after, page, range);
+    EXPECT_TRUE(rows.ok()) << rows.status().to_string();
+    if (!rows.ok()) return out;
+    EXPECT_LE(rows->size(), page);
+    for (auto& r : *rows) out.push_back(r);
+    if (rows->size() < page) return out;
+    after = rows->back().object_key;
+  }
+}
+
+std::vector<std::string> keys_of(const std::vector<IndexRow>& rows) {
+  std::vector<std::string> keys;
+  for (const auto& r : rows) keys.push_back(r.object_key);
+  return keys;
+}
+
+TEST_P(StoreConformance, PagingReturnsEveryRowOnceInByteOrder) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  std::mt19937 rng(3);
+  // '-' < '/' < '0' < 'A' < '_' < 'a' < 0x7f < multi-byte UTF-8 in byte order;
+  // a locale orders most of these differently.
+  const std::vector<std::string> pieces = {"a", "B", "-", "/", "~", "_", "\xc3\xa9", "\xc3\x89", "\xe2\x82\xac",
+                                           "\xf0\x9f\x98\x80", "\x7f", " ", "Z", "z", "."};
+  std::uniform_int_distribution<int> len(1, 6), piece(0, static_cast<int>(pieces.size()) - 1);
+  KeySet expected;
+  for (int i = 0; i < 300; ++i) {
+    std::string key;
+    for (int n = len(rng); n > 0; --n) key += pieces[piece(rng)];
+    if (!expected.insert(key).second) continue;
+    ASSERT_TRUE(*store->insert_if_absent("disk", entry(key, i), kLongAgo));
+    ASSERT_TRUE(*store->insert_if_absent("other", entry(key + "!", i), kLongAgo));
+  }
+  for (std::size_t page : {1, 2, 3, 1000}) {
+    auto rows = page_all(*store, "disk", page);
+    ASSERT_EQ(keys_of(rows), std::vector<std::string>(expected.begin(), expected.end())) << "page " << page;
+  }
+}
+
+TEST_P(StoreConformance, PageSizesAcrossBoundariesReturnEachRowOnce) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  // Exactly 2 and 1000 rows: the last page is full and the next one empty.
+  for (std::size_t count : {2u, 1000u}) {
+    const std::string backend = "b" + std::to_string(count);
+    std::vector<IndexChange> changes;
+    KeySet expected;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string key = "k/" + std::string(i % 2 ? "\xc3\xa9" : "E") + std::to_string(i * 7919 % count);
+      expected.insert(key);
+      changes.push_back({IndexChange::Kind::kImport, entry(key, static_cast<std::int64_t>(i)), kLongAgo});
+    }
+    ASSERT_TRUE(store->apply_changes(backend, changes, Clock::now()).ok());
+    for (std::size_t page : {1, 2, 1000}) {
+      auto rows = page_all(*store, backend, page);
+      EXPECT_EQ(keys_of(rows), std::vector<std::string>(expected.begin(), expected.end()))
+          << count << " rows, page " << page;
+    }
+  }
+}
+
+TEST_P(StoreConformance, RangeBoundsTheRows) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  for (const char* k : {"a/1", "b", "b-", "b/1", "b/\xc3\xa9", "b/Z", "b/_", "b0", "c/1"}) {
+    ASSERT_TRUE(store->insert_if_absent("disk", entry(k), kLongAgo).ok());
+  }
+  auto rows = page_all(*store, "disk", 2, KeyRange{"b/", "b0"});
+  EXPECT_EQ(keys_of(rows), (std::vector<std::string>{"b/1", "b/Z", "b/_", "b/\xc3\xa9"}));
+  // Unbounded above.
+  EXPECT_EQ(keys_of(page_all(*store, "disk", 1, KeyRange{"b0", ""})), (std::vector<std::string>{"b0", "c/1"}));
+}
+
+TEST_P(StoreConformance, RowsKeepTheirStorageKeyAndSize) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(*store->insert_if_absent("disk", Entry{"b/adopted", "adopted", 1234567890123, std::nullopt}, kLongAgo));
+  auto rows = page_all(*store, "disk", 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].storage_key, "adopted");
+  EXPECT_EQ(rows[0].size_bytes, 1234567890123);
+}
+
+TEST_P(StoreConformance, ImportReportsInsertedOrPresentAndNeverOverwrites) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Entry first{"b/k", "k", 10, std::nullopt};
+  auto inserted = store->insert_if_absent("disk", first, kLongAgo);
+  ASSERT_TRUE(inserted.ok()) << inserted.status().to_string();
+  EXPECT_TRUE(*inserted);
+  Entry changed{"b/k", "b/k", 99, std::nullopt};
+  inserted = store->insert_if_absent("disk", changed, Clock::now());
+  ASSERT_TRUE(inserted.ok());
+  EXPECT_FALSE(*inserted);
+  auto rows = page_all(*store, "disk", 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].storage_key, "k");
+  EXPECT_EQ(rows[0].size_bytes, 10);
+  // The row kept its old created_at too: it is still old enough to remove.
+  EXPECT_EQ(*store->remove_if_created_before("disk", "b/k", kLongAgo + std::chrono::seconds(1)),
+            RemoveOutcome::kRemoved);
+  // The same key on another backend is another row.
+  EXPECT_TRUE(*store->insert_if_absent("disk-2", changed, kLongAgo));
+  EXPECT_TRUE(*store->insert_if_absent("disk", changed, kLongAgo));
+}
+
+TEST_P(StoreConformance, RemovalHonoursTheCreatedBeforeCutoff) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const auto cutoff = Clock::now();
+  ASSERT_TRUE(store->insert_if_absent("disk", entry("b/old"), cutoff - std::chrono::seconds(1)).ok());
+  ASSERT_TRUE(store->insert_if_absent("disk", entry("b/just-old"), cutoff - std::chrono::microseconds(1)).ok());
+  ASSERT_TRUE(store->insert_if_absent("disk", entry("b/at-cutoff"), cutoff).ok());
+  ASSERT_TRUE(store->insert_if_absent("disk", entry("b/new"), cutoff + std::chrono::milliseconds(1)).ok());
+  EXPECT_EQ(*store->remove_if_created_before("disk", "b/old", cutoff), RemoveOutcome::kRemoved);
+  EXPECT_EQ(*store->remove_if_created_before("disk", "b/just-old", cutoff), RemoveOutcome::kRemoved);
+  EXPECT_EQ(*store->remove_if_created_before("disk", "b/at-cutoff", cutoff), RemoveOutcome::kTooNew);
+  EXPECT_EQ(*store->remove_if_created_before("disk", "b/new", cutoff), RemoveOutcome::kTooNew);
+  EXPECT_EQ(*store->remove_if_created_before("disk", "b/old", cutoff), RemoveOutcome::kAlreadyGone);
+  EXPECT_EQ(*store->remove_if_created_before("other", "b/new", cutoff), RemoveOutcome::kAlreadyGone);
+  EXPECT_EQ(keys_of(page_all(*store, "disk", 10)), (std::vector<std::string>{"b/at-cutoff", "b/new"}));
+}
+
+TEST_P(StoreConformance, BatchWithOneBadRowLandsTheOthersAndReportsIt) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_if_absent("disk", entry("b/old"), kLongAgo).ok());
+  ASSERT_TRUE(under_test().reject_inserts_of("b/bad").ok());
+  std::vector<IndexChange> changes = {
+      {IndexChange::Kind::kImport, entry("b/1"), kLongAgo},
+      {IndexChange::Kind::kImport, entry("b/bad"), kLongAgo},
+      {IndexChange::Kind::kRemove, entry("b/old"), {}},
+      {IndexChange::Kind::kImport, entry("b/2"), kLongAgo},
+  };
+  auto results = store->apply_changes("disk", changes, Clock::now());
+  ASSERT_TRUE(results.ok()) << results.status().to_string();
+  ASSERT_EQ(results->size(), 4u);
+  EXPECT_TRUE((*results)[0].status.ok());
+  EXPECT_TRUE((*results)[0].inserted);
+  ASSERT_FALSE((*results)[1].status.ok());
+  EXPECT_FALSE(ends_pass((*results)[1].status)) << "one bad row must not end the pass";
+  EXPECT_NE((*results)[1].status.message().find("reject_bad"), std::string::npos) << (*results)[1].status.message();
+  EXPECT_NE((*results)[1].status.message().find("b/bad"), std::string::npos) << (*results)[1].status.message();
+  EXPECT_TRUE((*results)[2].status.ok());
+  EXPECT_EQ((*results)[2].removal, RemoveOutcome::kRemoved);
+  EXPECT_TRUE((*results)[3].inserted);
+  EXPECT_EQ(keys_of(page_all(*store, "disk", 10)), (std::vector<std::string>{"b/1", "b/2"}));
+}
+
+TEST_P(StoreConformance, LargeBatchWithABadRowDeepInsideLandsTheOthers) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const auto cutoff = Clock::now();
+  std::vector<IndexChange> changes;
+  KeySet expected;
+  for (int i = 0; i < 1500; ++i) {
+    const std::string key = "b/old" + std::to_string(i);
+    ASSERT_TRUE(store->insert_if_absent("disk", entry(key), kLongAgo).ok());
+    if (i % 3 == 0) {
+      changes.push_back({IndexChange::Kind::kRemove, entry(key), {}});
+    } else {
+      expected.insert(key);
+    }
+  }
+  for (int i = 0; i < 1500; ++i) {
+    const std::string key = "b/new" + std::to_string(i);
+    changes.push_back({IndexChange::Kind::kImport, entry(key), kLongAgo});
+    expected.insert(key);
+  }
+  changes.push_back({IndexChange::Kind::kImport, entry("b/old1"), kLongAgo});  // already there
+  const std::size_t bad_at = 1234;
+  ASSERT_EQ(changes[bad_at].kind, IndexChange::Kind::kImport);
+  const std::string bad = changes[bad_at].entry.key;
+  expected.erase(bad);
+  ASSERT_TRUE(under_test().reject_inserts_of(bad).ok());
+
+  auto results = store->apply_changes("disk", changes, cutoff);
+  ASSERT_TRUE(results.ok()) << results.status().to_string();
+  ASSERT_EQ(results->size(), changes.size());
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& r = (*results)[i];
+    if (i == bad_at) {
+      EXPECT_FALSE(r.status.ok());
+    } else if (i + 1 == changes.size()) {
+      EXPECT_TRUE(r.status.ok());
+      EXPECT_FALSE(r.inserted) << "b/old1 was already there";
+    } else {
+      ASSERT_TRUE(r.status.ok()) << i << ": " << r.status.to_string();
+      if (changes[i].kind == IndexChange::Kind::kImport) EXPECT_TRUE(r.inserted) << i;
+      else EXPECT_EQ(r.removal, RemoveOutcome::kRemoved) << i;
+    }
+  }
+  auto rows = keys_of(page_all(*store, "disk", 1000));
+  EXPECT_EQ(rows, std::vector<std::string>(expected.begin(), expected.end()));
+}
+
+TEST_P(StoreConformance, BatchReportsAlreadyPresentTooNewAndAlreadyGone) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const auto cutoff = Clock::now();
+  ASSERT_TRUE(store->insert_if_absent("disk", entry("b/there"), kLongAgo).ok());
+  ASSERT_TRUE(store->insert_if_absent("disk", entry("b/fresh"), cutoff + std::chrono::seconds(1)).ok());
+  std::vector<IndexChange> changes = {
+      {IndexChange::Kind::kImport, Entry{"b/there", "other", 99, std::nullopt}, kLongAgo},
+      {IndexChange::Kind::kRemove, entry("b/fresh"), {}},
+      {IndexChange::Kind::kRemove, entry("b/never"), {}},
+  };
+  auto results = store->apply_changes("disk", changes, cutoff);
+  ASSERT_TRUE(results.ok()) << results.status().to_string();
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_FALSE((*results)[0].inserted);
+  EXPECT_EQ((*results)[1].removal, RemoveOutcome::kTooNew);
+  EXPECT_EQ((*results)[2].removal, RemoveOutcome::kAlreadyGone);
+  auto rows = page_all(*store, "disk", 10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].object_key, "b/there");
+  EXPECT_EQ(rows[1].storage_key, "b/there") << "an import never changes an existing row";
+  EXPECT_EQ(rows[1].size_bytes, 0);
+}
+
+TEST_P(StoreConformance, EmptyBatchIsNoWork) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto results = store->apply_changes("disk", {}, Clock::now());
+  ASSERT_TRUE(results.ok());
+  EXPECT_TRUE(results->empty());
+  EXPECT_TRUE(store->insert_if_absent("disk", entry("b/after"), kLongAgo).ok()) << "the store is still usable";
+}
+
+TEST_P(StoreConformance, CreatesSchemaWithVersionAndReopens) {
+  { ASSERT_NE(open(), nullptr); }
+  auto version = under_test().stored_schema_version();
+  ASSERT_TRUE(version.ok()) << version.status().to_string();
+  EXPECT_EQ(*version, under_test().build_schema_version());
+  EXPECT_GE(*version, 1);
+  auto again = open();  // a second open migrates nothing and works
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(again->insert_if_absent("d", entry("b/x"), kLongAgo).ok());
+  EXPECT_EQ(*under_test().stored_schema_version(), under_test().build_schema_version());
+}
+
+TEST_P(StoreConformance, RefusesANewerSchema) {
+  { ASSERT_NE(open(), nullptr); }
+  ASSERT_TRUE(under_test().set_stored_schema_version(99).ok());
+  auto store = under_test().open();
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("schema version 99"), std::string::npos) << store.status().message();
+  EXPECT_EQ(*under_test().stored_schema_version(), 99) << "a refused schema is left alone";
+}
+
+TEST_P(StoreConformance, RefusesATableMissingAColumn) {
+  ASSERT_TRUE(under_test().exec("CREATE TABLE object_locations (object_key TEXT, backend_name TEXT, size_bytes INTEGER)").ok());
+  auto store = under_test().open();
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("storage_key"), std::string::npos) << store.status().message();
+}
+
+TEST_P(StoreConformance, InstancesMigratingAtOnceAllSucceed) {
+  constexpr int kInstances = 6;
+  std::latch start(kInstances);
+  std::vector<Status> outcomes(kInstances);
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kInstances; ++i) {
+      threads.emplace_back([&, i] {
+        start.arrive_and_wait();
+        auto store = under_test().open();
+        outcomes[static_cast<std::size_t>(i)] = store.status();
+        if (store.ok()) {
+          outcomes[static_cast<std::size_t>(i)] =
+              (*store)->insert_if_absent("disk", entry("b/" + std::to_string(i)), kLongAgo).status();
+        }
+      });
+    }
+  }
+  for (int i = 0; i < kInstances; ++i) EXPECT_TRUE(outcomes[static_cast<std::size_t>(i)].ok()) << i << ": " << outcomes[static_cast<std::size_t>(i)].to_string();
+  auto version = under_test().stored_schema_version();
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, under_test().build_schema_version());
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(page_all(*store, "disk", 10).size(), static_cast<std::size_t>(kInstances));
+}
+
+}  // namespace
+}  // namespace s3reconcile::testing
