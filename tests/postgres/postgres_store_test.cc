@@ -180,6 +180,7 @@ SELECT 'photos/' || md5(i::text), 'other', 'x', i, now() FROM generate_series(1,
       EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << mode << " " << execute << ":\n" << plan;
     }
   }
+  const std::string generic = plan_of(*side_, "EXPLAIN EXECUTE t_list_bounded('disk', 'photos/8', 'photos/', 1000, 'photos0')");
   ASSERT_TRUE(side_->exec("SET plan_cache_mode = auto").ok());
   const std::string analyzed =
       plan_of(*side_, "EXPLAIN (ANALYZE, COSTS OFF) EXECUTE t_list('disk', 'photos/8', 'photos/', 1000)");
@@ -198,9 +199,33 @@ SELECT 'photos/' || md5(i::text), 'other', 'x', i, now() FROM generate_series(1,
               }) == keys.end());
   std::cout << "[ figures  ] loaded 120,000 rows (generate_series) in " << load_ms << " ms; paged 100,000 rows "
             << "through the store (page 1000) in " << page_ms << " ms\n"
+            << "[ figures  ] generic plan of a bounded page:\n" << generic
             << "[ figures  ] EXPLAIN ANALYZE of a middle page:\n" << analyzed;
   RecordProperty("load_ms", std::to_string(load_ms));
   RecordProperty("page_all_ms", std::to_string(page_ms));
+}
+
+TEST_F(PgTest, OneHundredThousandImportsInBatchesOf500) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const auto began = std::chrono::steady_clock::now();
+  std::vector<IndexChange> batch;
+  std::size_t inserted = 0;
+  for (int i = 0; i < 100000; ++i) {
+    batch.push_back({IndexChange::Kind::kImport, testing::entry(fmt::format("photos/{:06}/\xc3\xa9", i), i), kLongAgo});
+    if (batch.size() == 500) {
+      auto results = store->apply_changes("disk", batch, Clock::now());
+      ASSERT_TRUE(results.ok()) << results.status().to_string();
+      for (const auto& r : *results) inserted += r.inserted ? 1 : 0;
+      batch.clear();
+    }
+  }
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count();
+  EXPECT_EQ(inserted, 100000u);
+  EXPECT_EQ(*side_->value("SELECT count(*) FROM object_locations"), "100000");
+  std::cout << "[ figures  ] 100,000 imports through apply_changes in batches of 500: " << ms << " ms\n";
+  RecordProperty("batched_imports_ms", std::to_string(ms));
 }
 
 TEST_F(PgTest, MigrationWaitsForTheAdvisoryLock) {
