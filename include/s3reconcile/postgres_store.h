@@ -19,6 +19,10 @@ struct PostgresStoreOptions {
   std::string dsn;
   // How long connecting may take, unless the DSN sets connect_timeout.
   std::chrono::seconds connect_timeout{10};
+  // How long opening waits for another instance's schema migration (or for
+  // the locks a migration step needs) before failing with UNAVAILABLE,
+  // rather than hanging behind a stuck session.
+  std::chrono::milliseconds migration_lock_timeout{std::chrono::minutes(5)};
 };
 
 // The schema version this build creates and understands; the same number as

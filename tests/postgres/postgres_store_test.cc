@@ -254,6 +254,20 @@ TEST_F(PgTest, MigrationWaitsForTheAdvisoryLock) {
   EXPECT_EQ(*side_->value("SELECT version FROM s3reconcile_schema"), std::to_string(postgres_schema_version()));
 }
 
+TEST_F(PgTest, AMigrationLockHeldTooLongFailsTheOpenInsteadOfHanging) {
+  PgConnection holder(db_->dsn());
+  ASSERT_TRUE(holder.exec("BEGIN").ok());
+  ASSERT_TRUE(holder.exec("SELECT pg_advisory_xact_lock(" + std::string(postgres::kMigrationLockKey) + ")").ok());
+  PostgresStoreOptions options{db_->dsn()};
+  options.migration_lock_timeout = std::chrono::milliseconds(200);
+  auto store = open_postgres_store(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(store.status().message().find("schema migration lock"), std::string::npos) << store.status().message();
+  ASSERT_TRUE(holder.exec("COMMIT").ok());
+  EXPECT_TRUE(open_postgres_store(options).ok()) << "the lock is free again";
+}
+
 TEST_F(PgTest, AdoptsATableTheServiceCreatedAndKeepsItsRows) {
   ASSERT_TRUE(side_->exec(R"sql(
 CREATE TABLE object_locations (object_key text NOT NULL, backend_name text NOT NULL, storage_key text NOT NULL,

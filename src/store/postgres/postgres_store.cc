@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <deque>
@@ -190,7 +191,7 @@ class PostgresStore final : public IndexStore {
   PostgresStore(PgConn conn, std::string where, std::string password)
       : conn_(std::move(conn)), where_(std::move(where)), password_(std::move(password)) {}
 
-  Status init() {
+  Status init(std::chrono::milliseconds migration_lock_timeout) {
     if (PQserverVersion(conn_.get()) < kOldestServer) {
       return failed_precondition_error(fmt::format("PostgreSQL index {}: server version {} is too old (9.5 or newer needed)",
                                                    where_, PQserverVersion(conn_.get())));
@@ -202,7 +203,7 @@ class PostgresStore final : public IndexStore {
       return failed_precondition_error(fmt::format(
           "PostgreSQL index {}: the database's encoding is {}; s3reconcile needs UTF8", where_, server_encoding));
     }
-    S3R_RETURN_IF_ERROR(migrate());
+    S3R_RETURN_IF_ERROR(migrate(migration_lock_timeout));
     for (const auto& s : kStatements) {
       PgResult r(PQprepare(conn_.get(), s.name, std::string(s.text).c_str(), s.params, nullptr));
       S3R_RETURN_IF_ERROR(check(std::move(r), "preparing a statement").status());
@@ -396,9 +397,12 @@ class PostgresStore final : public IndexStore {
 
   // ---- the schema
 
-  Status migrate() {
+  Status migrate(std::chrono::milliseconds lock_timeout) {
     S3R_RETURN_IF_ERROR(exec("BEGIN", "starting the schema migration"));
-    Status status = migrate_locked();
+    // SET LOCAL ends with the transaction; its value cannot be a parameter.
+    Status status = exec(fmt::format("SET LOCAL lock_timeout = {}", std::max<std::int64_t>(1, lock_timeout.count())),
+                         "setting the migration's lock timeout");
+    if (status.ok()) status = migrate_locked();
     if (!status.ok()) {
       if (!lost()) PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
       return status;
@@ -595,7 +599,7 @@ StatusOr<std::unique_ptr<IndexStore>> open_postgres_store(const PostgresStoreOpt
   const char* db = PQdb(conn.get());
   std::string where = fmt::format("host={} port={} dbname={}", host ? host : "", port ? port : "", db ? db : "");
   auto store = std::make_unique<PostgresStore>(std::move(conn), std::move(where), target.password);
-  S3R_RETURN_IF_ERROR(store->init());
+  S3R_RETURN_IF_ERROR(store->init(options.migration_lock_timeout));
   return std::unique_ptr<IndexStore>(std::move(store));
 }
 
