@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
