@@ -119,7 +119,8 @@ TEST_F(PostgresCliTest, RunOverKeysALocaleMisordersConvergesInOnePassAndTheNextC
 
   auto again = run_tool(dir_, "run --config " + config() + " --output json");
   ASSERT_EQ(again.exit_code, 0) << read_stderr(dir_);
-  for (const auto& p : nlohmann::json::parse(again.out)["passes"]) {
+  const auto doc2 = nlohmann::json::parse(again.out);  // outlives the loop: range-for keeps no temporary alive
+  for (const auto& p : doc2["passes"]) {
     EXPECT_EQ(p["imported"], 0) << p;
     EXPECT_EQ(p["removed"], 0) << p;
     EXPECT_EQ(p["already_present"], 0) << p;
