@@ -8,6 +8,7 @@ trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 test -x "$work/prefix/bin/s3reconcile"
 test -f "$work/prefix/include/s3reconcile/reconcile.h"
+test -f "$work/prefix/include/s3reconcile/postgres_store.h"
 test -f "$work/prefix/share/doc/s3reconcile/examples/s3reconcile.service"
 cmake -S "$source/tests/package" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/consumer" >/dev/null

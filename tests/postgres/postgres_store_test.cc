@@ -384,31 +384,21 @@ CREATE TRIGGER slow BEFORE INSERT ON object_locations FOR EACH ROW
   EXPECT_EQ(*side_->value("SELECT count(*) FROM object_locations"), "0") << "the batch's transaction is rolled back";
 }
 
-// Forwards to a real store; kills the store's connection before list call
-// number `kill_at` (0-based): between two cursor pages.
-class KillBetweenPages final : public IndexStore {
+// Kills the store's connection before list call number `kill_at` (0-based):
+// between two cursor pages.
+class KillBetweenPages final : public testing::ForwardingStore {
  public:
-  KillBetweenPages(IndexStore& store, TestDatabase& db, std::size_t kill_at) : store_(store), db_(db), kill_at_(kill_at) {}
+  KillBetweenPages(IndexStore& store, TestDatabase& db, std::size_t kill_at)
+      : ForwardingStore(store), db_(db), kill_at_(kill_at) {}
   StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view backend, std::string_view after_key,
                                                           std::size_t limit, const KeyRange& range) override {
     if (calls_++ == kill_at_) {
       EXPECT_TRUE(db_.terminate_sessions().ok());
     }
-    return store_.list_by_backend_key_asc(backend, after_key, limit, range);
-  }
-  StatusOr<bool> insert_if_absent(std::string_view b, const Entry& e, Clock::time_point t) override {
-    return store_.insert_if_absent(b, e, t);
-  }
-  StatusOr<RemoveOutcome> remove_if_created_before(std::string_view b, std::string_view k, Clock::time_point t) override {
-    return store_.remove_if_created_before(b, k, t);
-  }
-  StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
-                                                    Clock::time_point t) override {
-    return store_.apply_changes(b, c, t);
+    return inner_.list_by_backend_key_asc(backend, after_key, limit, range);
   }
 
  private:
-  IndexStore& store_;
   TestDatabase& db_;
   const std::size_t kill_at_;
   std::size_t calls_ = 0;
