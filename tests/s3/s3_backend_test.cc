@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <atomic>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "s3/addressing.h"
@@ -119,8 +121,10 @@ TEST_F(S3BackendTest, OneConnectionForAllPages) {
 TEST_F(S3BackendTest, ContinuationTokenIsSentBackVerbatim) {
   FakeS3Bucket bucket;
   for (int i = 0; i < 5; ++i) bucket.objects[fmt::format("k{}", i)] = 1;
-  std::vector<std::string> tokens;
+  std::mutex mu;
+  std::vector<std::string> tokens;  // guarded by mu
   FakeHttpServer server([&](const FakeRequest& r) {
+    std::lock_guard lock(mu);
     if (r.query.count("continuation-token")) tokens.push_back(r.query.at("continuation-token"));
     return bucket.handle(r);
   });
@@ -133,8 +137,10 @@ TEST_F(S3BackendTest, ContinuationTokenIsSentBackVerbatim) {
 TEST_F(S3BackendTest, SignsEveryRequestWithoutLeakingTheSecret) {
   FakeS3Bucket bucket;
   bucket.objects["k"] = 1;
-  std::vector<std::map<std::string, std::string>> seen;
+  std::mutex mu;
+  std::vector<std::map<std::string, std::string>> seen;  // guarded by mu
   FakeHttpServer server([&](const FakeRequest& r) {
+    std::lock_guard lock(mu);
     seen.push_back(r.headers);
     return bucket.handle(r);
   });
@@ -160,7 +166,7 @@ TEST_F(S3BackendTest, SignsEveryRequestWithoutLeakingTheSecret) {
 TEST_F(S3BackendTest, SlowDownTwiceThenSuccessIsRetried) {
   FakeS3Bucket bucket;
   bucket.objects["k"] = 1;
-  int calls = 0;
+  std::atomic<int> calls{0};  // the server answers on its own threads
   FakeHttpServer server([&](const FakeRequest& r) {
     if (++calls <= 2) return FakeResponse{503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>", {}};
     return bucket.handle(r);
@@ -217,7 +223,7 @@ TEST_F(S3BackendTest, MissingBucketIsNotFound) {
 TEST_F(S3BackendTest, ConnectionResetIsRetried) {
   FakeS3Bucket bucket;
   bucket.objects["k"] = 1;
-  int calls = 0;
+  std::atomic<int> calls{0};  // the server answers on its own threads
   FakeHttpServer server([&](const FakeRequest& r) {
     if (++calls == 1) return FakeResponse{200, "", {}, false, true};
     return bucket.handle(r);
@@ -229,7 +235,7 @@ TEST_F(S3BackendTest, ConnectionResetIsRetried) {
 TEST_F(S3BackendTest, TruncatedPageIsAnErrorNamingThePage) {
   FakeS3Bucket bucket;
   for (int i = 0; i < 6; ++i) bucket.objects[fmt::format("k{}", i)] = 1;
-  int calls = 0;
+  std::atomic<int> calls{0};  // the server answers on its own threads
   FakeHttpServer server([&](const FakeRequest& r) {
     FakeResponse response = bucket.handle(r);
     if (++calls == 2) response.body.resize(response.body.size() / 2);
