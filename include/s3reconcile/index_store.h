@@ -65,6 +65,14 @@ class IndexStore : public DBKeyLister {
   virtual StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend,
                                                             std::span<const IndexChange> changes,
                                                             Clock::time_point created_before) = 0;
+
+  // Makes this store's connection the one instance reconciling `backend`,
+  // among all instances sharing the index: true when the lock is now held
+  // (until unlock_backend or the connection closes), false when another
+  // instance holds it. A store only one process uses (SQLite) always says
+  // true.
+  virtual StatusOr<bool> try_lock_backend(std::string_view /*backend*/) { return true; }
+  virtual Status unlock_backend(std::string_view /*backend*/) { return ok_status(); }
 };
 
 // apply_changes for a store without transactions: each change on its own,

@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "cli/stores.h"
+#include "s3reconcile/key_order.h"
 #include "s3reconcile/local_backend.h"
 #include "s3reconcile/reconcile.h"
 #include "s3reconcile/s3_backend.h"
@@ -77,6 +79,21 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
 
   for (const auto& backend_config : config.backends) {
     if (!selected(selection.backends, backend_config.name)) continue;
+    if (stop.stop_requested()) return run;
+    // With a shared index, one instance at a time reconciles a backend.
+    if (request.lock_backends) {
+      auto locked = (*store)->try_lock_backend(backend_config.name);
+      if (!locked.ok()) {
+        run.setup = locked.status();
+        return run;
+      }
+      if (!*locked) {
+        if (request.log) {
+          request.log->info("skipped backend={} reason=\"another instance is reconciling it\"", backend_config.name);
+        }
+        continue;
+      }
+    }
     auto opened = open_backend(backend_config, config.reconcile);
     BackendRef backend{backend_config.name, opened.ok() ? opened->lister : nullptr,
                        opened.ok() ? opened->prober : nullptr, backend_config.buckets,
@@ -102,6 +119,12 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
         };
       }
       run.results.push_back(reconcile_backend(backend, bucket, config.buckets, **store, options));
+    }
+    if (request.lock_backends) {
+      Status unlocked = (*store)->unlock_backend(backend_config.name);
+      if (!unlocked.ok() && request.log) {
+        request.log->warn("unlock failed backend={} error={}", backend_config.name, quote_key(unlocked.to_string()));
+      }
     }
   }
   return run;

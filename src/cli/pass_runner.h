@@ -38,6 +38,9 @@ struct PassRequest {
   RemovalLimits limits;
   std::stop_token stop;
   std::shared_ptr<spdlog::logger> log;
+  // Take the index's per-backend lock (PostgreSQL advisory lock) before a
+  // backend's passes, and skip a backend another instance holds (serve).
+  bool lock_backends = false;
   // Optional: live counts across all passes, for a progress display.
   MergeCounters* counters = nullptr;
   // Optional: each import and removal done (or that would be), with its pass.

@@ -67,6 +67,7 @@ int serve(const ServeFlags& flags, Signals& signals) {
     request.stop = stop;
     request.log = log;
     request.limits = config->reconcile.limits;
+    request.lock_backends = true;
     PassRun run = run_passes(*config, request);
     metrics.record(run);
     if (!run.setup.ok()) log->error("round failed error={}", quote_for_log(run.setup.to_string()));

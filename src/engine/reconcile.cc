@@ -54,6 +54,8 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
   const Clock::time_point started_at =
       options.started_at == Clock::time_point{} ? Clock::now() : options.started_at;
   const bool is_default_bucket = backend.buckets.front() == bucket;
+  log->info("pass started backend={} bucket={}{}", result.backend, result.bucket,
+            options.dry_run ? " dry_run=true" : "");
 
   std::atomic<std::uint64_t> api_pages{0};
   S3KeyStreamOptions listing_options;

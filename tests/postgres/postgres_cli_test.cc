@@ -3,8 +3,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <thread>
 
 #include "fakes.h"
 #include "postgres/pg_test_support.h"
@@ -160,6 +170,97 @@ TEST_F(PostgresCliTest, UnreachableOrMalformedIndexExitsOneWithoutThePassword) {
   EXPECT_EQ(malformed.exit_code, 1);
   EXPECT_NE(read_stderr(dir_).find("connection string"), std::string::npos) << read_stderr(dir_);
   expect_no_secret(malformed);
+}
+
+// A loopback port nobody listens on right now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Two serve instances on one PostgreSQL index: the per-backend advisory lock
+// lets only one of them reconcile a backend at a time.
+TEST_F(PostgresCliTest, TwoServeInstancesNeverReconcileTheSameBackendAtOnce) {
+  for (const char* backend : {"a", "b"}) {
+    for (int i = 0; i < 3000; ++i) {
+      const auto path = dir_.path() / fmt::format("objs-{}/photos/{:05}", backend, i);
+      std::filesystem::create_directories(path.parent_path());
+      std::ofstream(path) << "x";
+    }
+  }
+  auto config_for = [&](int instance) {
+    const auto file = dir_.path() / fmt::format("serve-{}.yaml", instance);
+    std::ofstream(file) << "store:\n  postgres: \"${S3R_TEST_PG_RUN_DSN} password=${S3R_TEST_PG_PASSWORD}\"\n"
+                        << "buckets: [photos, docs]\nbackends:\n"
+                        << "  - {name: disk-a, type: local, path: objs-a}\n"
+                        << "  - {name: disk-b, type: local, path: objs-b}\n"
+                        << "reconcile: {batch_size: 50}\n"
+                        << "serve: {interval: 200ms, listen: \"127.0.0.1:" << free_port() << "\"}\n";
+    return file.string();
+  };
+  std::vector<pid_t> children;
+  for (int instance = 0; instance < 2; ++instance) {
+    const std::string config = config_for(instance);
+    const std::string log = (dir_.path() / fmt::format("serve-{}.log", instance)).string();
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      if (!::freopen(log.c_str(), "w", stderr)) ::_exit(126);
+      ::execl(S3R_BINARY, S3R_BINARY, "serve", "--config", config.c_str(), "--log-format", "json",
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    children.push_back(child);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // several rounds each
+  for (pid_t child : children) ::kill(child, SIGTERM);
+  for (pid_t child : children) {
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  // Each pass's [started, done] interval, per instance and backend.
+  struct Interval {
+    std::string start, end;
+  };
+  std::map<std::string, std::vector<Interval>> by_backend[2];
+  int passes = 0, skips = 0;
+  for (int instance = 0; instance < 2; ++instance) {
+    std::ifstream in(dir_.path() / fmt::format("serve-{}.log", instance));
+    std::map<std::string, std::string> open;  // backend/bucket -> start time
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      const std::string event = j.value("event", "");
+      if (event == "skipped") ++skips;
+      if (!j.contains("backend") || !j.contains("bucket")) continue;
+      const std::string id = j["backend"].get<std::string>() + "/" + j["bucket"].get<std::string>();
+      if (event == "pass started") open[id] = j["time"];
+      if ((event == "pass done" || event == "pass failed") && open.count(id)) {
+        by_backend[instance][j["backend"].get<std::string>()].push_back({open[id], j["time"]});
+        open.erase(id);
+        ++passes;
+      }
+    }
+  }
+  for (const char* backend : {"disk-a", "disk-b"}) {
+    for (const auto& x : by_backend[0][backend]) {
+      for (const auto& y : by_backend[1][backend]) {
+        EXPECT_TRUE(x.end <= y.start || y.end <= x.start)
+            << backend << " reconciled by both instances at once: [" << x.start << ", " << x.end << "] and ["
+            << y.start << ", " << y.end << "]";
+      }
+    }
+    EXPECT_FALSE(by_backend[0][backend].empty() && by_backend[1][backend].empty()) << backend << " never ran";
+  }
+  std::cout << "two serve instances: " << passes << " passes, " << skips << " backends skipped as locked\n";
+  EXPECT_GT(passes, 4);
 }
 
 }  // namespace

@@ -60,6 +60,13 @@ SELECT object_key, storage_key, size_bytes FROM object_locations
    AND object_key COLLATE "C" < $5
  ORDER BY object_key COLLATE "C" LIMIT $4)sql";
 
+// Session advisory locks electing one instance per backend. The class id is
+// "s3rb" read as a big-endian integer; the object id hashes the backend name.
+inline constexpr std::string_view kTryLockBackend = R"sql(
+SELECT pg_try_advisory_lock(863269474, hashtext($1)))sql";
+inline constexpr std::string_view kUnlockBackend = R"sql(
+SELECT pg_advisory_unlock(863269474, hashtext($1)))sql";
+
 // Returns one row when it inserted, none when the row was already there.
 inline constexpr std::string_view kInsert = R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)

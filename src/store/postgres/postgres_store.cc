@@ -168,7 +168,7 @@ Status code_for(std::string_view sqlstate, std::string message) {
   return internal_error(std::move(message));
 }
 
-enum class Prepared { kList, kListBounded, kInsert, kRemove };
+enum class Prepared { kList, kListBounded, kInsert, kRemove, kTryLockBackend, kUnlockBackend };
 
 struct PreparedStatement {
   Prepared id;
@@ -177,11 +177,13 @@ struct PreparedStatement {
   int params;
 };
 
-constexpr std::array<PreparedStatement, 4> kStatements = {{
+constexpr std::array<PreparedStatement, 6> kStatements = {{
     {Prepared::kList, "s3r_list", sql::kList, 4},
     {Prepared::kListBounded, "s3r_list_bounded", sql::kListBounded, 5},
     {Prepared::kInsert, "s3r_insert", sql::kInsert, 5},
     {Prepared::kRemove, "s3r_remove", sql::kRemove, 3},
+    {Prepared::kTryLockBackend, "s3r_try_lock_backend", sql::kTryLockBackend, 1},
+    {Prepared::kUnlockBackend, "s3r_unlock_backend", sql::kUnlockBackend, 1},
 }};
 
 const PreparedStatement& statement(Prepared id) {
@@ -269,7 +271,24 @@ class PostgresStore final : public IndexStore {
     return apply_changes_one_by_one(*this, backend, changes, created_before);
   }
 
+  StatusOr<bool> try_lock_backend(std::string_view backend) override {
+    return lock_call(Prepared::kTryLockBackend, backend, "taking the lock of backend");
+  }
+
+  Status unlock_backend(std::string_view backend) override {
+    return lock_call(Prepared::kUnlockBackend, backend, "releasing the lock of backend").status();
+  }
+
  private:
+  StatusOr<bool> lock_call(Prepared id, std::string_view backend, std::string_view doing) {
+    Params p;
+    const std::string what = fmt::format("{} \"{}\"", doing, backend);
+    if (!p.add(backend)) return nul_byte(what);
+    auto r = execute(id, p, what);
+    if (!r.ok()) return r.status();
+    return PQntuples(r->get()) == 1 && std::string_view(PQgetvalue(r->get(), 0, 0)) == "t";
+  }
+
   // ---- a batch: one transaction, pipelined (kPipelineDepth statements per round trip)
 
   // What the pipeline is waiting to read, in the order it was sent.
