@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/time_format.h"
 #include "store/postgres/postgres_queries.h"
 
 namespace s3reconcile {
@@ -47,20 +48,6 @@ struct ConninfoDeleter {
 };
 using Conninfo = std::unique_ptr<PQconninfoOption, ConninfoDeleter>;
 
-// UTC, microseconds (PostgreSQL's resolution), ISO 8601: timestamptz input.
-std::string format_time(Clock::time_point t) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
-  long frac = static_cast<long>(micros % 1000000);
-  if (frac < 0) {
-    frac += 1000000;
-    --secs;
-  }
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-}
 
 // libpq's messages span lines ("FATAL: ...\nserver closed the connection
 // unexpectedly\n\tThis probably means ..."): one line, without the guesswork.
@@ -494,11 +481,11 @@ class PostgresStore final : public IndexStore {
 
   static bool insert_params(Params& p, std::string_view backend, const Entry& entry, Clock::time_point created_at) {
     return p.add(entry.key) && p.add(backend) && p.add(entry.storage_key) && p.add(std::to_string(entry.size)) &&
-           p.add(format_time(created_at));
+           p.add(iso8601_utc_micros(created_at));
   }
 
   static bool remove_params(Params& p, std::string_view backend, std::string_view key, Clock::time_point before) {
-    return p.add(key) && p.add(backend) && p.add(format_time(before));
+    return p.add(key) && p.add(backend) && p.add(iso8601_utc_micros(before));
   }
 
   StatusOr<RemoveOutcome> removal_outcome(const PGresult* r) const {

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/time_format.h"
 
 namespace s3reconcile {
 namespace {
@@ -35,20 +36,6 @@ CREATE INDEX IF NOT EXISTS object_locations_backend_key
 constexpr std::array<std::string_view, 5> kRequiredColumns = {
     "object_key", "backend_name", "storage_key", "size_bytes", "created_at"};
 
-// UTC, fixed width, so that text order is time order.
-std::string format_time(Clock::time_point t) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
-  long frac = static_cast<long>(micros % 1000000);
-  if (frac < 0) {
-    frac += 1000000;
-    --secs;
-  }
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-}
 
 struct StatementDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -133,7 +120,7 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
     bind_text(s, 2, backend);
     bind_text(s, 3, entry.storage_key);
     sqlite3_bind_int64(s, 4, entry.size);
-    bind_text(s, 5, format_time(created_at));
+    bind_text(s, 5, iso8601_utc_micros(created_at));
     const int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) return error(rc, fmt::format("importing key {}", quote_key(entry.key)));
     return sqlite3_changes(db_.get()) == 1;
@@ -147,7 +134,7 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
       StatementUse use(s);
       bind_text(s, 1, object_key);
       bind_text(s, 2, backend);
-      bind_text(s, 3, format_time(created_before));
+      bind_text(s, 3, iso8601_utc_micros(created_before));
       const int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) return error(rc, fmt::format("removing key {}", quote_key(object_key)));
       if (sqlite3_changes(db_.get()) == 1) return RemoveOutcome::kRemoved;
