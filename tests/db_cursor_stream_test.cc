@@ -20,7 +20,7 @@ std::vector<std::string> drain(DBCursorStream& c) {
   }
 }
 
-DBCursorOptions opts(std::size_t page) { return DBCursorOptions{"disk", "b", {"a", "b", "c"}, page, ""}; }
+DBCursorOptions opts(std::size_t page) { return DBCursorOptions{"disk", "b", {"a", "b", "c"}, page, "", "", false}; }
 
 TEST(DBCursorStream, NoQueryBeforeFirstNext) {
   FakeStore store;

@@ -145,7 +145,7 @@ TEST(Merge, MatchesReferenceModelOverPageAndQueueSizes) {
         options.adopt_unprefixed = adopt;
         options.queue_size = queue;
         S3KeyStream listing(lister, options);
-        DBCursorStream cursor(store, DBCursorOptions{"disk", "b", {"b", "c"}, page, ""});
+        DBCursorStream cursor(store, DBCursorOptions{"disk", "b", {"b", "c"}, page, "", "", false});
         Recorder r;
         Status s = sorted(listing, cursor, r.on_import(), r.on_delete());
         ASSERT_TRUE(s.ok()) << s.to_string();

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,13 @@ struct DBCursorOptions {
   std::size_t page_size = 1000;
   // Only rows with object_key strictly after this ("" = from the start).
   std::string start_after;
+  // Only rows with object_key up to and including this ("" = to the end of
+  // the bucket). The stream ends at the first row beyond it.
+  std::string through;
+  // Query the next page while the current one is being consumed. The
+  // lister is then used from another thread (never two queries at once),
+  // so it must not be shared with anything else meanwhile.
+  bool prefetch = false;
 };
 
 // Pages through DBKeyLister::list_by_backend_key_asc with keyset paging
@@ -60,6 +68,9 @@ class DBCursorStream final : public KeySource {
   std::optional<Status> latched_;
   std::uint64_t rows_scanned_ = 0;
   std::uint64_t pages_fetched_ = 0;
+  // The next page, being queried (with prefetch). Last: destroyed (and so
+  // waited for) before anything the query uses.
+  std::future<StatusOr<std::vector<IndexRow>>> prefetched_;
 };
 
 }  // namespace s3reconcile

@@ -66,6 +66,17 @@ class IndexStore : public DBKeyLister {
                                                             std::span<const IndexChange> changes,
                                                             Clock::time_point created_before) = 0;
 
+  // Boundary keys that split the rows of `backend` inside `range` into
+  // `parts` runs of about equal size: every ceil(n / parts)-th key in key
+  // order, ascending, at most parts - 1 of them, none of them the last row.
+  // Fewer (or none) when the range holds few rows. A parallel pass splits
+  // a bucket at these keys. The default says UNIMPLEMENTED (the pass then
+  // splits by the listing, or not at all).
+  virtual StatusOr<std::vector<std::string>> split_keys(std::string_view /*backend*/,
+                                                        const KeyRange& /*range*/, std::size_t /*parts*/) {
+    return unimplemented_error("this index store cannot split key ranges");
+  }
+
   // Makes this store's connection the one instance reconciling `backend`,
   // among all instances sharing the index: true when the lock is now held
   // (until unlock_backend or the connection closes), false when another

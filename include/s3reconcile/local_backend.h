@@ -31,6 +31,11 @@ class LocalBackend final : public ObjectLister, public ObjectProber {
   Status list(const ListRequest& request, const PageCallback& on_page,
               std::stop_token stop) override;
 
+  // The files and folders (as "name/") of the folder `prefix` names, which
+  // must be "" or end in '/'; `delimiter` must be '/'.
+  StatusOr<std::vector<std::string>> list_top_level(const std::string& prefix, char delimiter,
+                                                    std::stop_token stop) override;
+
   // lstat of root/storage_key: a regular file is present; nothing there (or
   // something that is not a regular file) is absent. A storage key that is
   // not a clean relative path ("..", absolute, empty parts) is an error.

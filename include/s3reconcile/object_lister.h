@@ -44,6 +44,17 @@ class ObjectLister {
   // that was cut short must never return OK.
   virtual Status list(const ListRequest& request, const PageCallback& on_page,
                       std::stop_token stop) = 0;
+
+  // What lies directly under `prefix` when keys are cut at `delimiter`:
+  // the common prefixes (each ending in the delimiter) and the keys with no
+  // delimiter after the prefix, in ascending order. One page at most (the
+  // first 1000 or so): a parallel pass splits a bucket at these names when
+  // its index has no rows to split by, and a first page is enough for that.
+  // The default says UNIMPLEMENTED (the pass then runs as one range).
+  virtual StatusOr<std::vector<std::string>> list_top_level(const std::string& /*prefix*/, char /*delimiter*/,
+                                                            std::stop_token /*stop*/) {
+    return unimplemented_error("this backend cannot list common prefixes");
+  }
 };
 
 }  // namespace s3reconcile

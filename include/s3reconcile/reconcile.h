@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -74,6 +75,22 @@ struct PassOptions {
   // Live counts of entries each side has produced, for progress displays
   // read from another thread. Optional.
   MergeCounters* counters = nullptr;
+
+  // Opens another connection to the same index. With it (and batch_size >
+  // 1) the pass is pipelined: changes are written by a writer thread on a
+  // connection of its own while the merge goes on, the next index page is
+  // read while the current one is merged, and removal candidates are
+  // confirmed `probe_concurrency` at a time. Without it the pass uses
+  // `store` alone, one step after another, in one range.
+  std::function<StatusOr<std::unique_ptr<IndexStore>>()> open_store;
+  // Key ranges walked at once (needs open_store and batch_size > 1). The
+  // bucket is split at the index's key quantiles (or, with an empty index,
+  // at the listing's top-level names); each range is an independent sorted
+  // merge with a connection of its own. The result is the same as with one
+  // range, key for key.
+  std::size_t parallelism = 1;
+  // Removal confirmations (HEAD / stat) in flight at once, per range.
+  std::size_t probe_concurrency = 8;
 };
 
 // Lists `bucket` on the backend and pages the index for the same bucket,

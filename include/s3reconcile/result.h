@@ -35,6 +35,7 @@ struct Result {
   // Unprefixed keys not adopted because the prefixed key also exists.
   std::uint64_t collisions = 0;
   std::uint64_t api_pages = 0;        // listing pages fetched
+  std::uint64_t ranges = 1;           // key ranges the pass was split into
   std::chrono::milliseconds duration{0};
 };
 

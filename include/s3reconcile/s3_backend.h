@@ -63,7 +63,13 @@ class S3Backend final : public ObjectLister, public ObjectProber {
   // an end of the listing.
   Status list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) override;
 
+  // One ListObjectsV2 page with a delimiter: its CommonPrefixes and keys.
+  StatusOr<std::vector<std::string>> list_top_level(const std::string& prefix, char delimiter,
+                                                    std::stop_token stop) override;
+
   // HeadObject: 200 is present, 404 absent; anything else is an error.
+  // Safe to call from several threads at once: each probe takes its own
+  // kept-alive connection.
   StatusOr<std::optional<ObjectInfo>> probe(std::string_view storage_key, std::stop_token stop) override;
 
   // Connections opened so far (for tests of keep-alive).

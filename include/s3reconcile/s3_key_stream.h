@@ -33,6 +33,10 @@ struct S3KeyStreamOptions {
   std::size_t queue_size = 1000;
   // Only keys strictly after this namespaced key ("" = from the start).
   std::string start_after;
+  // Only keys up to and including this namespaced key ("" = to the end of
+  // the bucket). Each walk stops at its first key beyond it, so a range of
+  // a parallel pass lists its own keys and about one page more.
+  std::string through;
   // Incremented once per listing page, from the producer threads. Optional.
   std::atomic<std::uint64_t>* api_pages = nullptr;
   // Where collisions are logged. Optional.

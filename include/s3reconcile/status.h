@@ -34,6 +34,9 @@ enum class StatusCode {
   // A safety limit stopped the operation (a removal guard). Ends the pass;
   // the operator decides whether to override it.
   kAborted,
+  // The implementation does not offer this optional operation; the caller
+  // falls back to another way.
+  kUnimplemented,
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -73,6 +76,7 @@ Status unavailable_error(std::string message);
 Status data_loss_error(std::string message);
 Status internal_error(std::string message);
 Status aborted_error(std::string message);
+Status unimplemented_error(std::string message);
 
 // Whether a failure of one import or removal must end the whole pass rather
 // than be counted and skipped: true for cancellation, a tripped safety limit

@@ -41,6 +41,7 @@ struct PassFlags {
   std::optional<std::uint64_t> max_removals;
   std::optional<double> max_removal_ratio;
   std::string changes_file;  // JSON lines of every change made (append)
+  std::size_t parallelism = 0;  // 0: the config's reconcile.parallelism
 };
 
 void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
@@ -61,6 +62,9 @@ void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
   cmd.add_option("--max-removal-ratio", f.max_removal_ratio,
                  "Stop removing beyond this share of the rows scanned (0 < R <= 1; 1 = no limit)")
       ->check(CLI::Range(0.000001, 1.0));
+  cmd.add_option("--parallelism", f.parallelism,
+                 "Key ranges of each pass walked at once (default: reconcile.parallelism, 1)")
+      ->check(CLI::Range(std::size_t{1}, config::kMaxParallelism));
   cmd.add_option("--changes", f.changes_file,
                  "Append every import and removal made to FILE as JSON lines (enough to undo the pass)");
 }
@@ -103,6 +107,7 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   if (flags.max_removals) request.limits.max_removals = *flags.max_removals;
   if (flags.max_removal_ratio) request.limits.max_removal_ratio = *flags.max_removal_ratio;
   request.stop = stop;
+  request.parallelism = flags.parallelism;
   request.log = make_logger(flags.log_level, flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   MergeCounters counters;
   request.counters = &counters;

@@ -76,6 +76,9 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   options.stop = stop;
   options.logger = request.log;
   options.counters = request.counters;
+  options.parallelism = request.parallelism != 0 ? request.parallelism : config.reconcile.parallelism;
+  // More connections to the same index: the writer's and one per key range.
+  options.open_store = [&config]() { return open_store(config.store); };
 
   for (const auto& backend_config : config.backends) {
     if (!selected(selection.backends, backend_config.name)) continue;

@@ -41,6 +41,8 @@ struct PassRequest {
   // Take the index's per-backend lock (PostgreSQL advisory lock) before a
   // backend's passes, and skip a backend another instance holds (serve).
   bool lock_backends = false;
+  // Key ranges per pass walked at once; 0 = the config's reconcile.parallelism.
+  std::size_t parallelism = 0;
   // Optional: live counts across all passes, for a progress display.
   MergeCounters* counters = nullptr;
   // Optional: each import and removal done (or that would be), with its pass.

@@ -24,6 +24,7 @@ nlohmann::ordered_json pass_json(const Result& r) {
   j["already_gone"] = r.already_gone;
   j["collisions"] = r.collisions;
   j["api_pages"] = r.api_pages;
+  j["ranges"] = r.ranges;
   j["duration_ms"] = r.duration.count();
   return j;
 }

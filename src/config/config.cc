@@ -353,8 +353,8 @@ Status load_reconcile(const Fields& top, Config& config) {
   if (!top.has("reconcile")) return ok_status();
   Fields r(top.get("reconcile"), top.origin(), "reconcile");
   S3R_RETURN_IF_ERROR(r.expect_map());
-  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size", "allow_empty_listing", "max_removals",
-                               "max_removal_ratio", "ratio_min_rows"}));
+  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size", "parallelism", "allow_empty_listing",
+                               "max_removals", "max_removal_ratio", "ratio_min_rows"}));
   RemovalLimits& limits = config.reconcile.limits;
   auto allow_empty = r.boolean("allow_empty_listing", limits.allow_empty_listing);
   if (!allow_empty.ok()) return allow_empty.status();
@@ -373,7 +373,10 @@ Status load_reconcile(const Fields& top, Config& config) {
   if (!batch.ok()) return batch.status();
   config.reconcile.page_size = *page;
   config.reconcile.queue_size = *queue;
+  auto parallelism = r.positive("parallelism", config.reconcile.parallelism, kMaxParallelism);
+  if (!parallelism.ok()) return parallelism.status();
   config.reconcile.batch_size = *batch;
+  config.reconcile.parallelism = *parallelism;
   return ok_status();
 }
 

@@ -36,10 +36,15 @@ struct BackendConfig {
   bool adopt_unprefixed = true;
 };
 
+// The most key ranges one pass may walk at once: each holds an index
+// connection, and a server's connection limit is usually in the hundreds.
+inline constexpr std::size_t kMaxParallelism = 256;
+
 struct ReconcileConfig {
   std::size_t page_size = 1000;   // index rows per query and local keys per page
   std::size_t queue_size = 1000;  // listing entries queued ahead of the merge
   std::size_t batch_size = 500;   // index changes per transaction (1 = each on its own)
+  std::size_t parallelism = 1;    // key ranges of one pass walked at once
   RemovalLimits limits;           // removal guards
 };
 

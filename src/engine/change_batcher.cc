@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-
 namespace s3reconcile::internal {
 
 ChangeBatcher::ChangeBatcher(IndexStore& store, std::string backend, std::size_t batch_size,
-                             Clock::time_point created_before, bool dry_run, OutcomeRecorder& recorder)
+                             Clock::time_point created_before, bool dry_run, OutcomeRecorder& recorder,
+                             bool writer_thread)
     : store_(store),
       backend_(std::move(backend)),
       batch_size_(std::max<std::size_t>(batch_size, 1)),
@@ -14,23 +14,89 @@ ChangeBatcher::ChangeBatcher(IndexStore& store, std::string backend, std::size_t
       dry_run_(dry_run),
       recorder_(recorder) {
   pending_.reserve(batch_size_);
+  if (writer_thread) writer_ = std::thread([this] { run_writer(); });
+}
+
+ChangeBatcher::~ChangeBatcher() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  changed_.notify_all();
+  if (writer_.joinable()) writer_.join();
 }
 
 Status ChangeBatcher::add(IndexChange change) {
+  std::unique_lock lock(mu_);
+  if (!failed_.ok()) {
+    record(change, ChangeResult{failed_, false, RemoveOutcome::kRemoved});
+    return failed_;
+  }
   pending_.push_back(std::move(change));
   if (pending_.size() < batch_size_) return ok_status();
-  return flush();
+  if (writer_.joinable()) return hand_off(lock);
+  std::vector<IndexChange> batch;
+  batch.swap(pending_);
+  pending_.reserve(batch_size_);
+  failed_ = write(batch);
+  return failed_;
+}
+
+Status ChangeBatcher::hand_off(std::unique_lock<std::mutex>& lock) {
+  changed_.wait(lock, [&] { return !handed_.has_value() || !failed_.ok(); });
+  if (!failed_.ok()) return failed_;
+  handed_.emplace();
+  handed_->swap(pending_);
+  pending_.reserve(batch_size_);
+  changed_.notify_all();
+  return ok_status();
+}
+
+void ChangeBatcher::run_writer() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    changed_.wait(lock, [&] { return handed_.has_value() || closing_; });
+    if (!handed_) return;
+    std::vector<IndexChange> batch = std::move(*handed_);
+    writing_ = true;
+    lock.unlock();
+    Status written = write(batch);
+    lock.lock();
+    handed_.reset();
+    writing_ = false;
+    if (failed_.ok()) failed_ = written;
+    changed_.notify_all();
+  }
 }
 
 void ChangeBatcher::drop_removals() {
+  std::lock_guard lock(mu_);
   std::erase_if(pending_, [](const IndexChange& c) { return c.kind == IndexChange::Kind::kRemove; });
 }
 
 Status ChangeBatcher::flush() {
-  if (pending_.empty()) return ok_status();
-  std::vector<IndexChange> batch;
-  batch.swap(pending_);
-  pending_.reserve(batch_size_);
+  std::unique_lock lock(mu_);
+  if (!pending_.empty() && failed_.ok()) {
+    if (writer_.joinable()) {
+      S3R_RETURN_IF_ERROR(hand_off(lock));
+    } else {
+      std::vector<IndexChange> batch;
+      batch.swap(pending_);
+      failed_ = write(batch);
+    }
+  }
+  changed_.wait(lock, [&] { return (!handed_.has_value() && !writing_) || !failed_.ok(); });
+  // Changes never handed to a store that failed are not silently lost: they
+  // count as failed, like the batch that found the store unusable.
+  if (!failed_.ok()) {
+    for (const auto& change : pending_) record(change, ChangeResult{failed_, false, RemoveOutcome::kRemoved});
+    pending_.clear();
+  }
+  return failed_;
+}
+
+Status ChangeBatcher::write(std::vector<IndexChange>& batch) {
+  if (batch.empty()) return ok_status();
   if (dry_run_) {
     for (const auto& change : batch) record(change, ChangeResult{ok_status(), true, RemoveOutcome::kRemoved});
     return ok_status();

@@ -17,7 +17,8 @@ DBCursorStream::DBCursorStream(DBKeyLister& lister, DBCursorOptions options)
 
 Status DBCursorStream::fetch_page() {
   const std::size_t limit = options_.page_size == 0 ? 1 : options_.page_size;
-  auto rows = lister_.list_by_backend_key_asc(options_.backend, after_key_, limit, range_);
+  auto rows = prefetched_.valid() ? prefetched_.get()
+                                  : lister_.list_by_backend_key_asc(options_.backend, after_key_, limit, range_);
   ++pages_fetched_;
   if (!rows.ok()) {
     return rows.status().with_context(fmt::format("index page of backend \"{}\" after key {}",
@@ -40,6 +41,14 @@ Status DBCursorStream::fetch_page() {
     ++rows_scanned_;
     page_.push_back(std::move(row));
   }
+  const bool past_range = !options_.through.empty() && compare_keys(after_key_, options_.through) > 0;
+  if (options_.prefetch && !exhausted_ && !past_range) {
+    // The next page is read while this one is merged. Only this thread and
+    // that task use the lister, one after the other.
+    prefetched_ = std::async(std::launch::async, [this, after = after_key_, limit] {
+      return lister_.list_by_backend_key_asc(options_.backend, after, limit, range_);
+    });
+  }
   return ok_status();
 }
 
@@ -51,6 +60,13 @@ StatusOr<std::optional<Entry>> DBCursorStream::next() {
       page_.pop_front();
       // The query is already bounded to the bucket; this filter is the guard.
       if (!row.object_key.starts_with(prefix_)) continue;
+      if (!options_.through.empty() && compare_keys(row.object_key, options_.through) > 0) {
+        // Past the range: rows after it are another range's, and not counted.
+        rows_scanned_ -= page_.size() + 1;
+        page_.clear();
+        exhausted_ = true;
+        return std::optional<Entry>();
+      }
       bool sibling = false;
       for (const auto& s : siblings_) sibling = sibling || row.object_key.starts_with(s);
       if (sibling) continue;

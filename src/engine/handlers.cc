@@ -9,6 +9,7 @@ namespace s3reconcile {
 namespace internal {
 
 void OutcomeRecorder::import(const Entry& entry, const Status& status, bool inserted) {
+  std::lock_guard lock(mu_);
   if (!status.ok()) {
     ++result_.import_failed;
     log_->warn("import failed backend={} key={} error={}", backend_, quote_key(entry.key),
@@ -23,6 +24,7 @@ void OutcomeRecorder::import(const Entry& entry, const Status& status, bool inse
 }
 
 void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOutcome outcome) {
+  std::lock_guard lock(mu_);
   if (status.code() == StatusCode::kAborted) return;  // refused by a guard: not a failure of this row
   if (!status.ok()) {
     ++result_.delete_failed;
@@ -56,22 +58,24 @@ void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOu
 
 EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string backend,
                              ImporterFn importer, Result& result, ChangeObserver observer) {
-  internal::OutcomeRecorder recorder(result, std::move(log), backend, false, std::move(observer));
+  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, std::move(log), backend, false,
+                                                               std::move(observer));
   return [recorder = std::move(recorder), backend = std::move(backend),
           importer = std::move(importer)](const Entry& entry) mutable -> Status {
     auto inserted = importer(entry, backend);
-    recorder.import(entry, inserted.status(), inserted.ok() && *inserted);
+    recorder->import(entry, inserted.status(), inserted.ok() && *inserted);
     return ends_pass(inserted.status()) ? inserted.status() : ok_status();
   };
 }
 
 EntryCallback delete_handler(std::shared_ptr<spdlog::logger> log, std::string backend,
                              DeleterFn deleter, Result& result, ChangeObserver observer) {
-  internal::OutcomeRecorder recorder(result, std::move(log), backend, false, std::move(observer));
+  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, std::move(log), backend, false,
+                                                               std::move(observer));
   return [recorder = std::move(recorder), backend = std::move(backend),
           deleter = std::move(deleter)](const Entry& entry) mutable -> Status {
     auto outcome = deleter(entry, backend);
-    recorder.removal(entry, outcome.status(), outcome.ok() ? *outcome : RemoveOutcome::kRemoved);
+    recorder->removal(entry, outcome.status(), outcome.ok() ? *outcome : RemoveOutcome::kRemoved);
     return ends_pass(outcome.status()) ? outcome.status() : ok_status();
   };
 }

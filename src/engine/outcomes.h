@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "s3reconcile/entry.h"
@@ -15,6 +16,9 @@ class logger;
 
 namespace s3reconcile::internal {
 
+// Safe to call from several threads: the writer, the removal confirmer and
+// the ranges of a parallel pass all report here, and the observer is called
+// from one thread at a time.
 class OutcomeRecorder {
  public:
   OutcomeRecorder(Result& result, std::shared_ptr<spdlog::logger> log, std::string backend, bool dry_run,
@@ -35,6 +39,7 @@ class OutcomeRecorder {
   const std::string backend_;
   const bool dry_run_;
   const ChangeObserver observer_;
+  std::mutex mu_;
 };
 
 }  // namespace s3reconcile::internal

@@ -5,6 +5,7 @@
 namespace s3reconcile::internal {
 
 Status RemovalGuard::admit(bool listing_empty, std::uint64_t rows_scanned) {
+  std::lock_guard lock(mu_);
   if (!tripped_.ok()) return tripped_;
   const std::string where = fmt::format("backend \"{}\" bucket \"{}\"", backend_, bucket_);
   if (listing_empty && !limits_.allow_empty_listing) {

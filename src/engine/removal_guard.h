@@ -2,12 +2,15 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "s3reconcile/reconcile.h"
 
 namespace s3reconcile::internal {
 
+// Safe to call from several threads (the ranges of a parallel pass, the
+// removal confirmer's workers).
 class RemovalGuard {
  public:
   RemovalGuard(const RemovalLimits& limits, std::string backend, std::string bucket)
@@ -17,13 +20,17 @@ class RemovalGuard {
   // the guard, and every later call returns the same error.
   Status admit(bool listing_empty, std::uint64_t rows_scanned);
 
-  bool tripped() const { return !tripped_.ok(); }
+  bool tripped() const {
+    std::lock_guard lock(mu_);
+    return !tripped_.ok();
+  }
 
  private:
   const RemovalLimits limits_;
   const std::string backend_, bucket_;
-  std::uint64_t admitted_ = 0;
-  Status tripped_;
+  mutable std::mutex mu_;
+  std::uint64_t admitted_ = 0;  // guarded by mu_
+  Status tripped_;              // guarded by mu_
 };
 
 }  // namespace s3reconcile::internal

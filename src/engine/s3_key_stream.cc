@@ -22,10 +22,13 @@ class S3KeyStream::Walk {
   // an error that ends the walk.
   using Transform = std::function<StatusOr<std::optional<Entry>>(ListedObject&)>;
 
-  Walk(ObjectLister& lister, ListRequest request, Transform transform, std::size_t queue_size,
-       std::atomic<std::uint64_t>* api_pages, std::stop_token stop)
+  // The walk ends (cleanly) at its first raw key greater than `through`
+  // when that is not empty.
+  Walk(ObjectLister& lister, ListRequest request, std::string through, Transform transform,
+       std::size_t queue_size, std::atomic<std::uint64_t>* api_pages, std::stop_token stop)
       : lister_(lister),
         request_(std::move(request)),
+        through_(std::move(through)),
         transform_(std::move(transform)),
         api_pages_(api_pages),
         queue_(queue_size),
@@ -49,6 +52,7 @@ class S3KeyStream::Walk {
           [&](std::vector<ListedObject>& page) {
             if (api_pages_ != nullptr) api_pages_->fetch_add(1, std::memory_order_relaxed);
             for (auto& object : page) {
+              if (!through_.empty() && compare_keys(object.key, through_) > 0) return false;
               auto entry = transform_(object);
               if (!entry.ok()) {
                 failure = entry.status();
@@ -73,6 +77,7 @@ class S3KeyStream::Walk {
 
   ObjectLister& lister_;
   const ListRequest request_;
+  const std::string through_;
   const Transform transform_;
   std::atomic<std::uint64_t>* const api_pages_;
   internal::BoundedQueue<Entry> queue_;
@@ -106,11 +111,17 @@ S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options,
                                                   quote_key(options_.start_after), quote_key(own)));
     return;
   }
+  if (!options_.through.empty() && (!starts_with(options_.through, own) || options_.through == own)) {
+    latched_ = invalid_argument_error(fmt::format("through {} is not under bucket prefix {}",
+                                                  quote_key(options_.through), quote_key(own)));
+    return;
+  }
   const std::string raw_start_after =
       options_.start_after.empty() ? "" : options_.start_after.substr(own.size());
+  const std::string raw_through = options_.through.empty() ? "" : options_.through.substr(own.size());
 
   native_ = std::make_unique<Walk>(
-      lister, ListRequest{own, options_.start_after},
+      lister, ListRequest{own, options_.start_after}, options_.through,
       [own](ListedObject& o) -> StatusOr<std::optional<Entry>> {
         if (!starts_with(o.key, own)) {
           return data_loss_error(fmt::format("listing under prefix {} returned key {} outside it",
@@ -123,7 +134,7 @@ S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options,
 
   if (options_.adopt_unprefixed) {
     raw_ = std::make_unique<Walk>(
-        lister, ListRequest{"", raw_start_after},
+        lister, ListRequest{"", raw_start_after}, raw_through,
         [own, siblings](ListedObject& o) -> StatusOr<std::optional<Entry>> {
           // Keys under a bucket prefix (ours comes from the native walk) are not raw.
           if (starts_with(o.key, own) || under_any(o.key, siblings)) return std::optional<Entry>();

@@ -13,6 +13,7 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kInternal: return "INTERNAL";
     case StatusCode::kAborted: return "ABORTED";
+    case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
   }
   return "UNKNOWN";
 }
@@ -51,5 +52,6 @@ Status unavailable_error(std::string m) { return {StatusCode::kUnavailable, std:
 Status data_loss_error(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 Status aborted_error(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
+Status unimplemented_error(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 
 }  // namespace s3reconcile

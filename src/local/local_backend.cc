@@ -163,6 +163,24 @@ Status LocalBackend::list(const ListRequest& request, const PageCallback& on_pag
   return ok_status();
 }
 
+StatusOr<std::vector<std::string>> LocalBackend::list_top_level(const std::string& prefix, char delimiter,
+                                                                std::stop_token /*stop*/) {
+  if (delimiter != '/' || (!prefix.empty() && !prefix.ends_with('/'))) {
+    return unimplemented_error("a folder splits only at \"/\" and at whole folder names");
+  }
+  if (!prefix.empty() && !clean_relative_path(std::string_view(prefix).substr(0, prefix.size() - 1))) {
+    return invalid_argument_error(fmt::format("prefix {} is not a clean relative path", quote_key(prefix)));
+  }
+  auto children = read_children(options_.root, prefix);
+  if (!children.ok()) return children.status();
+  std::vector<std::string> names;
+  for (const auto& child : *children) {
+    if (names.size() >= options_.page_size) break;
+    names.push_back(prefix + child.sort_key);
+  }
+  return names;
+}
+
 StatusOr<std::optional<ObjectInfo>> LocalBackend::probe(std::string_view storage_key,
                                                         std::stop_token /*stop*/) {
   if (!clean_relative_path(storage_key)) {

@@ -217,6 +217,22 @@ StatusOr<ListPage> parse_list_page(std::string_view xml) {
 
   std::size_t index = 0;
   for (pugi::xml_node node : root->children()) {
+    if (node.type() == pugi::node_element && local_name(node) == "CommonPrefixes") {
+      auto prefix = child_text(node, "Prefix");
+      if (!prefix.ok()) return prefix.status().with_context("<CommonPrefixes>");
+      if (!*prefix) return data_loss_error("<CommonPrefixes> has no <Prefix>");
+      if (!page.url_encoded) {
+        page.common_prefixes.push_back(std::move(**prefix));
+        continue;
+      }
+      StatusOr<std::string> decoded = url_decode(**prefix, /*plus_is_space=*/true);
+      if (!decoded.ok()) {
+        return data_loss_error(fmt::format("<CommonPrefixes> <Prefix> does not URL-decode: {}",
+                                           decoded.status().message()));
+      }
+      page.common_prefixes.push_back(std::move(*decoded));
+      continue;
+    }
     if (node.type() != pugi::node_element || local_name(node) != "Contents") continue;
     ++index;
     StatusOr<ListedObject> object = parse_contents(node, page.url_encoded);

@@ -14,6 +14,9 @@ namespace s3reconcile::s3 {
 // One ListObjectsV2 page (a <ListBucketResult>).
 struct ListPage {
   std::vector<ListedObject> objects;  // keys decoded when the page says EncodingType=url
+  // <CommonPrefixes><Prefix>, decoded likewise: only a listing with a
+  // delimiter has them.
+  std::vector<std::string> common_prefixes;
   bool is_truncated = false;
   std::string next_continuation_token;  // as sent: an opaque string, never decoded
   bool url_encoded = false;             // <EncodingType>url</EncodingType> was present

@@ -1,5 +1,6 @@
 #include "s3reconcile/s3_backend.h"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -43,8 +44,22 @@ struct S3Backend::Impl {
   s3::HttpOptions http;
   std::atomic<long> connections{0};
 
+  // Idle connections for HeadObject, so that concurrent probes each have
+  // one and a probe after another reuses a kept-alive connection.
   std::mutex probe_mu;
-  std::unique_ptr<s3::HttpClient> probe_client;  // guarded by probe_mu
+  std::vector<std::unique_ptr<s3::HttpClient>> idle_probe_clients;  // guarded by probe_mu
+
+  std::unique_ptr<s3::HttpClient> take_probe_client() {
+    std::lock_guard lock(probe_mu);
+    if (idle_probe_clients.empty()) return std::make_unique<s3::HttpClient>(http);
+    auto client = std::move(idle_probe_clients.back());
+    idle_probe_clients.pop_back();
+    return client;
+  }
+  void return_probe_client(std::unique_ptr<s3::HttpClient> client) {
+    std::lock_guard lock(probe_mu);
+    idle_probe_clients.push_back(std::move(client));
+  }
 
   std::mutex rng_mu;
   std::mt19937_64 rng{std::random_device{}()};  // guarded by rng_mu
@@ -192,13 +207,34 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
   }
 }
 
+StatusOr<std::vector<std::string>> S3Backend::list_top_level(const std::string& prefix, char delimiter,
+                                                             std::stop_token stop) {
+  Impl& im = *impl_;
+  s3::HttpClient client(im.http);
+  s3::NameValues query = {{"list-type", "2"},
+                          {"encoding-type", "url"},
+                          {"delimiter", std::string(1, delimiter)},
+                          {"max-keys", std::to_string(im.options.page_size)}};
+  if (!prefix.empty()) query.emplace_back("prefix", prefix);
+  const std::string context = fmt::format(" with delimiter (prefix {})", quote_key(prefix));
+  auto response = im.send(client, "GET", "", query, "ListObjectsV2", context, stop);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return im.http_failure("ListObjectsV2", context, *response);
+  auto page = s3::parse_list_objects_v2(response->body);
+  if (!page.ok()) return page.status().with_context(fmt::format("s3 ListObjectsV2 {}{}", im.where(), context));
+  std::vector<std::string> names = std::move(page->common_prefixes);
+  for (auto& object : page->objects) names.push_back(std::move(object.key));
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) { return compare_keys(a, b) < 0; });
+  return names;
+}
+
 StatusOr<std::optional<ObjectInfo>> S3Backend::probe(std::string_view storage_key, std::stop_token stop) {
   Impl& im = *impl_;
   if (storage_key.empty()) return invalid_argument_error("HeadObject of an empty key");
-  std::lock_guard lock(im.probe_mu);
-  if (!im.probe_client) im.probe_client = std::make_unique<s3::HttpClient>(im.http);
   const std::string context = fmt::format(" key {}", quote_key(storage_key));
-  auto response = im.send(*im.probe_client, "HEAD", storage_key, {}, "HeadObject", context, stop);
+  auto client = im.take_probe_client();
+  auto response = im.send(*client, "HEAD", storage_key, {}, "HeadObject", context, stop);
+  im.return_probe_client(std::move(client));
   if (!response.ok()) return response.status();
   if (response->status == 404) return std::optional<ObjectInfo>();
   if (response->status != 200) return im.http_failure("HeadObject", context, *response);

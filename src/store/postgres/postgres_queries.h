@@ -60,6 +60,20 @@ SELECT object_key, storage_key, size_bytes FROM object_locations
    AND object_key COLLATE "C" < $5
  ORDER BY object_key COLLATE "C" LIMIT $4)sql";
 
+// Boundary keys splitting a backend's rows in [$2, $3) ($3 '' = no end)
+// into $4 runs: every step-th key, step = ceil(rows / $4), not the last.
+// Two index-only scans of the range; only a parallel pass asks.
+inline constexpr std::string_view kSplitKeys = R"sql(
+WITH n AS (SELECT count(*) AS n FROM object_locations
+            WHERE backend_name = $1 AND object_key COLLATE "C" >= $2
+              AND ($3 = '' OR object_key COLLATE "C" < $3))
+SELECT object_key FROM (
+  SELECT object_key, row_number() OVER (ORDER BY object_key COLLATE "C") AS rn FROM object_locations
+   WHERE backend_name = $1 AND object_key COLLATE "C" >= $2
+     AND ($3 = '' OR object_key COLLATE "C" < $3)) AS k, n
+ WHERE k.rn < n.n AND k.rn % greatest(1, (n.n + $4::bigint - 1) / $4::bigint) = 0
+ ORDER BY object_key COLLATE "C")sql";
+
 // Session advisory locks electing one instance per backend. The class id is
 // "s3rb" read as a big-endian integer; the object id hashes the backend name.
 inline constexpr std::string_view kTryLockBackend = R"sql(

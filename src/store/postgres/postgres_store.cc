@@ -155,7 +155,7 @@ Status code_for(std::string_view sqlstate, std::string message) {
   return internal_error(std::move(message));
 }
 
-enum class Prepared { kList, kListBounded, kInsert, kRemove, kTryLockBackend, kUnlockBackend };
+enum class Prepared { kList, kListBounded, kInsert, kRemove, kTryLockBackend, kUnlockBackend, kSplitKeys };
 
 struct PreparedStatement {
   Prepared id;
@@ -164,13 +164,14 @@ struct PreparedStatement {
   int params;
 };
 
-constexpr std::array<PreparedStatement, 6> kStatements = {{
+constexpr std::array<PreparedStatement, 7> kStatements = {{
     {Prepared::kList, "s3r_list", sql::kList, 4},
     {Prepared::kListBounded, "s3r_list_bounded", sql::kListBounded, 5},
     {Prepared::kInsert, "s3r_insert", sql::kInsert, 5},
     {Prepared::kRemove, "s3r_remove", sql::kRemove, 3},
     {Prepared::kTryLockBackend, "s3r_try_lock_backend", sql::kTryLockBackend, 1},
     {Prepared::kUnlockBackend, "s3r_unlock_backend", sql::kUnlockBackend, 1},
+    {Prepared::kSplitKeys, "s3r_split_keys", sql::kSplitKeys, 4},
 }};
 
 const PreparedStatement& statement(Prepared id) {
@@ -228,6 +229,22 @@ class PostgresStore final : public IndexStore {
       rows.push_back(std::move(row));
     }
     return rows;
+  }
+
+  StatusOr<std::vector<std::string>> split_keys(std::string_view backend, const KeyRange& range,
+                                                std::size_t parts) override {
+    std::vector<std::string> keys;
+    if (parts <= 1) return keys;
+    const std::string doing = fmt::format("splitting the key range from {} into {} parts", quote_key(range.begin), parts);
+    Params p;
+    if (!p.add(backend) || !p.add(range.begin) || !p.add(range.end) || !p.add(std::to_string(parts))) {
+      return nul_byte(doing);
+    }
+    auto r = execute(Prepared::kSplitKeys, p, doing);
+    if (!r.ok()) return r.status();
+    const PGresult* res = r->get();
+    for (int i = 0; i < PQntuples(res) && keys.size() + 1 < parts; ++i) keys.push_back(text(res, i, 0));
+    return keys;
   }
 
   StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry,

@@ -80,6 +80,15 @@ SELECT object_key, storage_key, size_bytes FROM object_locations
 SELECT object_key, storage_key, size_bytes FROM object_locations
  WHERE backend_name = ?1 AND object_key > ?2 AND object_key >= ?3 AND object_key < ?5
  ORDER BY object_key LIMIT ?4)sql"));
+    // Every step-th key of the range, step = ceil(rows / parts), not the last.
+    S3R_RETURN_IF_ERROR(prepare(split_, R"sql(
+WITH n AS (SELECT count(*) AS n FROM object_locations
+            WHERE backend_name = ?1 AND object_key >= ?2 AND (?3 = '' OR object_key < ?3))
+SELECT object_key FROM (
+  SELECT object_key, row_number() OVER (ORDER BY object_key) AS rn FROM object_locations
+   WHERE backend_name = ?1 AND object_key >= ?2 AND (?3 = '' OR object_key < ?3)) AS k, n
+ WHERE k.rn < n.n AND k.rn % max(1, (n.n + ?4 - 1) / ?4) = 0
+ ORDER BY object_key)sql"));
     S3R_RETURN_IF_ERROR(prepare(insert_, R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING)sql"));
@@ -110,6 +119,26 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
       rows.push_back(IndexRow{column_text(s, 0), column_text(s, 1), sqlite3_column_int64(s, 2)});
     }
     return rows;
+  }
+
+  StatusOr<std::vector<std::string>> split_keys(std::string_view backend, const KeyRange& range,
+                                                std::size_t parts) override {
+    std::vector<std::string> keys;
+    if (parts <= 1) return keys;
+    sqlite3_stmt* s = split_.get();
+    StatementUse use(s);
+    bind_text(s, 1, backend);
+    bind_text(s, 2, range.begin);
+    bind_text(s, 3, range.end);
+    sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(parts));
+    while (true) {
+      const int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return error(rc, "splitting the key range");
+      keys.push_back(column_text(s, 0));
+    }
+    if (keys.size() >= parts) keys.resize(parts - 1);
+    return keys;
   }
 
   StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry,
@@ -283,7 +312,7 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
   std::unique_ptr<sqlite3, DbCloser> db_;
   const std::string path_;
   // Statements must be finalized before the connection closes: declared after db_.
-  Statement list_, list_bounded_, insert_, remove_, exists_;
+  Statement list_, list_bounded_, split_, insert_, remove_, exists_;
 };
 
 }  // namespace

@@ -1,0 +1,53 @@
+#include "engine/removal_confirmer.h"
+
+#include <algorithm>
+
+namespace s3reconcile::internal {
+
+RemovalConfirmer::RemovalConfirmer(std::size_t concurrency, Decide decide, std::stop_token stop)
+    : decide_(std::move(decide)), stop_(std::move(stop)), queue_(std::max<std::size_t>(concurrency, 1)) {
+  const std::size_t threads = std::max<std::size_t>(concurrency, 1);
+  workers_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+}
+
+RemovalConfirmer::~RemovalConfirmer() { finish().ignore_error(); }
+
+void RemovalConfirmer::work() {
+  while (true) {
+    // A stop is not a reason to abandon queued candidates half-way: each
+    // decision probes with the pass's stop token and fails fast on its own.
+    auto next = queue_.pop({});
+    if (!next.ok() || !next->has_value()) return;
+    if (!first_error().ok()) continue;  // the pass is ending: decide nothing more
+    Status decided = decide_(**next);
+    if (!decided.ok()) {
+      std::lock_guard lock(mu_);
+      if (first_error_.ok()) first_error_ = std::move(decided);
+    }
+  }
+}
+
+Status RemovalConfirmer::first_error() const {
+  std::lock_guard lock(mu_);
+  return first_error_;
+}
+
+Status RemovalConfirmer::submit(RemovalCandidate candidate) {
+  S3R_RETURN_IF_ERROR(first_error());
+  if (!queue_.push(std::move(candidate), stop_)) {
+    S3R_RETURN_IF_ERROR(first_error());
+    return cancelled_error("removal confirmation cancelled");
+  }
+  return first_error();
+}
+
+Status RemovalConfirmer::finish() {
+  queue_.close(ok_status());
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  return first_error();
+}
+
+}  // namespace s3reconcile::internal

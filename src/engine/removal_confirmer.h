@@ -1,0 +1,57 @@
+// Confirms removal candidates with the backend several at a time, so that
+// a pass with many stale rows waits for one HEAD round trip per
+// `concurrency` candidates instead of one per candidate.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+#include "engine/bounded_queue.h"
+#include "s3reconcile/entry.h"
+#include "s3reconcile/status.h"
+
+namespace s3reconcile::internal {
+
+// A row the merge found on the index side only, with what the merge knew
+// when it found it (the guard judges by that, not by a later state).
+struct RemovalCandidate {
+  Entry entry;
+  bool listing_empty = false;
+  std::uint64_t rows_scanned = 0;
+};
+
+class RemovalConfirmer {
+ public:
+  // Runs on a worker thread for each candidate: probes and decides. An
+  // error it returns ends the pass (later submits return it).
+  using Decide = std::function<Status(const RemovalCandidate&)>;
+
+  RemovalConfirmer(std::size_t concurrency, Decide decide, std::stop_token stop);
+  ~RemovalConfirmer();
+  RemovalConfirmer(const RemovalConfirmer&) = delete;
+  RemovalConfirmer& operator=(const RemovalConfirmer&) = delete;
+
+  // Queues a candidate, waiting while `concurrency` are queued. Returns the
+  // first error a decision returned (the candidate is then dropped).
+  Status submit(RemovalCandidate candidate);
+
+  // Waits until every queued candidate is decided; returns the first error.
+  Status finish();
+
+ private:
+  void work();
+  Status first_error() const;
+
+  const Decide decide_;
+  std::stop_token stop_;
+  BoundedQueue<RemovalCandidate> queue_;
+  mutable std::mutex mu_;
+  Status first_error_;  // guarded by mu_
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace s3reconcile::internal
