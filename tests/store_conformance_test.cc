@@ -3,6 +3,8 @@
 #include "store_conformance.h"
 
 #include <latch>
+
+#include <fmt/format.h>
 #include <random>
 #include <thread>
 
@@ -89,6 +91,47 @@ TEST_P(StoreConformance, RangeBoundsTheRows) {
   EXPECT_EQ(keys_of(rows), (std::vector<std::string>{"b/1", "b/Z", "b/_", "b/\xc3\xa9"}));
   // Unbounded above.
   EXPECT_EQ(keys_of(page_all(*store, "disk", 1, KeyRange{"b0", ""})), (std::vector<std::string>{"b0", "c/1"}));
+}
+
+TEST_P(StoreConformance, SplitKeysCutTheRangeIntoEqualRunsInByteOrder) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  // 100 rows under b/ in byte order (upper-case sorts before lower-case and
+  // before UTF-8), a row of another bucket and one of another backend that
+  // must not count.
+  std::vector<std::string> keys;
+  std::vector<IndexChange> changes;
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = fmt::format("b/{}{:03}", i < 30 ? "A" : i < 60 ? "a" : "\xc3\xa9", i);
+    keys.push_back(key);
+    changes.push_back({IndexChange::Kind::kImport, entry(key), kLongAgo});
+  }
+  changes.push_back({IndexChange::Kind::kImport, entry("c/000"), kLongAgo});
+  ASSERT_TRUE(store->apply_changes("disk", changes, Clock::now()).ok());
+  ASSERT_TRUE(*store->insert_if_absent("other", entry("b/A050"), kLongAgo));
+
+  auto four = store->split_keys("disk", KeyRange{"b/", "b0"}, 4);
+  ASSERT_TRUE(four.ok()) << four.status().to_string();
+  // Every 25th key: runs of 25 rows.
+  EXPECT_EQ(*four, (std::vector<std::string>{keys[24], keys[49], keys[74]}));
+  auto three = store->split_keys("disk", KeyRange{"b/", "b0"}, 3);
+  ASSERT_TRUE(three.ok());
+  EXPECT_EQ(*three, (std::vector<std::string>{keys[33], keys[67]}));  // step ceil(100/3) = 34
+  // Unbounded above takes c/000 in too: 101 rows, step 26.
+  auto open_ended = store->split_keys("disk", KeyRange{"b/", ""}, 4);
+  ASSERT_TRUE(open_ended.ok());
+  EXPECT_EQ(*open_ended, (std::vector<std::string>{keys[25], keys[51], keys[77]}));
+  // Fewer rows than parts: never the last row, never more than parts - 1.
+  auto many = store->split_keys("disk", KeyRange{"b/", "b0"}, 1000);
+  ASSERT_TRUE(many.ok());
+  EXPECT_EQ(many->size(), 99u);
+  EXPECT_EQ(many->back(), keys[98]);
+  auto none = store->split_keys("disk", KeyRange{"x/", "x0"}, 4);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto one = store->split_keys("disk", KeyRange{"b/", "b0"}, 1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_TRUE(one->empty());
 }
 
 TEST_P(StoreConformance, RowsKeepTheirStorageKeyAndSize) {
