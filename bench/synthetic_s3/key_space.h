@@ -36,6 +36,8 @@ class KeySpace {
   static std::string etag(std::uint64_t i);
 
  private:
+  std::optional<std::uint64_t> direct_index(std::string_view key) const;
+
   std::string prefix_;
   std::uint64_t count_ = 0;
 };

@@ -49,6 +49,25 @@ TEST(KeySpace, LowerBoundOfArbitraryStrings) {
   EXPECT_EQ(s.lower_bound("vb0"), 10'000'000u);
   EXPECT_EQ(s.lower_bound("\xff"), 10'000'000u);  // bytes above 0x7f sort last
   EXPECT_EQ(KeySpace("", 0).lower_bound("x"), 0u);
+  // Keys and successors of keys at and past the end (the direct path must agree with the search).
+  EXPECT_EQ(s.lower_bound(key_successor("vb/d00999/o000009999999")), 10'000'000u);
+  EXPECT_EQ(s.lower_bound("vb/d01000/o000010000000"), 10'000'000u);
+  // Wrong directory for index 10000: not a key; it sorts after every key of d00000.
+  EXPECT_EQ(s.lower_bound(key_successor("vb/d00000/o000000010000")), 10'000u);
+  EXPECT_EQ(KeySpace("vb/", 3).lower_bound(key_successor("vb/d00000/o000000000002")), 3u);
+}
+
+TEST(KeySpace, LowerBoundMatchesALinearScan) {
+  const KeySpace s("p/", 25'000);
+  for (std::uint64_t i : {0ULL, 1ULL, 9'999ULL, 10'000ULL, 24'999ULL}) {
+    EXPECT_EQ(s.lower_bound(s.key(i)), i);
+    EXPECT_EQ(s.lower_bound(key_successor(s.key(i))), i + 1);
+    std::string between = s.key(i);
+    between.back() = static_cast<char>(between.back() + 1);  // not a key, or the next one
+    std::uint64_t scan = 0;
+    while (scan < s.count() && s.key(scan) < between) ++scan;
+    EXPECT_EQ(s.lower_bound(between), scan) << between;
+  }
 }
 
 TEST(KeySpace, FindsOnlyGeneratedKeys) {

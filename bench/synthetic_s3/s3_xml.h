@@ -13,10 +13,12 @@ namespace s3r_synthetic {
 // (tab, CR and LF included) as a numeric reference, so that a parser hands
 // back the key's exact bytes (a raw CR would be normalized to LF).
 std::string xml_escape(std::string_view text);
+void append_xml_escaped(std::string& out, std::string_view text);
 
 // encoding-type=url as S3 applies it: A-Z a-z 0-9 - _ . ~ and '/' stay,
 // space becomes '+', every other byte %XY (uppercase hex).
 std::string s3_url_encode(std::string_view text);
+void append_s3_url_encoded(std::string& out, std::string_view text);
 
 struct ListEcho {  // the request's parameters, echoed back as S3 does
   std::string bucket;
