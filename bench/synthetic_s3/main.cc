@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
 
   // Blocked before any thread starts, so every civetweb worker inherits the
   // mask and the signals wait for sigwait() below.
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal
+  // never reaches sigwait(): take the default back first.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
