@@ -12,6 +12,8 @@
 #include <thread>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "fakes.h"
 #include <sqlite3.h>
 
@@ -120,6 +122,38 @@ TEST_F(CliTest, RunImportsAndRemovesExactlyTheDrift) {
     EXPECT_EQ(p["imported"], 0);
     EXPECT_EQ(p["removed"], 0);
   }
+}
+
+TEST_F(CliTest, ParallelismSplitsThePassAndChangesNothingInTheResult) {
+  // Enough rows for the index to split bucket photos at its quantiles.
+  {
+    auto store = open_sqlite_store(SqliteStoreOptions{db()});
+    ASSERT_TRUE(store.ok());
+    for (int i = 0; i < 40; ++i) {
+      dir_.write(fmt::format("objs/photos/many/{:02}", i), 3);
+      if (i % 4 == 0) continue;  // an orphan
+      ASSERT_TRUE((*store)->insert_if_absent("disk-1", testing::entry(fmt::format("photos/many/{:02}", i), 3), kOld).ok());
+    }
+  }
+  auto o = run_tool(dir_, "run --config " + config() + " --parallelism 4 --output json");
+  ASSERT_EQ(o.exit_code, 0) << o.out << read_stderr(dir_);
+  auto doc = nlohmann::json::parse(o.out);
+  auto photos = pass(doc, "photos");
+  EXPECT_EQ(photos["ranges"], 4);
+  EXPECT_EQ(photos["imported"], 3 + 10);
+  EXPECT_EQ(photos["removed"], 2);
+  EXPECT_EQ(photos["listed"], 4 + 40);
+  EXPECT_NE(read_stderr(dir_).find("pass split backend=disk-1 bucket=photos ranges=4 by=index"), std::string::npos);
+  KeySet expected = {"docs/keep2", "docs/new3", "photos/keep", "photos/loose", "photos/new1", "photos/sub/new2"};
+  for (int i = 0; i < 40; ++i) expected.insert(fmt::format("photos/many/{:02}", i));
+  EXPECT_EQ(rows("disk-1"), expected);
+  // The config's setting is the default; the flag's range is checked.
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  parallelism: 3\n");
+  auto from_config = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(from_config.exit_code, 0) << read_stderr(dir_);
+  EXPECT_EQ(pass(nlohmann::json::parse(from_config.out), "photos")["ranges"], 3);
+  EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --parallelism 0").exit_code, 2);
 }
 
 TEST_F(CliTest, DryRunChangesNothingAndReportsTheSameCounts) {

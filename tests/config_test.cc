@@ -29,6 +29,7 @@ backends:
 reconcile:
   page_size: 500
   queue_size: 64
+  parallelism: 16
 serve:
   interval: 1h30m
   listen: 127.0.0.1:9999
@@ -44,6 +45,7 @@ serve:
   EXPECT_TRUE(c->backends[1].adopt_unprefixed);
   EXPECT_EQ(c->reconcile.page_size, 500u);
   EXPECT_EQ(c->reconcile.queue_size, 64u);
+  EXPECT_EQ(c->reconcile.parallelism, 16u);
   EXPECT_EQ(c->serve.interval, std::chrono::minutes(90));
   EXPECT_EQ(c->serve.listen, "127.0.0.1:9999");
 }
@@ -57,6 +59,16 @@ void expect_error(const std::string& text, const std::string& line_and_field) {
 }
 
 const char* kBackend = "backends:\n  - {name: d, type: local, path: /x}\n";
+
+TEST(Config, ParallelismIsOneByDefaultAndBounded) {
+  auto c = parse(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend);
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->reconcile.parallelism, 1u);
+  expect_error(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend + "reconcile:\n  parallelism: 0\n",
+               "6: reconcile.parallelism");
+  expect_error(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend + "reconcile:\n  parallelism: 257\n",
+               "6: reconcile.parallelism");
+}
 
 TEST(Config, UnknownTopLevelField) {
   expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "colour: blue\n", "5: colour: unknown field");

@@ -193,6 +193,27 @@ TEST(ParseListObjectsV2, OneKey) {
   EXPECT_EQ(page->key_count, 1);
 }
 
+TEST(ParseListObjectsV2, CommonPrefixesAreDecodedLikeKeys) {
+  const std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>phys</Name><Prefix>b%2F</Prefix><Delimiter>/</Delimiter><KeyCount>3</KeyCount>
+  <MaxKeys>1000</MaxKeys><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>
+  <Contents><Key>b/top+level</Key><Size>1</Size></Contents>
+  <CommonPrefixes><Prefix>b/2024+%C3%A9/</Prefix></CommonPrefixes>
+  <CommonPrefixes><Prefix>b/a%2Bb/</Prefix></CommonPrefixes>
+</ListBucketResult>)";
+  const StatusOr<ListPage> page = parse_list_objects_v2(xml);
+  ASSERT_TRUE(page.ok()) << page.status().to_string();
+  EXPECT_EQ(page->common_prefixes, (std::vector<std::string>{"b/2024 \xc3\xa9/", "b/a+b/"}));
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->objects[0].key, "b/top level");
+  const StatusOr<ListPage> broken = parse_list_objects_v2(
+      R"(<ListBucketResult><IsTruncated>false</IsTruncated><CommonPrefixes></CommonPrefixes></ListBucketResult>)");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("<CommonPrefixes> has no <Prefix>"), std::string::npos)
+      << broken.status().to_string();
+}
+
 TEST(ParseListObjectsV2, ThousandKeysInOrder) {
   Page spec;
   spec.is_truncated = "true";

@@ -125,6 +125,18 @@ TEST_F(S3ServerTest, AwkwardKeysRoundTripExactly) {
   std::cout << "control-character keys stored by " << server_.name << ": " << (with_control ? "yes" : "no") << "\n";
 }
 
+// What a parallel pass splits an empty index's bucket at.
+TEST_F(S3ServerTest, TopLevelNamesAreTheCommonPrefixesAndKeysInByteOrder) {
+  put_all({"b/2024/x", "b/2024/y", "b/2023/z", "b/A/q", "b/top", "b/\xc3\xa9/e", "c/other"});
+  auto backend = open();
+  auto names = backend->list_top_level("b/", '/', {});
+  ASSERT_TRUE(names.ok()) << names.status().to_string();
+  EXPECT_EQ(*names, (std::vector<std::string>{"b/2023/", "b/2024/", "b/A/", "b/top", "b/\xc3\xa9/"}));
+  auto root = backend->list_top_level("", '/', {});
+  ASSERT_TRUE(root.ok()) << root.status().to_string();
+  EXPECT_EQ(*root, (std::vector<std::string>{"b/", "c/"}));
+}
+
 TEST_F(S3ServerTest, HeadPresentAndAbsent) {
   put_all({"here"});
   auto backend = open();
