@@ -54,10 +54,10 @@ fig2() {
   cfg=$(source_config "$n" "fig2")
   for ((r = 1; r <= REPEAT; r++)); do
     say "figure 2: round $r of $REPEAT at $n keys (lister alone, index alone, pass)"
-    measure "fig2-list-$r" "$BENCH_TOOL" list --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" --prefix vb/
+    measure "fig2-list-$r" "$BENCH_TOOL" list --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" --prefix "$VB/"
     [ "$(field keys "$M_OUT")" = "$n" ] || { echo "lister saw $(field keys "$M_OUT") keys, not $n" >&2; return 1; }
     list=$(min_of "$list" "$(field seconds "$M_OUT")")
-    measure "fig2-index-$r" "$BENCH_TOOL" index --dsn "$(pg_dsn "n$n")" --backend synth --bucket vb
+    measure "fig2-index-$r" "$BENCH_TOOL" index --dsn "$(pg_dsn "n$n")" --backend synth --bucket "$VB"
     index=$(min_of "$index" "$(field seconds "$M_OUT")")
     tool_pass "fig2-pass-$r" "$cfg"
     restore_drift "n$n" "$n" synth
@@ -108,7 +108,7 @@ fig3() {
 fig4() {
   local m=$IMPORT_ROWS batched single
   pg_sql postgres -c "CREATE DATABASE imports"
-  "$BENCH_TOOL" index --dsn "$(pg_dsn imports)" --backend none --bucket vb > /dev/null
+  "$BENCH_TOOL" index --dsn "$(pg_dsn imports)" --backend none --bucket "$VB" > /dev/null
   say "figure 4: importing $m rows batched, then one statement per row"
   measure fig4-batched "$BENCH_TOOL" import --dsn "$(pg_dsn imports)" --backend imp-batched --count "$m" --mode batched
   batched=$(field seconds "$M_OUT")
@@ -128,7 +128,7 @@ fig5() {
   tool_pass fig5-pass "$cfg"
   restore_drift "n$n" "$n" synth
   measure fig5-hashset "$BENCH_TOOL" hashset --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" \
-    --dsn "$(pg_dsn "n$n")" --backend synth --vbucket vb
+    --dsn "$(pg_dsn "n$n")" --backend synth --vbucket "$VB"
   restore_drift "n$n" "$n" synth
   source_down
   hs=$(field seconds "$M_OUT")
@@ -144,10 +144,10 @@ fig5() {
 # `env ...` prefixes for rclone and awscli against radosgw, with no user config
 # (arrays, so that timeout can run them).
 set_tool_envs() {
-  RCLONE_ENV=(env RCLONE_CONFIG="$WORK/rclone.conf" RCLONE_S3_PROVIDER=Ceph RCLONE_S3_ENDPOINT="$RGW_ENDPOINT"
+  RCLONE_ENV=(env -u AWS_CA_BUNDLE RCLONE_CONFIG="$WORK/rclone.conf" RCLONE_S3_PROVIDER=Ceph RCLONE_S3_ENDPOINT="$RGW_ENDPOINT"
     RCLONE_S3_ACCESS_KEY_ID="$S3R_TEST_ACCESS_KEY" RCLONE_S3_SECRET_ACCESS_KEY="$S3R_TEST_SECRET_KEY"
     RCLONE_S3_REGION=us-east-1 RCLONE_S3_FORCE_PATH_STYLE=true)
-  AWS_ENV=(env AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
+  AWS_ENV=(env -u AWS_CA_BUNDLE AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
     AWS_ACCESS_KEY_ID="$S3R_TEST_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3R_TEST_SECRET_KEY"
     AWS_DEFAULT_REGION=us-east-1)
 }
@@ -158,7 +158,7 @@ fig6() {
   local n=$RGW_KEYS r ours="" rcl="" aws="" keys cfg p_orph p_stale d_imp d_rem pipe diff_s
   [ -n "${RGW_ENDPOINT:-}" ] || { row 6 "radosgw" n/a "" n/a "radosgw not running"; return 0; }
   say "figure 6: loading $n objects into radosgw"
-  measure fig6-load "$BENCH_TOOL" load --endpoint "$RGW_ENDPOINT" --bucket bench --count "$n" --prefix vb/ --threads 32
+  measure fig6-load "$BENCH_TOOL" load --endpoint "$RGW_ENDPOINT" --bucket bench --count "$n" --prefix "$VB/" --threads 32
   row 6 "load $n objects (setup, PUT x32 threads)" "$(field seconds "$M_OUT") s" "" "-" ""
   say "figure 6: seeding the index for radosgw"
   seed_index rgw "$n" rgw
@@ -166,30 +166,30 @@ fig6() {
   set_tool_envs
   for ((r = 1; r <= REPEAT; r++)); do
     say "figure 6: listing round $r of $REPEAT (s3reconcile, rclone, awscli)"
-    measure "fig6-ours-$r" "$BENCH_TOOL" list --endpoint "$RGW_ENDPOINT" --bucket bench --prefix vb/
+    measure "fig6-ours-$r" "$BENCH_TOOL" list --endpoint "$RGW_ENDPOINT" --bucket bench --prefix "$VB/"
     keys=$(field keys "$M_OUT"); [ "$keys" = "$n" ] || { echo "s3reconcile listed $keys" >&2; return 1; }
     ours=$(min_of "$ours" "$M_WALL")
-    measure "fig6-rclone-$r" "${RCLONE_ENV[@]}" rclone lsf -R --files-only --fast-list --s3-list-version 2 ":s3:bench/vb/"
+    measure "fig6-rclone-$r" "${RCLONE_ENV[@]}" rclone lsf -R --files-only --fast-list --s3-list-version 2 ":s3:bench/$VB/"
     keys=$(wc -l < "$WORK/fig6-rclone-$r.out"); [ "$keys" = "$n" ] || { echo "rclone listed $keys" >&2; return 1; }
     rcl=$(min_of "$rcl" "$M_WALL")
     measure "fig6-aws-$r" "${AWS_ENV[@]}" /usr/bin/aws s3api list-objects-v2 --endpoint-url "$RGW_ENDPOINT" \
-      --bucket bench --prefix vb/ --output text --query 'Contents[].[Key]'
+      --bucket bench --prefix "$VB/" --output text --query 'Contents[].[Key]'
     keys=$(wc -l < "$WORK/fig6-aws-$r.out"); [ "$keys" = "$n" ] || { echo "awscli listed $keys" >&2; return 1; }
     aws=$(min_of "$aws" "$M_WALL")
   done
-  row 6 "list $n keys: s3reconcile lister" "$(calc "$n / $ours") keys/s" ">= rclone (aim 2x)" \
+  row 6 "list $n keys: s3reconcile lister" "$(calc0 "$n / $ours") keys/s" ">= rclone (aim 2x)" \
     "$(verdict "$ours <= $rcl")" "$ours s wall; $(calc "$rcl / $ours")x rclone, $(calc "$aws / $ours")x awscli"
-  row 6 "list $n keys: rclone lsf --fast-list --s3-list-version 2" "$(calc "$n / $rcl") keys/s" "" "-" "$rcl s wall"
-  row 6 "list $n keys: aws s3api list-objects-v2 (awscli 2)" "$(calc "$n / $aws") keys/s" "" "-" "$aws s wall"
+  row 6 "list $n keys: rclone lsf --fast-list --s3-list-version 2" "$(calc0 "$n / $rcl") keys/s" "" "-" "$rcl s wall"
+  row 6 "list $n keys: aws s3api list-objects-v2 (awscli 2)" "$(calc0 "$n / $aws") keys/s" "" "-" "$aws s wall"
 
   # The operator's pipeline: list, dump the table, sort both in byte order, comm.
   cat > "$WORK/pipeline.sh" <<SH
 set -euo pipefail
 export LC_ALL=C
-/usr/bin/aws s3api list-objects-v2 --endpoint-url "$RGW_ENDPOINT" --bucket bench --prefix vb/ \
+/usr/bin/aws s3api list-objects-v2 --endpoint-url "$RGW_ENDPOINT" --bucket bench --prefix "$VB/" \
   --output text --query 'Contents[].[Key]' | sort > "$WORK/pipe-listed"
 "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d rgw -c \
-  "COPY (SELECT object_key FROM object_locations WHERE backend_name = 'rgw' AND object_key LIKE 'vb/%') TO STDOUT" \
+  "COPY (SELECT object_key FROM object_locations WHERE backend_name = 'rgw' AND object_key LIKE '$VB/%') TO STDOUT" \
   | sort > "$WORK/pipe-indexed"
 echo "orphans=\$(comm -23 "$WORK/pipe-listed" "$WORK/pipe-indexed" | wc -l) stale=\$(comm -13 "$WORK/pipe-listed" "$WORK/pipe-indexed" | wc -l)"
 SH

@@ -28,11 +28,11 @@ jsum() { grep -o "\"$1\":[0-9]*" <<< "$2" | cut -d: -f2 | awk '{ s += $1 } END {
 jmax() { grep -o "\"$1\":[0-9]*" <<< "$2" | cut -d: -f2 | awk '$1 > m { m = $1 } END { print m + 0 }'; }
 
 # write_config FILE ENDPOINT BUCKET DSN BACKEND: a config reconciling the
-# virtual bucket vb (keys under vb/) of BUCKET at ENDPOINT with the index DSN.
+# virtual bucket $VB (keys under $VB/) of BUCKET at ENDPOINT with the index DSN.
 write_config() {
   cat > "$1" <<YAML
 store: {postgres: "$4"}
-buckets: [vb]
+buckets: [$VB]
 backends:
   - name: $5
     type: s3
@@ -40,7 +40,7 @@ backends:
     region: us-east-1
     bucket: $3
     addressing: path
-    buckets: [vb]
+    buckets: [$VB]
     unprefixed_keys: ignore
     credentials: {access_key_env: S3R_TEST_ACCESS_KEY, secret_key_env: S3R_TEST_SECRET_KEY}
 YAML

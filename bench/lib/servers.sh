@@ -41,17 +41,17 @@ start_rgw() {
   RGW_ENDPOINT=$(sed -n 's/^S3R_TEST_ENDPOINT=//p' "$WORK/rgw/env")
 }
 
-synthetic_binary() { echo "$BUILD/bench/synthetic_s3/s3r-synthetic-s3"; }
+synthetic_binary() { echo "${S3R_BENCH_SYNTHETIC_BIN:-$BUILD/bench/synthetic_s3/s3r-synthetic-s3}"; }
 have_synthetic() { [ -x "$(synthetic_binary)" ]; }
 
 # start_synthetic KEYS LATENCY_MS: a synthetic endpoint holding KEYS keys under
-# vb/ in bucket "bench", each request delayed LATENCY_MS. Sets SYNTH_ENDPOINT
+# $VB/ in bucket "bench", each request delayed LATENCY_MS. Sets SYNTH_ENDPOINT
 # and SYNTH_PID. Waits (at most 60 s) for its "listening on" line.
 start_synthetic() {
   local keys=$1 latency=$2 port log i
   port=$(free_port)
   log=$WORK/synthetic-$keys-$latency.log
-  "$(synthetic_binary)" --listen "127.0.0.1:$port" --bucket bench --keys "$keys" --key-prefix vb/ \
+  "$(synthetic_binary)" --listen "127.0.0.1:$port" --bucket bench --keys "$keys" --key-prefix "$VB/" \
     --latency-ms "$latency" --access-key "$S3R_TEST_ACCESS_KEY" --secret-key "$S3R_TEST_SECRET_KEY" \
     > "$log" 2>&1 &
   SYNTH_PID=$!
@@ -70,7 +70,7 @@ start_synthetic() {
 }
 
 stop_synthetic() {
-  local pid=${1:-$SYNTH_PID} i
+  local pid=${1:-${SYNTH_PID:-}} i
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
   for ((i = 0; i < 100; i++)); do

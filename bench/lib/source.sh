@@ -25,7 +25,7 @@ source_up() {
   if [ ! -e "$WORK/loaded-$SRC_BUCKET" ]; then
     say "loading $keys objects into radosgw bucket $SRC_BUCKET (stand-in for the synthetic endpoint)"
     measure "load-$SRC_BUCKET" "$BENCH_TOOL" load --endpoint "$RGW_ENDPOINT" --bucket "$SRC_BUCKET" \
-      --count "$keys" --prefix vb/ --threads 32
+      --count "$keys" --prefix "$VB/" --threads 32
     touch "$WORK/loaded-$SRC_BUCKET"
   fi
   SRC_NOTE="radosgw stand-in (synthetic endpoint not built)"

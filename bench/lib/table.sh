@@ -12,6 +12,8 @@ calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 # check AWK-CONDITION: "met" or "NOT met".
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "NOT met"; fi; }
 mib() { calc "$1 / 1024"; }
+# calc0 AWK-EXPRESSION: a whole number.
+calc0() { awk "BEGIN { printf \"%.0f\", $1 }"; }
 
 print_table() {
   local r
