@@ -34,7 +34,7 @@ fig1() {
     restore_drift "n$n" "$n" synth
     note=$(pass_checked "$n")
     row 1 "peak RSS, pass at $n keys" "$(mib "$P_RSS") MiB" "flat" "-" \
-      "pass ${P_SECONDS} s; ${note:-$SRC_NOTE}"
+      "pass ${P_SECONDS} s${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
     first=${first:-$P_RSS}
     last=$P_RSS
     last_n=$n
@@ -94,7 +94,7 @@ fig3() {
     [ "$k" = 1 ] && t1=$P_SECONDS
     [ "$k" = 16 ] && t16=$P_SECONDS
     row 3 "pass, K=$k, ${LATENCY} ms latency, $n keys" "$P_SECONDS s" "" "-" \
-      "$( [ -n "$t1" ] && echo "speed-up $(calc "$t1 / $P_SECONDS")x over K=1; ")${note:-$SRC_NOTE}"
+      "$( [ -n "$t1" ] && echo "speed-up $(calc "$t1 / $P_SECONDS")x over K=1")${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
   done
   source_down
   if [ -n "$t1" ] && [ -n "$t16" ]; then
