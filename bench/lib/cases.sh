@@ -1,0 +1,225 @@
+# bench/lib/cases.sh - the figures of the performance issue, one function
+# each. bench/run calls each in a subshell with `set -e`; each adds its rows
+# with row(). Sourced by bench/run.
+
+# The database n<N>, seeded once per run for N keys (backend "synth").
+ensure_db() {
+  [ -e "$WORK/seeded-n$1" ] && return 0
+  say "seeding PostgreSQL database n$1 ($1 keys, 1% orphans, 1% stale rows)"
+  seed_index "n$1" "$1" synth
+  touch "$WORK/seeded-n$1"
+}
+
+# A config for the current source and the database of N keys.
+source_config() {
+  write_config "$WORK/$2.yaml" "$SRC_ENDPOINT" "$SRC_BUCKET" "$(pg_dsn "n$1")" synth
+  echo "$WORK/$2.yaml"
+}
+
+min_of() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
+
+# 1. Peak RSS of a pass at each size: flat, under 64 MiB at the largest.
+fig1() {
+  local n cfg note first="" last="" last_n=""
+  for n in $SIZES; do
+    if ! source_up "$n" 0; then
+      row 1 "peak RSS, pass at $n keys" n/a "flat" n/a "$SRC_NOTE"
+      continue
+    fi
+    ensure_db "$n"
+    cfg=$(source_config "$n" "fig1-$n")
+    say "figure 1: pass at $n keys"
+    tool_pass "fig1-pass-$n" "$cfg"
+    source_down
+    restore_drift "n$n" "$n" synth
+    note=$(pass_checked "$n")
+    row 1 "peak RSS, pass at $n keys" "$(mib "$P_RSS") MiB" "flat" "-" \
+      "pass ${P_SECONDS} s${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
+    first=${first:-$P_RSS}
+    last=$P_RSS
+    last_n=$n
+  done
+  [ -n "$last" ] || return 0
+  row 1 "peak RSS: largest / smallest size; at $last_n keys" \
+    "$(calc "$last / $first")x; $(mib "$last") MiB" "<= 1.5x (flat); < 64 MiB at 10,000,000" \
+    "$(verdict "$last <= 1.5 * $first && $last < 65536")" \
+    "$( [ "$last_n" -ge 10000000 ] || echo "largest size run: $last_n (S3R_BENCH_MAX_KEYS/QUICK)")"
+}
+
+# 2. Pass time over the larger of listing alone and paging the index alone.
+fig2() {
+  local n=$PASS_KEYS cfg r list="" index="" pass="" s
+  if ! source_up "$n" 0; then row 2 "pass / max(list, index) at $n keys" n/a "<= 1.2" n/a "$SRC_NOTE"; return 0; fi
+  ensure_db "$n"
+  cfg=$(source_config "$n" "fig2")
+  for ((r = 1; r <= REPEAT; r++)); do
+    say "figure 2: round $r of $REPEAT at $n keys (lister alone, index alone, pass)"
+    measure "fig2-list-$r" "$BENCH_TOOL" list --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" --prefix "$VB/"
+    [ "$(field keys "$M_OUT")" = "$n" ] || { echo "lister saw $(field keys "$M_OUT") keys, not $n" >&2; return 1; }
+    list=$(min_of "$list" "$(field seconds "$M_OUT")")
+    measure "fig2-index-$r" "$BENCH_TOOL" index --dsn "$(pg_dsn "n$n")" --backend synth --bucket "$VB"
+    index=$(min_of "$index" "$(field seconds "$M_OUT")")
+    tool_pass "fig2-pass-$r" "$cfg"
+    restore_drift "n$n" "$n" synth
+    s=$(pass_checked "$n")
+    [ -z "$s" ] || { echo "$s" >&2; return 1; }
+    pass=$(min_of "$pass" "$P_SECONDS")
+  done
+  source_down
+  s=$(awk -v a="$list" -v b="$index" 'BEGIN { print (a > b) ? a : b }')
+  row 2 "pass / max(list alone, index alone), $n keys, no latency" "$(calc "$pass / $s")" "<= 1.2" \
+    "$(verdict "$pass <= 1.2 * $s")" \
+    "pass $pass s, lister alone $list s, index alone $index s (best of $REPEAT)${SRC_NOTE:+; $SRC_NOTE}"
+}
+
+# 3. K parallel ranges with injected latency: speed-up of K=16 over K=1.
+fig3() {
+  local n=$PAR_KEYS cfg k t1="" t16="" note
+  if ! source_up "$n" "$LATENCY"; then row 3 "speed-up K=16 over K=1" n/a ">= 10" n/a "$SRC_NOTE"; return 0; fi
+  ensure_db "$n"
+  cfg=$(source_config "$n" "fig3")
+  for k in $PARALLELISM; do
+    if [ "$HAVE_PARALLELISM" != 1 ] && [ "$k" != 1 ]; then
+      row 3 "pass, K=$k, ${LATENCY} ms latency, $n keys" n/a "" n/a "s3reconcile run has no --parallelism yet"
+      continue
+    fi
+    say "figure 3: pass with K=$k at $n keys, ${LATENCY} ms per request"
+    if [ "$HAVE_PARALLELISM" = 1 ]; then
+      tool_pass "fig3-k$k" "$cfg" --parallelism "$k"
+    else
+      tool_pass "fig3-k$k" "$cfg"
+    fi
+    restore_drift "n$n" "$n" synth
+    note=$(pass_checked "$n")
+    [ "$k" = 1 ] && t1=$P_SECONDS
+    [ "$k" = 16 ] && t16=$P_SECONDS
+    row 3 "pass, K=$k, ${LATENCY} ms latency, $n keys" "$P_SECONDS s" "" "-" \
+      "$( [ -n "$t1" ] && echo "speed-up $(calc "$t1 / $P_SECONDS")x over K=1")${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
+  done
+  source_down
+  if [ -n "$t1" ] && [ -n "$t16" ]; then
+    row 3 "speed-up K=16 over K=1" "$(calc "$t1 / $t16")x" ">= 10" "$(verdict "$t1 >= 10 * $t16")" "$SRC_NOTE"
+  else
+    row 3 "speed-up K=16 over K=1" n/a ">= 10" n/a "K=16 not run"
+  fi
+}
+
+# 4. Importing orphans: batched against one statement per row.
+fig4() {
+  local m=$IMPORT_ROWS batched single
+  pg_sql postgres -c "CREATE DATABASE imports"
+  "$BENCH_TOOL" index --dsn "$(pg_dsn imports)" --backend none --bucket "$VB" > /dev/null
+  say "figure 4: importing $m rows batched, then one statement per row"
+  measure fig4-batched "$BENCH_TOOL" import --dsn "$(pg_dsn imports)" --backend imp-batched --count "$m" --mode batched
+  batched=$(field seconds "$M_OUT")
+  measure fig4-single "$BENCH_TOOL" import --dsn "$(pg_dsn imports)" --backend imp-single --count "$m" --mode single
+  single=$(field seconds "$M_OUT")
+  row 4 "import $m orphans: one per row / batched" "$(calc "$single / $batched")x" ">= 20x" \
+    "$(verdict "$single >= 20 * $batched")" "one per row $single s, batched (500/transaction) $batched s"
+}
+
+# 5. The upstream design (hash sets of both sides) beside the merge.
+fig5() {
+  local n=$HASH_KEYS cfg hs hs_rss
+  if ! source_up "$n" 0; then row 5 "hash sets vs merge at $n keys" n/a "side by side" n/a "$SRC_NOTE"; return 0; fi
+  ensure_db "$n"
+  cfg=$(source_config "$n" "fig5")
+  say "figure 5: merge pass, then the hash-set design, at $n keys"
+  tool_pass fig5-pass "$cfg"
+  restore_drift "n$n" "$n" synth
+  measure fig5-hashset "$BENCH_TOOL" hashset --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" \
+    --dsn "$(pg_dsn "n$n")" --backend synth --vbucket "$VB"
+  restore_drift "n$n" "$n" synth
+  source_down
+  hs=$(field seconds "$M_OUT")
+  hs_rss=$M_RSS
+  [ "$(field imported "$M_OUT")" = "$P_IMPORTED" ] && [ "$(field removed "$M_OUT")" = "$P_REMOVED" ] ||
+    echo "hash sets made different changes: $M_OUT" >&2
+  row 5 "merge pass (s3reconcile), $n keys" "$P_SECONDS s, $(mib "$P_RSS") MiB" "side by side" "-" \
+    "imported $P_IMPORTED, removed $P_REMOVED${SRC_NOTE:+; $SRC_NOTE}"
+  row 5 "hash sets (upstream design), $n keys" "$hs s, $(mib "$hs_rss") MiB" "side by side" "-" \
+    "time $(calc "$hs / $P_SECONDS")x, peak RSS $(calc "$hs_rss / $P_RSS")x the merge's; imported $(field imported "$M_OUT"), removed $(field removed "$M_OUT")"
+}
+
+# `env ...` prefixes for rclone and awscli against radosgw, with no user config
+# (arrays, so that timeout can run them).
+set_tool_envs() {
+  RCLONE_ENV=(env -u AWS_CA_BUNDLE RCLONE_CONFIG="$WORK/rclone.conf" RCLONE_S3_PROVIDER=Ceph RCLONE_S3_ENDPOINT="$RGW_ENDPOINT"
+    RCLONE_S3_ACCESS_KEY_ID="$S3R_TEST_ACCESS_KEY" RCLONE_S3_SECRET_ACCESS_KEY="$S3R_TEST_SECRET_KEY"
+    RCLONE_S3_REGION=us-east-1 RCLONE_S3_FORCE_PATH_STYLE=true)
+  AWS_ENV=(env -u AWS_CA_BUNDLE AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
+    AWS_ACCESS_KEY_ID="$S3R_TEST_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3R_TEST_SECRET_KEY"
+    AWS_DEFAULT_REGION=us-east-1)
+}
+
+# 6. On radosgw: listing throughput beside rclone and awscli, and the whole
+# reconcile beside the shell pipeline an operator would write.
+fig6() {
+  local n=$RGW_KEYS r ours="" rcl="" aws="" keys cfg p_orph p_stale d_imp d_rem pipe diff_s
+  [ -n "${RGW_ENDPOINT:-}" ] || { row 6 "radosgw" n/a "" n/a "radosgw not running"; return 0; }
+  say "figure 6: loading $n objects into radosgw"
+  measure fig6-load "$BENCH_TOOL" load --endpoint "$RGW_ENDPOINT" --bucket bench --count "$n" --prefix "$VB/" --threads 32
+  row 6 "load $n objects (setup, PUT x32 threads)" "$(field seconds "$M_OUT") s" "" "-" ""
+  say "figure 6: seeding the index for radosgw"
+  seed_index rgw "$n" rgw
+  : > "$WORK/rclone.conf"
+  set_tool_envs
+  for ((r = 1; r <= REPEAT; r++)); do
+    say "figure 6: listing round $r of $REPEAT (s3reconcile, rclone, awscli)"
+    measure "fig6-ours-$r" "$BENCH_TOOL" list --endpoint "$RGW_ENDPOINT" --bucket bench --prefix "$VB/"
+    keys=$(field keys "$M_OUT"); [ "$keys" = "$n" ] || { echo "s3reconcile listed $keys" >&2; return 1; }
+    ours=$(min_of "$ours" "$M_WALL")
+    measure "fig6-rclone-$r" "${RCLONE_ENV[@]}" rclone lsf -R --files-only --fast-list --s3-list-version 2 ":s3:bench/$VB/"
+    keys=$(wc -l < "$WORK/fig6-rclone-$r.out"); [ "$keys" = "$n" ] || { echo "rclone listed $keys" >&2; return 1; }
+    rcl=$(min_of "$rcl" "$M_WALL")
+    measure "fig6-aws-$r" "${AWS_ENV[@]}" /usr/bin/aws s3api list-objects-v2 --endpoint-url "$RGW_ENDPOINT" \
+      --bucket bench --prefix "$VB/" --output text --query 'Contents[].[Key]'
+    keys=$(wc -l < "$WORK/fig6-aws-$r.out"); [ "$keys" = "$n" ] || { echo "awscli listed $keys" >&2; return 1; }
+    aws=$(min_of "$aws" "$M_WALL")
+  done
+  row 6 "list $n keys: s3reconcile lister" "$(calc0 "$n / $ours") keys/s" ">= rclone (aim 2x)" \
+    "$(verdict "$ours <= $rcl")" "$ours s wall; $(calc "$rcl / $ours")x rclone, $(calc "$aws / $ours")x awscli"
+  row 6 "list $n keys: rclone lsf --fast-list --s3-list-version 2" "$(calc0 "$n / $rcl") keys/s" "" "-" "$rcl s wall"
+  row 6 "list $n keys: aws s3api list-objects-v2 (awscli 2)" "$(calc0 "$n / $aws") keys/s" "" "-" "$aws s wall"
+
+  # The operator's pipeline: list, dump the table, sort both in byte order, comm.
+  cat > "$WORK/pipeline.sh" <<SH
+set -euo pipefail
+export LC_ALL=C
+/usr/bin/aws s3api list-objects-v2 --endpoint-url "$RGW_ENDPOINT" --bucket bench --prefix "$VB/" \
+  --output text --query 'Contents[].[Key]' | sort > "$WORK/pipe-listed"
+"$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d rgw -c \
+  "COPY (SELECT object_key FROM object_locations WHERE backend_name = 'rgw' AND object_key LIKE '$VB/%') TO STDOUT" \
+  | sort > "$WORK/pipe-indexed"
+echo "orphans=\$(comm -23 "$WORK/pipe-listed" "$WORK/pipe-indexed" | wc -l) stale=\$(comm -13 "$WORK/pipe-listed" "$WORK/pipe-indexed" | wc -l)"
+SH
+  cfg=$WORK/fig6.yaml
+  write_config "$cfg" "$RGW_ENDPOINT" bench "$(pg_dsn rgw)" rgw
+  say "figure 6: shell pipeline, s3reconcile diff, s3reconcile run"
+  measure fig6-pipeline "${AWS_ENV[@]}" bash "$WORK/pipeline.sh"
+  pipe=$M_WALL; p_orph=$(field orphans "$M_OUT"); p_stale=$(field stale "$M_OUT")
+  measure fig6-diff "$TOOL" diff --config "$cfg" --log-level warn
+  diff_s=$M_WALL
+  d_imp=$(grep -c '"action":"import"' "$WORK/fig6-diff.out" || true)
+  d_rem=$(grep -c '"action":"remove"' "$WORK/fig6-diff.out" || true)
+  tool_pass fig6-run "$cfg"
+  row 6 "find drift, $n keys: shell pipeline (aws, psql, sort, comm)" "$pipe s" "" "-" \
+    "found $p_orph orphans, $p_stale stale rows (not confirmed, not applied)"
+  row 6 "find drift, $n keys: s3reconcile diff" "$diff_s s" "<= pipeline" "$(verdict "$diff_s <= $pipe")" \
+    "found $d_imp imports, $d_rem removals (removals confirmed by HEAD); $(calc "$pipe / $diff_s")x faster"
+  row 6 "reconcile, $n keys: s3reconcile run" "$P_WALL s" "" "-" \
+    "imported $P_IMPORTED, removed $P_REMOVED; expected $(orphans "$n") and $(stale "$n")"
+}
+
+# Micro-benchmarks: the merge and the ListObjectsV2 parser.
+micro() {
+  local args=(--benchmark_min_time="$MICRO_MIN_TIME" --benchmark_out="$WORK/micro.csv" --benchmark_out_format=csv)
+  [ "$QUICK" = 1 ] && args+=(--benchmark_filter='BM_SortedMerge/(10000|100000)$|BM_ParseListObjectsV2')
+  say "micro-benchmarks (Google Benchmark)"
+  measure micro "$BUILD/bench/s3r_micro_bench" "${args[@]}"
+  awk -F, '/^"BM_SortedMerge\// { gsub(/"/, "", $1); split($1, a, "/");
+             printf "micro|merge (sorted), %s keys per side, 1%% drift each way|%.1f ns/key|-|-|%.2f ms CPU per merge\n", a[2], 1e9 / $7, $4 }
+           /^"BM_ParseListObjectsV2\// { gsub(/"/, "", $1); split($1, a, "/");
+             printf "micro|ListObjectsV2 parser, 1000-key page, %s|%.0f us CPU/page|-|-|%.0f keys/s\n", (a[2] == 1 ? "encoding-type=url" : "plain keys"), $4, $7 }' \
+    "$WORK/micro.csv" >> "$WORK/rows"
+}
