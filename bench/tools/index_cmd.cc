@@ -12,8 +12,12 @@ namespace s3r_bench {
 int index_command(const Args& args) {
   auto store = open_index(args);
   const std::string bucket = args.required("bucket");
-  s3reconcile::DBCursorStream rows(
-      *store, {args.required("backend"), bucket, {bucket}, static_cast<std::size_t>(args.num("page-size", 1000)), ""});
+  s3reconcile::DBCursorOptions options;
+  options.backend = args.required("backend");
+  options.bucket = bucket;
+  options.known_buckets = {bucket};
+  options.page_size = static_cast<std::size_t>(args.num("page-size", 1000));
+  s3reconcile::DBCursorStream rows(*store, std::move(options));
   std::uint64_t count = 0;
   Stopwatch clock;
   for (;;) {

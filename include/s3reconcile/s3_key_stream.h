@@ -29,7 +29,9 @@ struct S3KeyStreamOptions {
   // stays "<key>"). Set only for a backend's default bucket whose
   // unprefixed_keys setting is "adopt".
   bool adopt_unprefixed = false;
-  // Entries the producer may queue ahead of the consumer, per walk.
+  // Entries the producer may queue ahead of the consumer, per walk. Pages
+  // are handed over whole, so a page larger than this still goes through
+  // (one at a time): the bound is the larger of this and one page.
   std::size_t queue_size = 1000;
   // Only keys strictly after this namespaced key ("" = from the start).
   std::string start_after;
@@ -71,7 +73,8 @@ class S3KeyStream final : public KeySource {
   std::uint64_t yielded() const { return yielded_; }
   // Raw keys dropped because their prefixed twin exists.
   std::uint64_t collisions() const { return collisions_; }
-  // The most entries any producer held queued at once.
+  // The most entries any producer held queued at once (at most the larger
+  // of queue_size and one page).
   std::size_t queue_high_watermark() const;
 
  private:

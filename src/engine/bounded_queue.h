@@ -20,15 +20,19 @@ class BoundedQueue {
   explicit BoundedQueue(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
   // Blocks while the queue is full. Returns false, dropping the item, when
-  // the queue was closed or a stop was requested.
-  bool push(T item, std::stop_token stop) {
+  // the queue was closed or a stop was requested. An item weighs `weight`
+  // toward the capacity (a batch of entries weighs its size); an empty
+  // queue takes any item, so one heavier than the capacity still passes.
+  bool push(T item, std::stop_token stop, std::size_t weight = 1) {
     std::unique_lock lock(mu_);
-    if (!not_full_.wait(lock, stop, [&] { return closed_ || items_.size() < capacity_; })) {
+    if (!not_full_.wait(lock, stop,
+                        [&] { return closed_ || items_.empty() || used_ + weight <= capacity_; })) {
       return false;
     }
     if (closed_) return false;
-    items_.push_back(std::move(item));
-    if (items_.size() > high_watermark_) high_watermark_ = items_.size();
+    items_.emplace_back(std::move(item), weight);
+    used_ += weight;
+    if (used_ > high_watermark_) high_watermark_ = used_;
     not_empty_.notify_one();
     return true;
   }
@@ -41,7 +45,10 @@ class BoundedQueue {
     if (closed_) return;
     closed_ = true;
     close_status_ = std::move(status);
-    if (!close_status_.ok()) items_.clear();
+    if (!close_status_.ok()) {
+      items_.clear();
+      used_ = 0;
+    }
     not_empty_.notify_all();
     not_full_.notify_all();
   }
@@ -55,13 +62,14 @@ class BoundedQueue {
     }
     if (!close_status_.ok()) return close_status_;
     if (items_.empty()) return std::optional<T>();
-    std::optional<T> item(std::move(items_.front()));
+    std::optional<T> item(std::move(items_.front().first));
+    used_ -= items_.front().second;
     items_.pop_front();
     not_full_.notify_one();
     return item;
   }
 
-  // The most items ever held at once (for tests and memory accounting).
+  // The most weight ever held at once (for tests and memory accounting).
   std::size_t high_watermark() const {
     std::lock_guard lock(mu_);
     return high_watermark_;
@@ -72,7 +80,8 @@ class BoundedQueue {
   mutable std::mutex mu_;
   std::condition_variable_any not_empty_;
   std::condition_variable_any not_full_;
-  std::deque<T> items_;            // guarded by mu_
+  std::deque<std::pair<T, std::size_t>> items_;  // with their weights; guarded by mu_
+  std::size_t used_ = 0;           // sum of the weights queued; guarded by mu_
   bool closed_ = false;            // guarded by mu_
   Status close_status_;            // guarded by mu_
   std::size_t high_watermark_ = 0; // guarded by mu_

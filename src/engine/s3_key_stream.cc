@@ -36,7 +36,17 @@ class S3KeyStream::Walk {
 
   ~Walk() { join(); }
 
-  StatusOr<std::optional<Entry>> pop(std::stop_token stop) { return queue_.pop(stop); }
+  // The next entry: from the batch being read, or the next batch queued.
+  StatusOr<std::optional<Entry>> pop(std::stop_token stop) {
+    while (next_ == batch_.size()) {
+      auto batch = queue_.pop(stop);
+      if (!batch.ok()) return batch.status();
+      if (!*batch) return std::optional<Entry>();
+      batch_ = std::move(**batch);
+      next_ = 0;
+    }
+    return std::optional<Entry>(std::move(batch_[next_++]));
+  }
   std::size_t high_watermark() const { return queue_.high_watermark(); }
   void join() {
     if (thread_.joinable()) thread_.join();
@@ -51,16 +61,25 @@ class S3KeyStream::Walk {
           request_,
           [&](std::vector<ListedObject>& page) {
             if (api_pages_ != nullptr) api_pages_->fetch_add(1, std::memory_order_relaxed);
+            // A page goes over as one batch: one hand-over per page, not per key.
+            std::vector<Entry> batch;
+            batch.reserve(page.size());
+            bool beyond = false;
             for (auto& object : page) {
-              if (!through_.empty() && compare_keys(object.key, through_) > 0) return false;
+              if (!through_.empty() && compare_keys(object.key, through_) > 0) {
+                beyond = true;
+                break;
+              }
               auto entry = transform_(object);
               if (!entry.ok()) {
                 failure = entry.status();
                 return false;
               }
-              if (*entry && !queue_.push(std::move(**entry), stop)) return false;
+              if (*entry) batch.push_back(std::move(**entry));
             }
-            return !stop.stop_requested();
+            const std::size_t weight = batch.size();
+            if (weight > 0 && !queue_.push(std::move(batch), stop, weight)) return false;
+            return !beyond && !stop.stop_requested();
           },
           stop);
     } catch (const std::exception& e) {
@@ -80,7 +99,10 @@ class S3KeyStream::Walk {
   const std::string through_;
   const Transform transform_;
   std::atomic<std::uint64_t>* const api_pages_;
-  internal::BoundedQueue<Entry> queue_;
+  internal::BoundedQueue<std::vector<Entry>> queue_;
+  // The batch the consumer is reading (consumer thread only).
+  std::vector<Entry> batch_;
+  std::size_t next_ = 0;
   std::thread thread_;  // last: starts once everything it uses exists
 };
 

@@ -38,16 +38,18 @@ std::string_view local_name(pugi::xml_node node) {
 // pugixml holds text as C strings, so a NUL (a literal byte or &#0;, neither
 // allowed in XML) would silently cut a key short. Returns its offset, or npos.
 std::size_t find_nul(std::string_view xml) {
-  for (std::size_t i = 0; i < xml.size(); ++i) {
-    if (xml[i] == '\0') return i;
-    if (xml[i] != '&' || i + 1 >= xml.size() || xml[i + 1] != '#') continue;
+  const std::size_t literal = xml.find('\0');
+  // Character references: "&#" then "x"/"X", one or more zeros and ";".
+  // find() is memchr: this runs over every listing page.
+  for (std::size_t i = xml.find('&'); i < literal && i != std::string_view::npos; i = xml.find('&', i + 1)) {
+    if (i + 1 >= xml.size() || xml[i + 1] != '#') continue;
     std::size_t j = i + 2;
     if (j < xml.size() && (xml[j] == 'x' || xml[j] == 'X')) ++j;
     const std::size_t digits = j;
     while (j < xml.size() && xml[j] == '0') ++j;
     if (j > digits && j < xml.size() && xml[j] == ';') return i;
   }
-  return std::string_view::npos;
+  return literal;
 }
 
 // Parses `xml` into `doc` and returns its only top-level element.
@@ -128,39 +130,85 @@ std::optional<Int> parse_count(std::string_view text) {
   return value;
 }
 
-StatusOr<ListedObject> parse_contents(pugi::xml_node contents, bool url_encoded) {
-  auto key_text = child_text(contents, "Key");
+// The <Key>, <Size> and <LastModified> of one <Contents>, read in one walk
+// over its children (this runs for every key listed: a lookup per field
+// would walk them three times). Each may appear once.
+struct ContentsFields {
+  pugi::xml_node key, size, last_modified;
+};
+
+StatusOr<ContentsFields> contents_fields(pugi::xml_node contents) {
+  ContentsFields fields;
+  for (pugi::xml_node node : contents.children()) {
+    if (node.type() != pugi::node_element) continue;
+    const std::string_view name = local_name(node);
+    pugi::xml_node* slot = name == "Key" ? &fields.key
+                           : name == "Size" ? &fields.size
+                           : name == "LastModified" ? &fields.last_modified
+                                                    : nullptr;
+    if (slot == nullptr) continue;
+    if (*slot) return data_loss_error(fmt::format("<{}> appears more than once in <Contents>", name));
+    *slot = node;
+  }
+  return fields;
+}
+
+// Keys of one page mostly share a handful of timestamps: parse each once.
+class TimestampCache {
+ public:
+  StatusOr<Clock::time_point> parse(const std::string& text) {
+    if (valid_ && text == last_text_) return last_value_;
+    StatusOr<Clock::time_point> value = parse_iso8601(text);
+    if (value.ok()) {
+      last_text_ = text;
+      last_value_ = *value;
+      valid_ = true;
+    }
+    return value;
+  }
+
+ private:
+  bool valid_ = false;
+  std::string last_text_;
+  Clock::time_point last_value_{};
+};
+
+StatusOr<ListedObject> parse_contents(pugi::xml_node contents, bool url_encoded, TimestampCache& timestamps) {
+  auto fields = contents_fields(contents);
+  if (!fields.ok()) return fields.status();
+  if (!fields->key) return data_loss_error("has no <Key>");
+  auto key_text = text_of(fields->key);
   if (!key_text.ok()) return key_text.status();
-  if (!*key_text) return data_loss_error("has no <Key>");
   ListedObject object;
   if (url_encoded) {
-    StatusOr<std::string> decoded = url_decode(**key_text, /*plus_is_space=*/true);
+    StatusOr<std::string> decoded = url_decode(*key_text, /*plus_is_space=*/true);
     if (!decoded.ok()) {
       return data_loss_error(fmt::format("<Key> does not URL-decode although <EncodingType> is url: {}",
                                          decoded.status().message()));
     }
     object.key = std::move(*decoded);
   } else {
-    object.key = std::move(**key_text);
+    object.key = std::move(*key_text);
   }
-  const std::string key = quote_key(object.key);
 
-  auto size_text = child_text(contents, "Size");
-  if (!size_text.ok()) return size_text.status().with_context(fmt::format("key {}", key));
-  if (!*size_text) return data_loss_error(fmt::format("key {} has no <Size>", key));
-  const std::optional<std::int64_t> size = parse_count<std::int64_t>(**size_text);
+  if (!fields->size) return data_loss_error(fmt::format("key {} has no <Size>", quote_key(object.key)));
+  auto size_text = text_of(fields->size);
+  if (!size_text.ok()) return size_text.status().with_context(fmt::format("key {}", quote_key(object.key)));
+  const std::optional<std::int64_t> size = parse_count<std::int64_t>(*size_text);
   if (!size) {
     return data_loss_error(fmt::format("key {} has a bad <Size> {}: not a non-negative integer",
-                                       key, quote_key(**size_text)));
+                                       quote_key(object.key), quote_key(*size_text)));
   }
   object.size = *size;
 
-  auto modified_text = child_text(contents, "LastModified");
-  if (!modified_text.ok()) return modified_text.status().with_context(fmt::format("key {}", key));
-  if (*modified_text) {
-    StatusOr<Clock::time_point> modified = parse_iso8601(**modified_text);
+  if (fields->last_modified) {
+    auto modified_text = text_of(fields->last_modified);
+    if (!modified_text.ok()) {
+      return modified_text.status().with_context(fmt::format("key {}", quote_key(object.key)));
+    }
+    StatusOr<Clock::time_point> modified = timestamps.parse(*modified_text);
     if (!modified.ok()) {
-      return data_loss_error(fmt::format("key {} has a bad <LastModified>: {}", key,
+      return data_loss_error(fmt::format("key {} has a bad <LastModified>: {}", quote_key(object.key),
                                          modified.status().message()));
     }
     object.last_modified = *modified;
@@ -216,6 +264,7 @@ StatusOr<ListPage> parse_list_page(std::string_view xml) {
   }
 
   std::size_t index = 0;
+  TimestampCache timestamps;
   for (pugi::xml_node node : root->children()) {
     if (node.type() == pugi::node_element && local_name(node) == "CommonPrefixes") {
       auto prefix = child_text(node, "Prefix");
@@ -235,7 +284,7 @@ StatusOr<ListPage> parse_list_page(std::string_view xml) {
     }
     if (node.type() != pugi::node_element || local_name(node) != "Contents") continue;
     ++index;
-    StatusOr<ListedObject> object = parse_contents(node, page.url_encoded);
+    StatusOr<ListedObject> object = parse_contents(node, page.url_encoded, timestamps);
     if (!object.ok()) {
       // Which <Contents>, for when the key itself is what is missing.
       return object.status().with_context(fmt::format("<Contents> #{}", index));
