@@ -1,6 +1,9 @@
 #include "s3reconcile/s3_backend.h"
 
 #include <algorithm>
+#include <array>
+#include <future>
+#include <optional>
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -157,24 +160,71 @@ StatusOr<std::unique_ptr<S3Backend>> S3Backend::open(S3BackendOptions options) {
 
 long S3Backend::connections_opened() const { return impl_->connections.load(); }
 
+namespace {
+
+// The continuation token as it stands in a raw ListObjectsV2 body, when it
+// can be read without parsing: plain text between the tags, no entity, no
+// CDATA, no namespace prefix. Lets the next page be requested while this
+// one is parsed; the full parse still checks the token (see list()).
+std::optional<std::string> peek_continuation_token(std::string_view body) {
+  constexpr std::string_view open = "<NextContinuationToken>", close = "</NextContinuationToken>";
+  const auto from = body.find(open);
+  if (from == std::string_view::npos) return std::nullopt;
+  const auto begin = from + open.size();
+  const auto to = body.find(close, begin);
+  if (to == std::string_view::npos) return std::nullopt;
+  const std::string_view token = body.substr(begin, to - begin);
+  if (token.empty() || token.find_first_of("&<") != std::string_view::npos) return std::nullopt;
+  return std::string(token);
+}
+
+}  // namespace
+
 Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) {
   Impl& im = *impl_;
-  s3::HttpClient client(im.http);  // one connection for every page of this walk
-  std::string token;
-  std::string last_key = request.start_after;
-  for (int page_number = 1;; ++page_number) {
-    if (stop.stop_requested()) return cancelled_error(fmt::format("s3 ListObjectsV2 {}: cancelled", im.where()));
+  // Two keep-alive connections, taking turns: while one page is parsed and
+  // handed over, the next is already being fetched on the other.
+  std::array<std::unique_ptr<s3::HttpClient>, 2> clients = {std::make_unique<s3::HttpClient>(im.http),
+                                                            std::make_unique<s3::HttpClient>(im.http)};
+  std::size_t turn = 0;
+  auto context_of = [&](int page_number) {
+    return fmt::format(" page {} (prefix {})", page_number, quote_key(request.prefix));
+  };
+  auto fetch = [&im, &request, &context_of, &clients, stop](std::size_t client, const std::string& token,
+                                                             int page_number) -> StatusOr<s3::HttpResponse> {
     s3::NameValues query = {{"list-type", "2"},
                             {"encoding-type", "url"},
                             {"max-keys", std::to_string(im.options.page_size)}};
     if (!request.prefix.empty()) query.emplace_back("prefix", request.prefix);
     if (token.empty() && !request.start_after.empty()) query.emplace_back("start-after", request.start_after);
     if (!token.empty()) query.emplace_back("continuation-token", token);
-    const std::string context = fmt::format(" page {} (prefix {})", page_number, quote_key(request.prefix));
+    return im.send(*clients[client], "GET", "", query, "ListObjectsV2", context_of(page_number), stop);
+  };
+  // The next page, requested ahead with `ahead_token` (declared after the
+  // clients: destroyed, and so waited for, first).
+  std::future<StatusOr<s3::HttpResponse>> ahead;
+  std::string ahead_token;
 
-    auto response = im.send(client, "GET", "", query, "ListObjectsV2", context, stop);
+  std::string token;
+  std::string last_key = request.start_after;
+  for (int page_number = 1;; ++page_number) {
+    if (stop.stop_requested()) return cancelled_error(fmt::format("s3 ListObjectsV2 {}: cancelled", im.where()));
+    const std::string context = context_of(page_number);
+    StatusOr<s3::HttpResponse> response = internal_error("no response");
+    if (ahead.valid() && ahead_token == token) {
+      response = ahead.get();
+    } else {
+      if (ahead.valid()) ahead.get().status().ignore_error();  // asked with a token that turned out wrong
+      response = fetch(turn, token, page_number);
+      turn ^= 1;
+    }
     if (!response.ok()) return response.status();
     if (response->status != 200) return im.http_failure("ListObjectsV2", context, *response);
+    if (auto next = peek_continuation_token(response->body); next && *next != token) {
+      ahead_token = *next;
+      ahead = std::async(std::launch::async, fetch, turn, ahead_token, page_number + 1);
+      turn ^= 1;
+    }
     auto page = s3::parse_list_objects_v2(response->body);
     if (!page.ok()) return page.status().with_context(fmt::format("s3 ListObjectsV2 {}{}", im.where(), context));
     if (page->key_count && static_cast<std::size_t>(*page->key_count) != page->objects.size()) {

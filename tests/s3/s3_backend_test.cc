@@ -107,15 +107,38 @@ TEST_F(S3BackendTest, StartAfterAndPrefixAreSent) {
   EXPECT_EQ(list_all(*backend, nullptr, ListRequest{"b/", "b/1"}), (std::vector<std::string>{"b/2", "b/3"}));
 }
 
-TEST_F(S3BackendTest, OneConnectionForAllPages) {
+// Two kept-alive connections take turns, whatever the number of pages: the
+// next page is fetched on one while the other's page is parsed.
+TEST_F(S3BackendTest, TwoConnectionsForAllPagesAndNoRequestWasted) {
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 300; ++i) bucket.objects[fmt::format("k{:03}", i)] = 1;
+  FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
+  auto backend = open(server, 10);
+  EXPECT_EQ(list_all(*backend).size(), 300u);
+  EXPECT_EQ(server.requests(), 30) << "each page asked for once, none past the last";
+  EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(backend->connections_opened(), 2);
+}
+
+// The next page is asked for before this one is handed over: a slow
+// consumer overlaps the fetch of the next page.
+TEST_F(S3BackendTest, TheNextPageIsRequestedBeforeThisOneIsHandedOver) {
   FakeS3Bucket bucket;
   for (int i = 0; i < 30; ++i) bucket.objects[fmt::format("k{:02}", i)] = 1;
   FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
   auto backend = open(server, 10);
-  EXPECT_EQ(list_all(*backend).size(), 30u);
-  EXPECT_EQ(server.requests(), 3);
-  EXPECT_EQ(server.connections(), 1);
-  EXPECT_EQ(backend->connections_opened(), 1);
+  std::vector<int> requests_seen_by_callback;
+  Status s = backend->list(
+      ListRequest{},
+      [&](std::vector<ListedObject>&) {
+        // Let a request in flight reach the server before looking.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        requests_seen_by_callback.push_back(server.requests());
+        return true;
+      },
+      {});
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(requests_seen_by_callback, (std::vector<int>{2, 3, 3}));
 }
 
 TEST_F(S3BackendTest, ContinuationTokenIsSentBackVerbatim) {
