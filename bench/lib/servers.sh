@@ -52,7 +52,7 @@ start_synthetic() {
   port=$(free_port)
   log=$WORK/synthetic-$keys-$latency.log
   "$(synthetic_binary)" --listen "127.0.0.1:$port" --bucket bench --keys "$keys" --key-prefix "$VB/" \
-    --latency-ms "$latency" --access-key "$S3R_TEST_ACCESS_KEY" --secret-key "$S3R_TEST_SECRET_KEY" \
+    --latency-ms "$latency" --threads 1024 --access-key "$S3R_TEST_ACCESS_KEY" --secret-key "$S3R_TEST_SECRET_KEY" \
     > "$log" 2>&1 &
   SYNTH_PID=$!
   SYNTH_PIDS+=("$SYNTH_PID")

@@ -11,6 +11,8 @@
 
 namespace s3reconcile {
 
+class PassLedger;
+
 enum class RemoveOutcome {
   kRemoved,      // the row was deleted
   kTooNew,       // the row was created at or after the cutoff; kept
@@ -76,6 +78,10 @@ class IndexStore : public DBKeyLister {
                                                         const KeyRange& /*range*/, std::size_t /*parts*/) {
     return unimplemented_error("this index store cannot split key ranges");
   }
+
+  // Where instances sharing passes coordinate, when this store offers it
+  // (PostgreSQL); null otherwise. It uses this store's connection.
+  virtual PassLedger* pass_ledger() { return nullptr; }
 
   // Makes this store's connection the one instance reconciling `backend`,
   // among all instances sharing the index: true when the lock is now held

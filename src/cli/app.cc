@@ -18,6 +18,7 @@
 #include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/serve.h"
+#include "cli/status.h"
 #include "cli/signals.h"
 #include "cli/stores.h"
 #include "config/config.h"
@@ -42,6 +43,7 @@ struct PassFlags {
   std::optional<double> max_removal_ratio;
   std::string changes_file;  // JSON lines of every change made (append)
   std::size_t parallelism = 0;  // 0: the config's reconcile.parallelism
+  bool join = false;            // run: share passes through the index
 };
 
 void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
@@ -108,6 +110,7 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   if (flags.max_removal_ratio) request.limits.max_removal_ratio = *flags.max_removal_ratio;
   request.stop = stop;
   request.parallelism = flags.parallelism;
+  request.join = flags.join;
   request.log = make_logger(flags.log_level, flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   MergeCounters counters;
   request.counters = &counters;
@@ -193,6 +196,8 @@ int run_app(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "One reconcile pass over every (backend, bucket) pair");
   add_pass_flags(*run, run_flags, true);
   run->add_flag("--dry-run", run_flags.dry_run, "Change nothing; report what a pass would change");
+  run->add_flag("--join", run_flags.join,
+                "Join (or start) each pass as a shared pass of the PostgreSQL index and work its ranges");
   CLI::App* diff = app.add_subcommand(
       "diff", "A dry run printing each drifting key as one JSON object per line on stdout");
   add_pass_flags(*diff, diff_flags, false);
@@ -211,6 +216,13 @@ int run_app(int argc, char** argv) {
   std::string migrate_config;
   CLI::App* migrate = app.add_subcommand("migrate", "Create or migrate the index's schema and print its version");
   migrate->add_option("--config,-c", migrate_config, "YAML config file")->required();
+
+  StatusFlags status_flags;
+  CLI::App* status_cmd = app.add_subcommand("status", "Show the shared passes in flight and done: ranges, owners, progress");
+  status_cmd->add_option("--config,-c", status_flags.config_file, "YAML config file")->required();
+  status_cmd->add_option("--output", status_flags.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  status_cmd->add_option("--limit", status_flags.limit, "How many of the latest passes (default 10)")
+      ->check(CLI::Range(1, 10000));
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
@@ -232,6 +244,7 @@ int run_app(int argc, char** argv) {
     return kExitOk;
   }
   if (migrate->parsed()) return migrate_command(migrate_config);
+  if (status_cmd->parsed()) return status_command(status_flags);
   Signals& signals = Signals::install();
   const std::stop_token stop = signals.stop_token();
   if (serve_cmd->parsed()) {

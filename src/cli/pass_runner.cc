@@ -1,6 +1,9 @@
 #include "cli/pass_runner.h"
 
 #include <algorithm>
+#include <cstdio>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,9 +13,18 @@
 #include "s3reconcile/local_backend.h"
 #include "s3reconcile/reconcile.h"
 #include "s3reconcile/s3_backend.h"
+#include "s3reconcile/pass_ledger.h"
+#include "s3reconcile/shared_pass.h"
 
 namespace s3reconcile::cli {
 namespace {
+
+// How this instance signs its ranges in a shared pass's ledger.
+std::string instance_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown-host");
+  return fmt::format("{}:{}", host, ::getpid());
+}
 
 bool selected(const std::vector<std::string>& names, const std::string& name) {
   return names.empty() || std::find(names.begin(), names.end(), name) != names.end();
@@ -80,6 +92,16 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   // More connections to the same index: the writer's and one per key range.
   options.open_store = [&config]() { return open_store(config.store); };
 
+  SharedPassOptions shared;
+  shared.owner = instance_name();
+  shared.ranges = config.reconcile.ranges;
+  shared.lease = config.reconcile.lease;
+  if (request.join && (*store)->pass_ledger() == nullptr) {
+    run.setup = invalid_argument_error(fmt::format(
+        "--join needs a PostgreSQL index (store.postgres): {} keeps no pass ledger", describe_store(config.store)));
+    return run;
+  }
+
   for (const auto& backend_config : config.backends) {
     if (!selected(selection.backends, backend_config.name)) continue;
     if (stop.stop_requested()) return run;
@@ -121,7 +143,11 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
           request.on_change(backend_config.name, bucket, action, entry);
         };
       }
-      run.results.push_back(reconcile_backend(backend, bucket, config.buckets, **store, options));
+      if (request.join) {
+        run.results.push_back(join_shared_pass(backend, bucket, config.buckets, **store, options, shared));
+      } else {
+        run.results.push_back(reconcile_backend(backend, bucket, config.buckets, **store, options));
+      }
     }
     if (request.lock_backends) {
       Status unlocked = (*store)->unlock_backend(backend_config.name);

@@ -43,6 +43,9 @@ struct PassRequest {
   bool lock_backends = false;
   // Key ranges per pass walked at once; 0 = the config's reconcile.parallelism.
   std::size_t parallelism = 0;
+  // Join (or start) each pass as a shared pass of the PostgreSQL index,
+  // which instances work range by range (reconcile.ranges, reconcile.lease).
+  bool join = false;
   // Optional: live counts across all passes, for a progress display.
   MergeCounters* counters = nullptr;
   // Optional: each import and removal done (or that would be), with its pass.

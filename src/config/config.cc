@@ -353,8 +353,8 @@ Status load_reconcile(const Fields& top, Config& config) {
   if (!top.has("reconcile")) return ok_status();
   Fields r(top.get("reconcile"), top.origin(), "reconcile");
   S3R_RETURN_IF_ERROR(r.expect_map());
-  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size", "parallelism", "allow_empty_listing",
-                               "max_removals", "max_removal_ratio", "ratio_min_rows"}));
+  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size", "parallelism", "ranges", "lease",
+                               "allow_empty_listing", "max_removals", "max_removal_ratio", "ratio_min_rows"}));
   RemovalLimits& limits = config.reconcile.limits;
   auto allow_empty = r.boolean("allow_empty_listing", limits.allow_empty_listing);
   if (!allow_empty.ok()) return allow_empty.status();
@@ -377,6 +377,12 @@ Status load_reconcile(const Fields& top, Config& config) {
   if (!parallelism.ok()) return parallelism.status();
   config.reconcile.batch_size = *batch;
   config.reconcile.parallelism = *parallelism;
+  auto ranges = r.positive("ranges", config.reconcile.ranges, 100000);
+  if (!ranges.ok()) return ranges.status();
+  config.reconcile.ranges = *ranges;
+  auto lease = r.duration("lease", config.reconcile.lease);
+  if (!lease.ok()) return lease.status();
+  config.reconcile.lease = *lease;
   return ok_status();
 }
 

@@ -45,6 +45,8 @@ struct ReconcileConfig {
   std::size_t queue_size = 1000;  // listing entries queued ahead of the merge
   std::size_t batch_size = 500;   // index changes per transaction (1 = each on its own)
   std::size_t parallelism = 1;    // key ranges of one pass walked at once
+  std::size_t ranges = 32;        // ranges a shared pass (run --join) is planned with
+  std::chrono::milliseconds lease = std::chrono::seconds(30);  // a silent range owner is taken over after this
   RemovalLimits limits;           // removal guards
 };
 

@@ -19,12 +19,12 @@ void RemovalConfirmer::work() {
     // decision probes with the pass's stop token and fails fast on its own.
     auto next = queue_.pop({});
     if (!next.ok() || !next->has_value()) return;
-    if (!first_error().ok()) continue;  // the pass is ending: decide nothing more
-    Status decided = decide_(**next);
-    if (!decided.ok()) {
-      std::lock_guard lock(mu_);
-      if (first_error_.ok()) first_error_ = std::move(decided);
-    }
+    // Once the pass is ending nothing more is decided.
+    Status decided = first_error().ok() ? decide_(**next) : ok_status();
+    std::lock_guard lock(mu_);
+    if (!decided.ok() && first_error_.ok()) first_error_ = std::move(decided);
+    --undecided_;
+    decided_.notify_all();
   }
 }
 
@@ -34,12 +34,25 @@ Status RemovalConfirmer::first_error() const {
 }
 
 Status RemovalConfirmer::submit(RemovalCandidate candidate) {
-  S3R_RETURN_IF_ERROR(first_error());
+  {
+    std::lock_guard lock(mu_);
+    S3R_RETURN_IF_ERROR(first_error_);
+    ++undecided_;
+  }
   if (!queue_.push(std::move(candidate), stop_)) {
-    S3R_RETURN_IF_ERROR(first_error());
+    std::lock_guard lock(mu_);
+    --undecided_;
+    decided_.notify_all();
+    S3R_RETURN_IF_ERROR(first_error_);
     return cancelled_error("removal confirmation cancelled");
   }
   return first_error();
+}
+
+Status RemovalConfirmer::drain() {
+  std::unique_lock lock(mu_);
+  decided_.wait(lock, [&] { return undecided_ == 0; });
+  return first_error_;
 }
 
 Status RemovalConfirmer::finish() {

@@ -3,6 +3,7 @@
 // `concurrency` candidates instead of one per candidate.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -39,7 +40,12 @@ class RemovalConfirmer {
   // first error a decision returned (the candidate is then dropped).
   Status submit(RemovalCandidate candidate);
 
-  // Waits until every queued candidate is decided; returns the first error.
+  // Waits until every candidate submitted so far is decided (the confirmer
+  // stays open); returns the first error.
+  Status drain();
+
+  // Waits until every queued candidate is decided and stops the workers;
+  // returns the first error.
   Status finish();
 
  private:
@@ -50,7 +56,9 @@ class RemovalConfirmer {
   std::stop_token stop_;
   BoundedQueue<RemovalCandidate> queue_;
   mutable std::mutex mu_;
-  Status first_error_;  // guarded by mu_
+  std::condition_variable decided_;
+  Status first_error_;           // guarded by mu_
+  std::size_t undecided_ = 0;    // submitted, not yet decided; guarded by mu_
   std::vector<std::thread> workers_;
 };
 

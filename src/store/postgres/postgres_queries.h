@@ -10,7 +10,7 @@ namespace s3reconcile::postgres {
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one. `IF NOT EXISTS` lets migration 1 adopt a table that
 // the service writing the index created itself.
-inline constexpr std::array<std::string_view, 1> kMigrations = {
+inline constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE IF NOT EXISTS object_locations (
   object_key   text        NOT NULL,
@@ -25,7 +25,113 @@ CREATE TABLE IF NOT EXISTS object_locations (
 CREATE INDEX IF NOT EXISTS object_locations_backend_key_c
   ON object_locations (backend_name, object_key COLLATE "C");
 )sql",
+    R"sql(
+-- Passes shared by several instances (run --join, serve with shared passes):
+-- at most one running pass per (backend, bucket), planned as ranges that
+-- instances claim, heartbeat, and record their progress in.
+CREATE TABLE IF NOT EXISTS s3reconcile_passes (
+  pass_id      bigserial   PRIMARY KEY,
+  backend_name text        NOT NULL,
+  bucket       text        NOT NULL,
+  state        text        NOT NULL DEFAULT 'running',  -- running | done | failed
+  started_at   timestamptz NOT NULL,
+  finished_at  timestamptz,
+  range_count  integer     NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS s3reconcile_passes_one_running
+  ON s3reconcile_passes (backend_name, bucket) WHERE state = 'running';
+CREATE TABLE IF NOT EXISTS s3reconcile_ranges (
+  pass_id      bigint      NOT NULL REFERENCES s3reconcile_passes ON DELETE CASCADE,
+  range_no     integer     NOT NULL,
+  after_key    text        NOT NULL,               -- '' = from the bucket's first key
+  through_key  text        NOT NULL,               -- '' = to its last
+  state        text        NOT NULL DEFAULT 'pending',  -- pending | running | done | failed
+  owner        text,
+  heartbeat_at timestamptz,
+  resume_after text        NOT NULL DEFAULT '',    -- every change up to this key is applied
+  attempts     integer     NOT NULL DEFAULT 0,
+  counts       jsonb       NOT NULL DEFAULT '{}',
+  error        text,
+  PRIMARY KEY (pass_id, range_no)
+);
+)sql",
 };
+
+// ---- shared passes (PassLedger)
+
+inline constexpr std::string_view kRunningPass = R"sql(
+SELECT pass_id FROM s3reconcile_passes WHERE backend_name = $1 AND bucket = $2 AND state = 'running')sql";
+
+// Returns the new pass's id, or nothing when another instance's running
+// pass won the unique index (then kRunningPass finds it).
+inline constexpr std::string_view kInsertPass = R"sql(
+INSERT INTO s3reconcile_passes (backend_name, bucket, started_at, range_count)
+VALUES ($1, $2, $3::timestamptz, $4::integer)
+ON CONFLICT (backend_name, bucket) WHERE state = 'running' DO NOTHING
+RETURNING pass_id)sql";
+
+inline constexpr std::string_view kInsertRange = R"sql(
+INSERT INTO s3reconcile_ranges (pass_id, range_no, after_key, through_key)
+VALUES ($1::bigint, $2::integer, $3, $4))sql";
+
+// A range's counts as columns, for reading back.
+#define S3R_RANGE_COUNTS                                                                              \
+  "coalesce((r.counts->>'listed')::bigint, 0), coalesce((r.counts->>'rows')::bigint, 0), "            \
+  "coalesce((r.counts->>'imported')::bigint, 0), coalesce((r.counts->>'removed')::bigint, 0), "       \
+  "coalesce((r.counts->>'already_present')::bigint, 0), coalesce((r.counts->>'import_failed')::bigint, 0), " \
+  "coalesce((r.counts->>'delete_failed')::bigint, 0), coalesce((r.counts->>'raced')::bigint, 0)"
+
+// $1 pass, $2 owner, $3 lease in milliseconds. The lowest-numbered range
+// that is pending or whose owner stopped heartbeating; SKIP LOCKED keeps
+// two claimers off the same row.
+inline constexpr std::string_view kClaimRange =
+    "UPDATE s3reconcile_ranges AS r SET state = 'running', owner = $2, heartbeat_at = now(), "
+    "attempts = r.attempts + 1 "
+    "FROM (SELECT range_no FROM s3reconcile_ranges WHERE pass_id = $1::bigint "
+    "        AND (state = 'pending' OR (state = 'running' AND "
+    "             heartbeat_at < now() - $3::bigint * interval '1 millisecond')) "
+    "      ORDER BY range_no LIMIT 1 FOR UPDATE SKIP LOCKED) AS c "
+    "WHERE r.pass_id = $1::bigint AND r.range_no = c.range_no "
+    "RETURNING r.range_no, r.after_key, r.through_key, r.resume_after, r.attempts, "
+    "(SELECT (extract(epoch FROM p.started_at) * 1000000)::bigint FROM s3reconcile_passes p "
+    "  WHERE p.pass_id = r.pass_id), " S3R_RANGE_COUNTS;
+
+inline constexpr std::string_view kHeartbeat = R"sql(
+UPDATE s3reconcile_ranges SET heartbeat_at = now()
+ WHERE pass_id = $1::bigint AND range_no = $2::integer AND owner = $3 AND state = 'running')sql";
+
+inline constexpr std::string_view kRecordProgress = R"sql(
+UPDATE s3reconcile_ranges SET resume_after = $4, counts = $5::jsonb, heartbeat_at = now()
+ WHERE pass_id = $1::bigint AND range_no = $2::integer AND owner = $3 AND state = 'running')sql";
+
+inline constexpr std::string_view kFinishRange = R"sql(
+UPDATE s3reconcile_ranges SET state = $4, counts = $5::jsonb, error = nullif($6, ''), heartbeat_at = now()
+ WHERE pass_id = $1::bigint AND range_no = $2::integer AND owner = $3 AND state = 'running')sql";
+
+inline constexpr std::string_view kSettlePass = R"sql(
+UPDATE s3reconcile_passes p
+   SET state = CASE WHEN EXISTS (SELECT 1 FROM s3reconcile_ranges
+                                  WHERE pass_id = $1::bigint AND state = 'failed') THEN 'failed' ELSE 'done' END,
+       finished_at = now()
+ WHERE p.pass_id = $1::bigint AND p.state = 'running'
+   AND NOT EXISTS (SELECT 1 FROM s3reconcile_ranges
+                    WHERE pass_id = $1::bigint AND state IN ('pending', 'running'))
+RETURNING p.state)sql";
+
+inline constexpr std::string_view kPassStateOf = R"sql(
+SELECT state FROM s3reconcile_passes WHERE pass_id = $1::bigint)sql";
+
+inline constexpr std::string_view kRecentPasses = R"sql(
+SELECT pass_id, backend_name, bucket, state, (extract(epoch FROM started_at) * 1000000)::bigint,
+       coalesce((extract(epoch FROM finished_at) * 1000000)::bigint, 0)
+  FROM s3reconcile_passes ORDER BY pass_id DESC LIMIT $1::integer)sql";
+
+inline constexpr std::string_view kRangesOf =
+    "SELECT r.range_no, r.after_key, r.through_key, r.state, coalesce(r.owner, ''), "
+    "coalesce((extract(epoch FROM r.heartbeat_at) * 1000000)::bigint, 0), r.resume_after, r.attempts, "
+    "coalesce(r.error, ''), " S3R_RANGE_COUNTS
+    " FROM s3reconcile_ranges r WHERE r.pass_id = $1::bigint ORDER BY r.range_no";
+#undef S3R_RANGE_COUNTS
 
 inline constexpr std::string_view kCursorIndex = "object_locations_backend_key_c";
 

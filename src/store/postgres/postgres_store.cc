@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/pass_ledger.h"
 #include "s3reconcile/time_format.h"
 #include "store/postgres/postgres_queries.h"
 
@@ -178,7 +179,7 @@ const PreparedStatement& statement(Prepared id) {
   return kStatements[static_cast<std::size_t>(id)];
 }
 
-class PostgresStore final : public IndexStore {
+class PostgresStore final : public IndexStore, public PassLedger {
  public:
   PostgresStore(PgConn conn, std::string where, std::string password)
       : conn_(std::move(conn)), where_(std::move(where)), password_(std::move(password)) {}
@@ -283,7 +284,167 @@ class PostgresStore final : public IndexStore {
     return lock_call(Prepared::kUnlockBackend, backend, "releasing the lock of backend").status();
   }
 
+  // ---- PassLedger: shared passes
+
+  PassLedger* pass_ledger() override { return this; }
+
+  StatusOr<std::int64_t> open_pass(const std::string& backend, const std::string& bucket,
+                                   Clock::time_point started_at, const Planner& plan) override {
+    const std::string doing = fmt::format("opening the shared pass of backend \"{}\" bucket \"{}\"", backend, bucket);
+    if (auto running = running_pass(backend, bucket, doing); !running.ok() || *running != 0) return running;
+    auto ranges = plan();
+    if (!ranges.ok()) return ranges.status();
+    S3R_RETURN_IF_ERROR(exec("BEGIN", doing));
+    auto inserted = [&]() -> StatusOr<std::int64_t> {
+      auto r = run(sql::kInsertPass, {backend, bucket, iso8601_utc_micros(started_at), std::to_string(ranges->size())},
+                   doing);
+      if (!r.ok()) return r.status();
+      if (PQntuples(r->get()) == 0) return std::int64_t{0};  // another instance's pass won
+      const std::int64_t id = std::atoll(PQgetvalue(r->get(), 0, 0));
+      for (std::size_t i = 0; i < ranges->size(); ++i) {
+        const KeyInterval& k = (*ranges)[i];
+        auto added = run(sql::kInsertRange, {std::to_string(id), std::to_string(i), k.after, k.through}, doing);
+        if (!added.ok()) return added.status();
+      }
+      return id;
+    }();
+    if (!inserted.ok()) {
+      if (!lost()) PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
+      return inserted.status();
+    }
+    S3R_RETURN_IF_ERROR(exec("COMMIT", doing));
+    if (*inserted != 0) return inserted;
+    auto running = running_pass(backend, bucket, doing);
+    if (running.ok() && *running == 0) return unavailable_error(doing + ": the running pass ended meanwhile; try again");
+    return running;
+  }
+
+  StatusOr<std::optional<RangeClaim>> claim_range(std::int64_t pass_id, const std::string& owner,
+                                                  std::chrono::milliseconds lease) override {
+    auto r = run(sql::kClaimRange, {std::to_string(pass_id), owner, std::to_string(lease.count())},
+                 fmt::format("claiming a range of pass {}", pass_id));
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 0) return std::optional<RangeClaim>();
+    const PGresult* res = r->get();
+    RangeClaim claim;
+    claim.pass_id = pass_id;
+    claim.range_no = std::atoi(PQgetvalue(res, 0, 0));
+    claim.range = KeyInterval{text(res, 0, 1), text(res, 0, 2)};
+    claim.resume_after = text(res, 0, 3);
+    claim.attempt = std::atoi(PQgetvalue(res, 0, 4));
+    claim.pass_started_at = from_micros(std::atoll(PQgetvalue(res, 0, 5)));
+    claim.counts = counts_at(res, 0, 6);
+    return std::optional<RangeClaim>(std::move(claim));
+  }
+
+  StatusOr<bool> heartbeat(std::int64_t pass_id, int range_no, const std::string& owner) override {
+    return changed_one(run(sql::kHeartbeat, {std::to_string(pass_id), std::to_string(range_no), owner},
+                           fmt::format("heartbeat of range {} of pass {}", range_no, pass_id)));
+  }
+
+  StatusOr<bool> record_progress(std::int64_t pass_id, int range_no, const std::string& owner,
+                                 const std::string& applied_through, const RangeCounts& counts) override {
+    return changed_one(run(sql::kRecordProgress,
+                           {std::to_string(pass_id), std::to_string(range_no), owner, applied_through,
+                            counts_json(counts)},
+                           fmt::format("recording the progress of range {} of pass {}", range_no, pass_id)));
+  }
+
+  StatusOr<bool> finish_range(std::int64_t pass_id, int range_no, const std::string& owner,
+                              const RangeCounts& counts, const Status& outcome) override {
+    return changed_one(run(sql::kFinishRange,
+                           {std::to_string(pass_id), std::to_string(range_no), owner,
+                            outcome.ok() ? "done" : "failed", counts_json(counts),
+                            outcome.ok() ? "" : outcome.to_string()},
+                           fmt::format("finishing range {} of pass {}", range_no, pass_id)));
+  }
+
+  StatusOr<std::string> settle_pass(std::int64_t pass_id) override {
+    const std::string doing = fmt::format("settling pass {}", pass_id);
+    auto r = run(sql::kSettlePass, {std::to_string(pass_id)}, doing);
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 1) return text(r->get(), 0, 0);
+    auto now = run(sql::kPassStateOf, {std::to_string(pass_id)}, doing);
+    if (!now.ok()) return now.status();
+    if (PQntuples(now->get()) == 0) return not_found_error(fmt::format("{}: no such pass", doing));
+    return text(now->get(), 0, 0);
+  }
+
+  StatusOr<std::vector<PassState>> recent_passes(std::size_t limit) override {
+    auto r = run(sql::kRecentPasses, {std::to_string(limit)}, "reading the shared passes");
+    if (!r.ok()) return r.status();
+    std::vector<PassState> passes;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      PassState pass;
+      pass.pass_id = std::atoll(PQgetvalue(r->get(), i, 0));
+      pass.backend = text(r->get(), i, 1);
+      pass.bucket = text(r->get(), i, 2);
+      pass.state = text(r->get(), i, 3);
+      pass.started_at = from_micros(std::atoll(PQgetvalue(r->get(), i, 4)));
+      if (const auto finished = std::atoll(PQgetvalue(r->get(), i, 5)); finished != 0) {
+        pass.finished_at = from_micros(finished);
+      }
+      auto ranges = run(sql::kRangesOf, {std::to_string(pass.pass_id)}, "reading the ranges of a shared pass");
+      if (!ranges.ok()) return ranges.status();
+      const PGresult* res = ranges->get();
+      for (int j = 0; j < PQntuples(res); ++j) {
+        RangeState range;
+        range.range_no = std::atoi(PQgetvalue(res, j, 0));
+        range.range = KeyInterval{text(res, j, 1), text(res, j, 2)};
+        range.state = text(res, j, 3);
+        range.owner = text(res, j, 4);
+        if (const auto beat = std::atoll(PQgetvalue(res, j, 5)); beat != 0) range.heartbeat_at = from_micros(beat);
+        range.resume_after = text(res, j, 6);
+        range.attempts = std::atoi(PQgetvalue(res, j, 7));
+        range.error = text(res, j, 8);
+        range.counts = counts_at(res, j, 9);
+        pass.ranges.push_back(std::move(range));
+      }
+      passes.push_back(std::move(pass));
+    }
+    return passes;
+  }
+
  private:
+  StatusOr<std::int64_t> running_pass(const std::string& backend, const std::string& bucket, std::string_view doing) {
+    auto r = run(sql::kRunningPass, {backend, bucket}, doing);
+    if (!r.ok()) return r.status();
+    return PQntuples(r->get()) == 0 ? std::int64_t{0} : std::int64_t{std::atoll(PQgetvalue(r->get(), 0, 0))};
+  }
+
+  // A statement the ledger sends now and then: not prepared.
+  StatusOr<PgResult> run(std::string_view text_sql, const std::vector<std::string>& values, std::string_view doing) {
+    if (lost()) return lost_error(doing);
+    Params p;
+    for (const auto& v : values) {
+      if (!p.add(v)) return nul_byte(doing);
+    }
+    return check(PgResult(PQexecParams(conn_.get(), std::string(text_sql).c_str(), p.count(), nullptr, p.pointers(),
+                                       nullptr, nullptr, 0)),
+                 doing);
+  }
+
+  static StatusOr<bool> changed_one(StatusOr<PgResult> r) {
+    if (!r.ok()) return r.status();
+    return std::string_view(PQcmdTuples(r->get())) == "1";
+  }
+
+  static Clock::time_point from_micros(std::int64_t micros) {
+    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(micros)));
+  }
+
+  static std::string counts_json(const RangeCounts& c) {
+    return fmt::format(
+        R"({{"listed":{},"rows":{},"imported":{},"removed":{},"already_present":{},"import_failed":{},)"
+        R"("delete_failed":{},"raced":{}}})",
+        c.listed, c.rows, c.imported, c.removed, c.already_present, c.import_failed, c.delete_failed, c.raced);
+  }
+
+  static RangeCounts counts_at(const PGresult* r, int row, int first) {
+    auto at = [&](int i) { return static_cast<std::uint64_t>(std::atoll(PQgetvalue(r, row, first + i))); };
+    return RangeCounts{at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)};
+  }
+
   StatusOr<bool> lock_call(Prepared id, std::string_view backend, std::string_view doing) {
     Params p;
     const std::string what = fmt::format("{} \"{}\"", doing, backend);

@@ -1,0 +1,290 @@
+#include "s3reconcile/shared_pass.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/range_pass.h"
+#include "s3reconcile/buckets.h"
+#include "s3reconcile/key_order.h"
+#include "s3reconcile/pass_ledger.h"
+
+namespace s3reconcile {
+
+RangeCounts& RangeCounts::operator+=(const RangeCounts& o) {
+  listed += o.listed;
+  rows += o.rows;
+  imported += o.imported;
+  removed += o.removed;
+  already_present += o.already_present;
+  import_failed += o.import_failed;
+  delete_failed += o.delete_failed;
+  raced += o.raced;
+  return *this;
+}
+
+namespace {
+
+RangeCounts counts_of(const Result& r) {
+  return RangeCounts{r.listed,         r.rows,          r.imported,      r.removed,
+                     r.already_present, r.import_failed, r.delete_failed, r.raced};
+}
+
+void add_result(Result& into, const Result& r) {
+  into.listed += r.listed;
+  into.rows += r.rows;
+  into.imported += r.imported;
+  into.removed += r.removed;
+  into.already_present += r.already_present;
+  into.import_failed += r.import_failed;
+  into.delete_failed += r.delete_failed;
+  into.raced += r.raced;
+  into.too_new += r.too_new;
+  into.already_gone += r.already_gone;
+  into.collisions += r.collisions;
+  into.api_pages += r.api_pages;
+}
+
+// A ledger on a connection of its own, shared by a worker's heartbeat
+// thread and its merge (progress records), one call at a time.
+class GuardedLedger {
+ public:
+  explicit GuardedLedger(std::unique_ptr<IndexStore> store) : store_(std::move(store)) {}
+  PassLedger* get() { return store_ ? store_->pass_ledger() : nullptr; }
+  template <typename F>
+  auto call(F&& f) {
+    std::lock_guard lock(mu_);
+    return f(*get());
+  }
+
+ private:
+  std::unique_ptr<IndexStore> store_;
+  std::mutex mu_;
+};
+
+// Heartbeats a claimed range every lease / 3 until stopped; stops the range
+// (through `lost`) when the ledger says it is no longer ours.
+class Heartbeat {
+ public:
+  Heartbeat(GuardedLedger& ledger, const RangeClaim& claim, const std::string& owner,
+            std::chrono::milliseconds every, std::stop_source lost)
+      : thread_([&ledger, &claim, owner, every, lost, this](std::stop_token stop) mutable {
+          std::mutex mu;
+          std::condition_variable_any cv;
+          std::unique_lock lock(mu);
+          while (!cv.wait_for(lock, stop, every, [] { return false; })) {
+            auto ours = ledger.call([&](PassLedger& l) { return l.heartbeat(claim.pass_id, claim.range_no, owner); });
+            if (ours.ok() && !*ours) {
+              taken_over_ = true;
+              lost.request_stop();
+              return;
+            }
+          }
+        }) {}
+
+  bool taken_over() const { return taken_over_.load(); }
+
+ private:
+  std::atomic<bool> taken_over_{false};
+  std::jthread thread_;  // last: stopped and joined first
+};
+
+struct Shared {
+  const BackendRef& backend;
+  const std::string bucket;
+  const std::vector<std::string>& known_buckets;
+  const PassOptions& options;
+  const SharedPassOptions& shared;
+  std::shared_ptr<spdlog::logger> log;
+  std::int64_t pass_id = 0;
+  bool listing_has_keys = true;
+  std::stop_source stop;  // the caller's stop
+  std::mutex mu;
+  Result& total;          // guarded by mu
+  Status first_error;     // guarded by mu: this instance's own failures
+};
+
+// Works one claimed range to its end, or until it is taken over or stopped.
+Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexStore& writer, GuardedLedger& ledger) {
+  Result range_result;
+  range_result.backend = s.backend.name;
+  range_result.bucket = s.bucket;
+  internal::Pass pass(s.backend, s.bucket, s.known_buckets, s.options, range_result, s.log, claim.pass_started_at);
+  pass.listing_has_keys = s.listing_has_keys;
+  std::stop_callback on_caller_stop(s.stop.get_token(), [&pass] { pass.stop.request_stop(); });
+  KeyInterval todo = claim.range;
+  if (!claim.resume_after.empty()) todo.after = claim.resume_after;
+  s.log->info("range claimed pass={} range={} attempt={} after={} through={} resume_after={}", claim.pass_id,
+              claim.range_no, claim.attempt, quote_key(claim.range.after), quote_key(claim.range.through),
+              quote_key(claim.resume_after));
+
+  internal::ChangeBatcher batcher(writer, s.backend.name, s.options.batch_size, claim.pass_started_at,
+                                  s.options.dry_run, pass.recorder, true);
+  bool taken_over = false;
+  internal::RangeCheckpoint checkpoint;
+  checkpoint.every = s.shared.checkpoint_every;
+  checkpoint.record = [&](const std::string& applied_through) -> Status {
+    RangeCounts counts = claim.counts;
+    counts += counts_of(range_result);
+    auto ours = ledger.call([&](PassLedger& l) {
+      return l.record_progress(claim.pass_id, claim.range_no, s.shared.owner, applied_through, counts);
+    });
+    if (!ours.ok()) return ours.status();
+    if (!*ours) {
+      taken_over = true;
+      return aborted_error(fmt::format("range {} of pass {} was taken over by another instance", claim.range_no,
+                                       claim.pass_id));
+    }
+    return ok_status();
+  };
+  Status status;
+  {
+    Heartbeat heartbeat(ledger, claim, s.shared.owner, std::max(s.shared.lease / 3, std::chrono::milliseconds(10)),
+                        pass.stop);
+    status = internal::run_range(pass, todo, reader, &batcher, true, &checkpoint);
+    if (!status.ok() && !pass.guard.tripped()) batcher.drop_removals();
+    Status flushed = batcher.flush();
+    if (status.ok()) status = flushed;
+    taken_over = taken_over || heartbeat.taken_over();
+  }
+  range_result.api_pages = pass.api_pages.load();
+  RangeCounts counts = claim.counts;
+  counts += counts_of(range_result);
+  if (!taken_over) {
+    auto ours = ledger.call(
+        [&](PassLedger& l) { return l.finish_range(claim.pass_id, claim.range_no, s.shared.owner, counts, status); });
+    if (!ours.ok() && status.ok()) status = ours.status();
+    if (ours.ok() && !*ours) taken_over = true;
+  }
+  if (taken_over) {
+    s.log->warn("range taken over pass={} range={} attempt={}", claim.pass_id, claim.range_no, claim.attempt);
+    status = ok_status();  // its new owner finishes it
+  } else {
+    s.log->info("range {} pass={} range={} attempt={} listed={} rows={} imported={} removed={}{}",
+                status.ok() ? "done" : "failed", claim.pass_id, claim.range_no, claim.attempt, range_result.listed,
+                range_result.rows, range_result.imported, range_result.removed,
+                status.ok() ? "" : " error=" + quote_key(status.to_string()));
+  }
+  std::lock_guard lock(s.mu);
+  add_result(s.total, range_result);
+  ++s.total.ranges;
+  return status;
+}
+
+// Claims and works ranges until none is left to claim and none is running.
+void worker(Shared& s) {
+  auto fail = [&](Status st) {
+    std::lock_guard lock(s.mu);
+    if (s.first_error.ok()) s.first_error = std::move(st);
+  };
+  auto open = [&](std::string_view what) -> std::unique_ptr<IndexStore> {
+    auto opened = s.options.open_store();
+    if (!opened.ok()) {
+      fail(opened.status().with_context(fmt::format("opening an index connection for the {}", what)));
+      return nullptr;
+    }
+    return std::move(*opened);
+  };
+  GuardedLedger ledger(open("ledger"));
+  auto reader = open("cursor");
+  auto writer = open("writer");
+  if (ledger.get() == nullptr || !reader || !writer) return;
+  const std::stop_token stop = s.stop.get_token();
+  while (!stop.stop_requested()) {
+    auto claim = ledger.call([&](PassLedger& l) { return l.claim_range(s.pass_id, s.shared.owner, s.shared.lease); });
+    if (!claim.ok()) return fail(claim.status());
+    if (*claim) {
+      Status worked = work_range(s, **claim, *reader, *writer, ledger);
+      if (!worked.ok()) {
+        fail(worked);
+        if (ends_pass(worked) && worked.code() != StatusCode::kAborted) return;
+      }
+      continue;
+    }
+    auto state = ledger.call([&](PassLedger& l) { return l.settle_pass(s.pass_id); });
+    if (!state.ok()) return fail(state.status());
+    if (*state != "running") return;
+    // Others hold the remaining ranges: look again, to take over a range
+    // whose owner dies.
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, stop, s.shared.poll, [] { return false; });
+  }
+  fail(cancelled_error("shared pass stopped"));
+}
+
+}  // namespace
+
+Result join_shared_pass(const BackendRef& backend, std::string_view bucket,
+                        const std::vector<std::string>& known_buckets, IndexStore& store, const PassOptions& options,
+                        const SharedPassOptions& shared) {
+  const auto began = std::chrono::steady_clock::now();
+  Result result;
+  result.backend = backend.name;
+  result.bucket = std::string(bucket);
+  result.ranges = 0;
+  auto log = options.logger ? options.logger : internal::stderr_logger();
+  PassLedger* ledger = store.pass_ledger();
+  if (ledger == nullptr) {
+    result.status = failed_precondition_error("a shared pass needs an index that keeps a pass ledger (PostgreSQL)");
+    return result;
+  }
+  if (!options.open_store || backend.lister == nullptr || backend.prober == nullptr) {
+    result.status = internal_error("a shared pass needs open_store, a lister and a prober");
+    return result;
+  }
+  Shared s{backend, std::string(bucket), known_buckets, options, shared, log, 0, true, {}, {}, result, {}};
+  std::optional<std::stop_callback<std::function<void()>>> caller_stop;
+  if (options.stop.stop_possible()) {
+    caller_stop.emplace(options.stop, std::function<void()>([&s] { s.stop.request_stop(); }));
+  }
+  const std::string prefix = bucket_prefix(bucket);
+  auto has_keys = internal::listing_has_keys(*backend.lister, prefix, s.stop.get_token());
+  if (!has_keys.ok()) {
+    result.status = has_keys.status().with_context("checking that the bucket lists keys");
+    return result;
+  }
+  s.listing_has_keys = *has_keys;
+  auto pass_id = ledger->open_pass(backend.name, std::string(bucket), Clock::now(),
+                                   [&]() -> StatusOr<std::vector<KeyInterval>> {
+                                     auto plan = plan_ranges(store, *backend.lister, backend.name, bucket,
+                                                             shared.ranges, s.stop.get_token());
+                                     if (!plan.ok()) return plan.status();
+                                     return plan->ranges;
+                                   });
+  if (!pass_id.ok()) {
+    result.status = pass_id.status();
+    return result;
+  }
+  s.pass_id = *pass_id;
+  log->info("shared pass joined backend={} bucket={} pass={} owner={}", backend.name, bucket, s.pass_id,
+            shared.owner);
+  {
+    std::vector<std::jthread> workers;
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, options.parallelism); ++i) {
+      workers.emplace_back([&s] { worker(s); });
+    }
+  }
+  result.status = s.first_error;
+  if (result.status.ok()) {
+    auto state = ledger->settle_pass(s.pass_id);
+    if (!state.ok()) {
+      result.status = state.status();
+    } else if (*state == "failed") {
+      result.status = aborted_error(fmt::format(
+          "shared pass {} of backend \"{}\" bucket \"{}\" failed: a range failed (s3reconcile status shows which)",
+          s.pass_id, backend.name, bucket));
+    }
+  }
+  result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+  log->info("shared pass left backend={} bucket={} pass={} ranges_worked={} listed={} imported={} removed={}{}",
+            backend.name, bucket, s.pass_id, result.ranges, result.listed, result.imported, result.removed,
+            result.status.ok() ? "" : " error=" + quote_key(result.status.to_string()));
+  return result;
+}
+
+}  // namespace s3reconcile
