@@ -70,6 +70,21 @@ TEST(Config, ParallelismIsOneByDefaultAndBounded) {
                "6: reconcile.parallelism");
 }
 
+TEST(Config, SharedPassSettings) {
+  const std::string head = std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend;
+  auto defaults = parse(head);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().to_string();
+  EXPECT_EQ(defaults->reconcile.ranges, 32u);
+  EXPECT_EQ(defaults->reconcile.lease, std::chrono::seconds(30));
+  EXPECT_FALSE(defaults->serve.join);
+  auto set = parse(head + "reconcile: {ranges: 100, lease: 1m}\nserve: {join: true}\n");
+  ASSERT_TRUE(set.ok()) << set.status().to_string();
+  EXPECT_EQ(set->reconcile.ranges, 100u);
+  EXPECT_EQ(set->reconcile.lease, std::chrono::minutes(1));
+  EXPECT_TRUE(set->serve.join);
+  expect_error(head + "reconcile:\n  ranges: 0\n", "6: reconcile.ranges");
+}
+
 TEST(Config, UnknownTopLevelField) {
   expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "colour: blue\n", "5: colour: unknown field");
 }

@@ -67,7 +67,9 @@ int serve(const ServeFlags& flags, Signals& signals) {
     request.stop = stop;
     request.log = log;
     request.limits = config->reconcile.limits;
-    request.lock_backends = true;
+    // Whole backends under advisory locks, or passes shared range by range.
+    request.join = config->serve.join;
+    request.lock_backends = !config->serve.join;
     PassRun run = run_passes(*config, request);
     metrics.record(run);
     if (!run.setup.ok()) log->error("round failed error={}", quote_for_log(run.setup.to_string()));

@@ -390,7 +390,10 @@ Status load_serve(const Fields& top, Config& config) {
   if (!top.has("serve")) return ok_status();
   Fields s(top.get("serve"), top.origin(), "serve");
   S3R_RETURN_IF_ERROR(s.expect_map());
-  S3R_RETURN_IF_ERROR(s.only({"interval", "listen"}));
+  S3R_RETURN_IF_ERROR(s.only({"interval", "listen", "join"}));
+  auto join = s.boolean("join", config.serve.join);
+  if (!join.ok()) return join.status();
+  config.serve.join = *join;
   if (s.has("interval")) {
     auto text = s.string("interval");
     if (!text.ok()) return text.status();

@@ -53,6 +53,9 @@ struct ReconcileConfig {
 struct ServeConfig {
   std::chrono::milliseconds interval = std::chrono::hours(24);
   std::string listen = "127.0.0.1:9464";
+  // Share each pass with the other instances range by range (run --join)
+  // instead of taking a backend whole under its advisory lock.
+  bool join = false;
 };
 
 struct Config {

@@ -12,15 +12,17 @@ namespace {
 // ("bucket/data/2024/...") looking for names to split at.
 constexpr int kMaxDescent = 4;
 
-// parts - 1 names spread evenly over `names` (ascending), never the last
-// (a boundary there would leave an empty last range).
+// Up to parts - 1 names spread evenly over `names` (ascending), never the
+// first: each boundary is the name that starts the next range. A folder's
+// name ("b/2024/") sorts before every key in it, so cutting there keeps the
+// folder whole in the range after the cut.
 std::vector<std::string> spread(const std::vector<std::string>& names, std::size_t parts) {
   std::vector<std::string> picked;
   if (names.size() < 2) return picked;
   for (std::size_t j = 1; j < parts; ++j) {
     const std::size_t at = j * names.size() / parts;
     if (at == 0 || at > names.size() - 1) continue;
-    const std::string& name = names[at - 1];
+    const std::string& name = names[at];
     if (picked.empty() || compare_keys(picked.back(), name) < 0) picked.push_back(name);
   }
   return picked;

@@ -75,7 +75,10 @@ class Heartbeat {
           std::mutex mu;
           std::condition_variable_any cv;
           std::unique_lock lock(mu);
-          while (!cv.wait_for(lock, stop, every, [] { return false; })) {
+          while (true) {
+            // Returns early (false) on a stop, too: check it.
+            cv.wait_for(lock, stop, every, [] { return false; });
+            if (stop.stop_requested()) return;
             auto ours = ledger.call([&](PassLedger& l) { return l.heartbeat(claim.pass_id, claim.range_no, owner); });
             if (ours.ok() && !*ours) {
               taken_over_ = true;

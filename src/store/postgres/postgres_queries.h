@@ -83,15 +83,16 @@ VALUES ($1::bigint, $2::integer, $3, $4))sql";
 
 // $1 pass, $2 owner, $3 lease in milliseconds. The lowest-numbered range
 // that is pending or whose owner stopped heartbeating; SKIP LOCKED keeps
-// two claimers off the same row.
+// two claimers off the same row. The choice is a CTE, evaluated once: as a
+// subquery in FROM the planner may rescan it per row and claim them all.
 inline constexpr std::string_view kClaimRange =
+    "WITH c AS (SELECT range_no FROM s3reconcile_ranges WHERE pass_id = $1::bigint "
+    "             AND (state = 'pending' OR (state = 'running' AND "
+    "                  heartbeat_at < now() - $3::bigint * interval '1 millisecond')) "
+    "           ORDER BY range_no LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "UPDATE s3reconcile_ranges AS r SET state = 'running', owner = $2, heartbeat_at = now(), "
     "attempts = r.attempts + 1 "
-    "FROM (SELECT range_no FROM s3reconcile_ranges WHERE pass_id = $1::bigint "
-    "        AND (state = 'pending' OR (state = 'running' AND "
-    "             heartbeat_at < now() - $3::bigint * interval '1 millisecond')) "
-    "      ORDER BY range_no LIMIT 1 FOR UPDATE SKIP LOCKED) AS c "
-    "WHERE r.pass_id = $1::bigint AND r.range_no = c.range_no "
+    "FROM c WHERE r.pass_id = $1::bigint AND r.range_no = c.range_no "
     "RETURNING r.range_no, r.after_key, r.through_key, r.resume_after, r.attempts, "
     "(SELECT (extract(epoch FROM p.started_at) * 1000000)::bigint FROM s3reconcile_passes p "
     "  WHERE p.pass_id = r.pass_id), " S3R_RANGE_COUNTS;

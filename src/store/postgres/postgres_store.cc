@@ -114,8 +114,9 @@ std::string describe(const ConnTarget& t) {
 // byte would silently cut a value short: such a value is refused instead.
 class Params {
  public:
+  // False (nothing added) for a value with a NUL byte. At most kMost values.
   bool add(std::string_view value) {
-    if (value.find('\0') != std::string_view::npos) return false;
+    if (value.find('\0') != std::string_view::npos || count_ == kMost) return false;
     values_[count_++] = std::string(value);
     return true;
   }
@@ -126,8 +127,9 @@ class Params {
   }
 
  private:
-  std::array<std::string, 5> values_;
-  std::array<const char*, 5> pointers_{};
+  static constexpr std::size_t kMost = 8;
+  std::array<std::string, kMost> values_;
+  std::array<const char*, kMost> pointers_{};
   std::size_t count_ = 0;
 };
 
