@@ -94,7 +94,7 @@ fig3() {
     [ "$k" = 1 ] && t1=$P_SECONDS
     [ "$k" = 16 ] && t16=$P_SECONDS
     row 3 "pass, K=$k, ${LATENCY} ms latency, $n keys" "$P_SECONDS s" "" "-" \
-      "$( [ -n "$t1" ] && echo "speed-up $(calc "$t1 / $P_SECONDS")x over K=1")${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
+      "$( [ -n "$t1" ] && echo "speed-up $(calc "$t1 / $P_SECONDS")x over K=1; ")tool CPU ${P_CPU} s of 2 cores shared with the endpoint and PostgreSQL${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
   done
   source_down
   if [ -n "$t1" ] && [ -n "$t16" ]; then

@@ -4,13 +4,16 @@
 # measure NAME CMD...: runs CMD bounded by S3R_BENCH_TIMEOUT seconds, with
 # stdout in $WORK/NAME.out and stderr in $WORK/NAME.err. Sets M_WALL (seconds,
 # wall clock, process start included), M_RSS (peak resident KiB, from
-# /usr/bin/time -f %M) and M_OUT (stdout). Fails, showing stderr, when CMD does.
+# /usr/bin/time -f %M), M_CPU (user + system seconds) and M_OUT (stdout).
+# Fails, showing stderr, when CMD does.
 measure() {
   local name=$1; shift
   local rc=0
-  /usr/bin/time -f '%e %M' -o "$WORK/$name.time" \
+  /usr/bin/time -f '%e %M %U %S' -o "$WORK/$name.time" \
     timeout --kill-after=10 "$TIMEOUT" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" || rc=$?
-  read -r M_WALL M_RSS < <(tail -n 1 "$WORK/$name.time")
+  local user sys
+  read -r M_WALL M_RSS user sys < <(tail -n 1 "$WORK/$name.time")
+  M_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
   M_OUT=$(cat "$WORK/$name.out")
   if [ "$rc" != 0 ]; then
     echo "bench: '$name' failed (exit $rc): $*" >&2
@@ -55,6 +58,7 @@ tool_pass() {
   measure "$name" "$TOOL" run --config "$config" --output json --log-level warn "$@" || true
   P_WALL=$M_WALL
   P_RSS=$M_RSS
+  P_CPU=$M_CPU
   P_SECONDS=$(calc "$(jmax duration_ms "$M_OUT") / 1000")
   P_LISTED=$(jsum listed "$M_OUT")
   P_ROWS=$(jsum rows "$M_OUT")

@@ -205,6 +205,38 @@ SELECT 'photos/' || md5(i::text), 'other', 'x', i, now() FROM generate_series(1,
   RecordProperty("page_all_ms", std::to_string(page_ms));
 }
 
+// Past 200,000 rows the split samples pages instead of reading every key:
+// the runs between its boundaries are still about equal, and in byte order.
+TEST_F(PgTest, SplitKeysOfABigTableComeFromASampleAndBalanceTheRuns) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  // Keys in random physical order, so that a page sample is a fair one.
+  ASSERT_TRUE(side_->exec(R"sql(
+INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
+SELECT 'b/' || md5(i::text) || CASE WHEN i % 2 = 0 THEN 'A' ELSE '_' END, 'disk', 'x', i, now()
+  FROM generate_series(1, 300000) i ORDER BY random())sql").ok());
+  ASSERT_TRUE(side_->exec("ANALYZE object_locations").ok());
+  auto keys = store->split_keys("disk", KeyRange{"b/", "b0"}, 4);
+  ASSERT_TRUE(keys.ok()) << keys.status().to_string();
+  ASSERT_EQ(keys->size(), 3u);
+  std::vector<long> runs;
+  std::string after;
+  for (std::size_t i = 0; i <= keys->size(); ++i) {
+    std::string where = "backend_name = 'disk'";
+    if (!after.empty()) where += " AND object_key COLLATE \"C\" > " + side_->literal(after);
+    if (i < keys->size()) where += " AND object_key COLLATE \"C\" <= " + side_->literal((*keys)[i]);
+    auto n = side_->value("SELECT count(*) FROM object_locations WHERE " + where);
+    ASSERT_TRUE(n.ok()) << n.status().to_string();
+    runs.push_back(std::stol(*n));
+    if (i < keys->size()) after = (*keys)[i];
+  }
+  for (long run : runs) {
+    EXPECT_GT(run, 75000 * 7 / 10) << "unbalanced runs";
+    EXPECT_LT(run, 75000 * 13 / 10) << "unbalanced runs";
+  }
+  EXPECT_EQ(runs[0] + runs[1] + runs[2] + runs[3], 300000);
+}
+
 TEST_F(PgTest, OneHundredThousandImportsInBatchesOf500) {
   auto store = open();
   ASSERT_NE(store, nullptr);

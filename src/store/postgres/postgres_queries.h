@@ -181,6 +181,16 @@ SELECT object_key FROM (
  WHERE k.rn < n.n AND k.rn % greatest(1, (n.n + $4::bigint - 1) / $4::bigint) = 0
  ORDER BY object_key COLLATE "C")sql";
 
+// The planner's estimate of the table's rows (-1 before the first ANALYZE).
+inline constexpr std::string_view kTableRows = R"sql(
+SELECT reltuples FROM pg_class WHERE oid = 'object_locations'::regclass)sql";
+
+// The keys of a random sample of the table's pages ($4 percent of them),
+// within [$2, $3) ($3 '' = no end). Unordered: sorted in byte order by the caller.
+inline constexpr std::string_view kSampleKeys = R"sql(
+SELECT object_key FROM object_locations TABLESAMPLE SYSTEM ($4::float8)
+ WHERE backend_name = $1 AND object_key COLLATE "C" >= $2 AND ($3 = '' OR object_key COLLATE "C" < $3))sql";
+
 // Session advisory locks electing one instance per backend. The class id is
 // "s3rb" read as a big-endian integer; the object id hashes the backend name.
 inline constexpr std::string_view kTryLockBackend = R"sql(

@@ -239,6 +239,10 @@ class PostgresStore final : public IndexStore, public PassLedger {
     std::vector<std::string> keys;
     if (parts <= 1) return keys;
     const std::string doing = fmt::format("splitting the key range from {} into {} parts", quote_key(range.begin), parts);
+    // A big table is split at quantiles of a sample of its pages: reading
+    // every key to split billions of them would cost as much as a pass.
+    auto sampled = split_keys_by_sample(backend, range, parts, doing);
+    if (!sampled.ok() || !sampled->empty()) return sampled;
     Params p;
     if (!p.add(backend) || !p.add(range.begin) || !p.add(range.end) || !p.add(std::to_string(parts))) {
       return nul_byte(doing);
@@ -247,6 +251,34 @@ class PostgresStore final : public IndexStore, public PassLedger {
     if (!r.ok()) return r.status();
     const PGresult* res = r->get();
     for (int i = 0; i < PQntuples(res) && keys.size() + 1 < parts; ++i) keys.push_back(text(res, i, 0));
+    return keys;
+  }
+
+  // Boundaries from a TABLESAMPLE SYSTEM sample of about kSampleRows rows
+  // per part; none (so the exact split runs) when the table is small or not
+  // yet analyzed, or when the sample holds too few of the range's rows.
+  StatusOr<std::vector<std::string>> split_keys_by_sample(std::string_view backend, const KeyRange& range,
+                                                          std::size_t parts, std::string_view doing) {
+    constexpr double kSampleRows = 500;
+    constexpr double kSmallTable = 200000;
+    std::vector<std::string> keys;
+    auto estimate = run(sql::kTableRows, {}, doing);
+    if (!estimate.ok()) return estimate.status();
+    const double rows = std::atof(PQgetvalue(estimate->get(), 0, 0));
+    if (rows < kSmallTable) return keys;
+    const double percent = std::min(100.0, 100.0 * kSampleRows * static_cast<double>(parts) / rows);
+    auto sample = run(sql::kSampleKeys, {std::string(backend), range.begin, range.end, fmt::format("{:.6f}", percent)},
+                      doing);
+    if (!sample.ok()) return sample.status();
+    std::vector<std::string> seen;
+    seen.reserve(static_cast<std::size_t>(PQntuples(sample->get())));
+    for (int i = 0; i < PQntuples(sample->get()); ++i) seen.push_back(text(sample->get(), i, 0));
+    if (seen.size() < 20 * parts) return keys;
+    std::sort(seen.begin(), seen.end(), [](const std::string& a, const std::string& b) { return compare_keys(a, b) < 0; });
+    for (std::size_t j = 1; j < parts; ++j) {
+      const std::string& key = seen[j * seen.size() / parts];
+      if (keys.empty() || compare_keys(keys.back(), key) < 0) keys.push_back(key);
+    }
     return keys;
   }
 
