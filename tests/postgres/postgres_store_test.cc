@@ -308,8 +308,9 @@ INSERT INTO object_locations VALUES ('b/x', 'disk', 'b/x', 7, now() - interval '
   auto store = open();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(page_keys(*store, "disk", 10), (std::vector<std::string>{"b/x"}));
-  EXPECT_EQ(*side_->value("SELECT version FROM s3reconcile_schema"), "1");
+  EXPECT_EQ(*side_->value("SELECT version FROM s3reconcile_schema"), std::to_string(postgres_schema_version()));
   EXPECT_EQ(*side_->value("SELECT count(*) FROM pg_indexes WHERE indexname = 'object_locations_backend_key_c'"), "1");
+  EXPECT_EQ(*side_->value("SELECT to_regclass('s3reconcile_ranges') IS NOT NULL"), "t");
 }
 
 TEST_F(PgTest, RefusesADatabaseThatIsNotUtf8) {
@@ -521,7 +522,10 @@ TEST_F(KilledMidPass, KilledBetweenCursorPagesFailsThePassAndARerunConverges) {
   expect_a_rerun_converges();
 }
 
-TEST(PostgresStore, SchemaVersionIsTheSameAsSqlites) { EXPECT_EQ(postgres_schema_version(), sqlite_schema_version()); }
+// The same index table; PostgreSQL's second step adds the shared passes' ledger.
+TEST(PostgresStore, SchemaVersionIsSqlitesPlusTheLedger) {
+  EXPECT_EQ(postgres_schema_version(), sqlite_schema_version() + 1);
+}
 
 TEST(PostgresStore, DescribingADsnNamesTheServerButNeverThePassword) {
   EXPECT_EQ(describe_postgres_dsn("host=db.example port=6543 dbname=index user=u password=hunter2"),
