@@ -19,6 +19,7 @@
 #include "fakes.h"
 #include "postgres/pg_test_support.h"
 #include "s3reconcile/postgres_store.h"
+#include "support/child_process.h"
 #include "support/run_tool.h"
 #include "temp_dir.h"
 
@@ -198,19 +199,6 @@ TEST_F(PostgresCliTest, UnreachableOrMalformedIndexExitsOneWithoutThePassword) {
   expect_no_secret(malformed);
 }
 
-// A loopback port nobody listens on right now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Two serve instances on one PostgreSQL index: the per-backend advisory lock
 // lets only one of them reconcile a backend at a time.
 TEST_F(PostgresCliTest, TwoServeInstancesNeverReconcileTheSameBackendAtOnce) {
@@ -228,7 +216,7 @@ TEST_F(PostgresCliTest, TwoServeInstancesNeverReconcileTheSameBackendAtOnce) {
                         << "  - {name: disk-a, type: local, path: objs-a}\n"
                         << "  - {name: disk-b, type: local, path: objs-b}\n"
                         << "reconcile: {batch_size: 50}\n"
-                        << "serve: {interval: 200ms, listen: \"127.0.0.1:" << free_port() << "\"}\n";
+                        << "serve: {interval: 200ms, listen: \"127.0.0.1:" << testing::unused_loopback_port() << "\"}\n";
     return file.string();
   };
   std::vector<pid_t> children;

@@ -263,5 +263,34 @@ TEST_F(SharedPassTest, ARestartedPassResumesRatherThanRestarts) {
   EXPECT_LT(listed, range_total(range_no)) << "the interrupted range started over";
 }
 
+// serve with serve.join: each round joins the running pass instead of
+// taking the backend whole.
+TEST_F(SharedPassTest, ServeInstancesWithJoinShareOnePass) {
+  start_endpoint(5);
+  std::vector<std::unique_ptr<ChildProcess>> servers;
+  for (int i = 0; i < 2; ++i) {
+    const std::string config = write_config(fmt::format("serve{}", i), db_->dsn(), 32, "30s");
+    std::ofstream(config, std::ios::app) << "serve: {interval: 1h, join: true, listen: \"127.0.0.1:"
+                                         << testing::unused_loopback_port() << "\"}\n";
+    servers.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{S3R_BINARY, "serve", "--config", config},
+        (dir_.path() / fmt::format("serve{}.out", i)).string(), (dir_.path() / fmt::format("serve{}.err", i)).string()));
+  }
+  const bool done = testing::eventually(
+      [&] {
+        auto r = sql("SELECT count(*) FROM s3reconcile_passes WHERE state = 'done'");
+        return !r.empty() && r[0][0] == "1";
+      },
+      std::chrono::seconds(180));
+  for (auto& server : servers) server->kill(SIGTERM);
+  for (auto& server : servers) EXPECT_EQ(server->wait(), 0) << server->err();
+  ASSERT_TRUE(done) << servers[0]->err() << servers[1]->err();
+  expect_pass_done_with_the_right_result(32);
+  auto owners = sql("SELECT count(DISTINCT owner) FROM s3reconcile_ranges");
+  ASSERT_FALSE(owners.empty());
+  EXPECT_EQ(owners[0][0], "2") << "both instances work the one pass";
+  for (auto& server : servers) EXPECT_NE(server->err().find("shared pass joined"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace s3reconcile
