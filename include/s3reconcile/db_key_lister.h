@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,24 +19,32 @@ struct IndexRow {
   std::int64_t size_bytes = 0;
 };
 
-// A half-open key range [begin, end) in key order. An empty `end` means no
-// upper bound; an empty `begin` means from the first key.
+// A half-open range of paths (storage keys) [begin, end) in key order. An
+// empty `end` means no upper bound; an empty `begin` means from the first.
 struct KeyRange {
   std::string begin;
   std::string end;
+};
+
+// Where a cursor stands. Rows sort by (storage_key, object_key), both in
+// byte order, so that a position is exact even when rows share a path.
+//   - storage_key only: after every row with that path ("" = from the start);
+//   - with object_key: after that one row.
+struct RowPosition {
+  std::string storage_key;
+  std::optional<std::string> object_key;
 };
 
 class DBKeyLister {
  public:
   virtual ~DBKeyLister() = default;
 
-  // Up to `limit` rows of `backend` with object_key > after_key (all rows
-  // when after_key is empty) and inside `range`, in ascending key order
-  // (byte order, whatever the database's locale). Fewer than `limit` rows
-  // means there are no more.
-  virtual StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(
-      std::string_view backend, std::string_view after_key, std::size_t limit,
-      const KeyRange& range) = 0;
+  // Up to `limit` rows of `backend` after `after` and with storage_key inside
+  // `range`, in ascending (storage_key, object_key) order (byte order,
+  // whatever the database's locale). Fewer than `limit` rows means there are
+  // no more.
+  virtual StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
+                                                              std::size_t limit, const KeyRange& range) = 0;
 };
 
 }  // namespace s3reconcile

@@ -37,6 +37,8 @@ struct ChangeResult {
   Status status;             // OK, or why this change alone failed
   bool inserted = false;     // import: false when the row already existed
   RemoveOutcome removal = RemoveOutcome::kRemoved;  // remove: what happened
+  // Import: not made, because the service has queued the path for deletion.
+  bool pending_delete = false;
 };
 
 // Implemented by each store (SQLite, PostgreSQL). A store orders keys by
@@ -57,7 +59,16 @@ class IndexStore : public DBKeyLister {
                                                            std::string_view object_key,
                                                            Clock::time_point created_before) = 0;
 
-  // Applies `changes` (imports as insert_if_absent, removals as
+  // Whether the service writing the index has queued `storage_key` on
+  // `backend` for deletion: the store's configured pending-delete query
+  // answers a row. Importing such a path would resurrect an object the
+  // service is deleting. False when no query is configured.
+  virtual StatusOr<bool> queued_for_deletion(std::string_view /*backend*/, std::string_view /*storage_key*/) {
+    return false;
+  }
+
+  // Applies `changes` (imports as insert_if_absent unless
+  // queued_for_deletion, removals as
   // remove_if_created_before with `created_before`) in one transaction, so
   // that a batch costs one commit, not one per row. When that transaction
   // fails, the changes are applied one by one, so that one bad row fails on
@@ -68,9 +79,11 @@ class IndexStore : public DBKeyLister {
                                                             std::span<const IndexChange> changes,
                                                             Clock::time_point created_before) = 0;
 
-  // Boundary keys that split the rows of `backend` inside `range` into
-  // `parts` runs of about equal size: every ceil(n / parts)-th key in key
-  // order, ascending, at most parts - 1 of them, none of them the last row.
+  // Boundary paths that split the rows of `backend` with storage_key inside
+  // `range` into `parts` runs of about equal size: the storage_key of every
+  // ceil(n / parts)-th row in (storage_key, object_key) order, ascending
+  // (repeats possible where rows share a path), at most parts - 1 of them,
+  // none of them the last row's.
   // Fewer (or none) when the range holds few rows. A parallel pass splits
   // a bucket at these keys. The default says UNIMPLEMENTED (the pass then
   // splits by the listing, or not at all).
@@ -91,6 +104,11 @@ class IndexStore : public DBKeyLister {
   virtual StatusOr<bool> try_lock_backend(std::string_view /*backend*/) { return true; }
   virtual Status unlock_backend(std::string_view /*backend*/) { return ok_status(); }
 };
+
+// One change as apply_changes makes it, outside or inside the caller's
+// transaction: an import is checked against queued_for_deletion first.
+ChangeResult apply_change(IndexStore& store, std::string_view backend, const IndexChange& change,
+                          Clock::time_point created_before);
 
 // apply_changes for a store without transactions: each change on its own,
 // stopping at the first error that ends_pass(). Stores use it as their

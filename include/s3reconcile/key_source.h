@@ -8,8 +8,10 @@
 
 namespace s3reconcile {
 
-// A forward iterator over entries in strictly ascending key order, holding a
-// bounded amount of memory whatever the number of keys.
+// A forward iterator over entries in ascending order of their path
+// (Entry::storage_key), holding a bounded amount of memory whatever the
+// number of keys. A listing is strictly ascending; an index cursor may
+// repeat a path (rows sharing a storage key are neighbours).
 //
 // next() returns one of three things:
 //   - an entry;

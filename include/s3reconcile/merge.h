@@ -23,17 +23,20 @@ struct MergeCounters {
   std::atomic<std::uint64_t> rows{0};
 };
 
-// Walks the backend listing and the index cursor in lockstep:
-//   - on_import for keys only in `listing`,
-//   - on_delete for keys only in `index`,
-//   - nothing for keys on both sides.
+// Walks the backend listing and the index cursor in lockstep on the path
+// the bytes live at (Entry::storage_key), compared in byte order:
+//   - on_import for paths only in `listing`,
+//   - on_delete for each row whose path is not in `listing`,
+//   - nothing for paths on both sides. Several rows may share a path (copies
+//     known under two names); a listed path matches every one of them.
 //
 // The merge ends, returning the error, at the first of:
 //   - an error from either source (nothing after it is treated as missing);
 //   - an error returned by a callback;
-//   - a key that is not strictly greater than the previous key of its side
-//     (FAILED_PRECONDITION naming the side and both keys; no callback runs
-//     for either key: each side is read one entry ahead of the callbacks);
+//   - a path out of order: on the listing, one not strictly greater than
+//     the one before; on the index, one smaller than the one before
+//     (FAILED_PRECONDITION naming the side and both paths; no callback runs
+//     for either: each side is read one entry ahead of the callbacks);
 //   - a stop requested on `stop` (CANCELLED).
 // No callback runs after the merge has decided to end.
 Status sorted(KeySource& listing, KeySource& index,

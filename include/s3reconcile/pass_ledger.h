@@ -11,23 +11,13 @@
 
 #include "s3reconcile/entry.h"
 #include "s3reconcile/range_plan.h"
+#include "s3reconcile/result.h"
 #include "s3reconcile/status.h"
 
 namespace s3reconcile {
 
 // What a range's work did, summed over its attempts.
-struct RangeCounts {
-  std::uint64_t listed = 0;
-  std::uint64_t rows = 0;
-  std::uint64_t imported = 0;
-  std::uint64_t removed = 0;
-  std::uint64_t already_present = 0;
-  std::uint64_t import_failed = 0;
-  std::uint64_t delete_failed = 0;
-  std::uint64_t raced = 0;
-
-  RangeCounts& operator+=(const RangeCounts& o);
-};
+using RangeCounts = PassCounts;
 
 // A range this instance now works on.
 struct RangeClaim {
@@ -72,7 +62,8 @@ class PassLedger {
 
   using Planner = std::function<StatusOr<std::vector<KeyInterval>>()>;
 
-  // The running pass of (backend, bucket), or a new one, planned by `plan`
+  // The running pass of (backend, scope), or a new one (`bucket`: the
+  // paths the pass covers, "" = the whole backend), planned by `plan`
   // (called only when there is none) and recorded with all its ranges in
   // one transaction. Instances asking at once get the same pass.
   virtual StatusOr<std::int64_t> open_pass(const std::string& backend, const std::string& bucket,

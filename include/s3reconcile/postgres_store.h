@@ -23,6 +23,12 @@ struct PostgresStoreOptions {
   // the locks a migration step needs) before failing with UNAVAILABLE,
   // rather than hanging behind a stuck session.
   std::chrono::milliseconds migration_lock_timeout{std::chrono::minutes(5)};
+  // A query answering a row when the service has queued a path for
+  // deletion: $1 the path (storage_key), $2 the backend's name, for example
+  // "SELECT 1 FROM cleanup_queue WHERE storage_key = $1 AND backend_name = $2".
+  // Such a path is never imported. Prepared at open: a query that does not
+  // work is refused then (INVALID_ARGUMENT naming it). Empty: none.
+  std::string pending_delete_query;
 };
 
 // The schema version this build creates and understands; the same number as

@@ -12,9 +12,9 @@
 
 namespace s3reconcile {
 
-// A slice of one bucket's namespaced keys: every key k with
-// after < k <= through. An empty `after` starts at the bucket's first key, an
-// empty `through` runs to its last. Both ends are keys, never "the key
+// A slice of one backend's paths (storage keys): every path k with
+// after < k <= through. An empty `after` starts at the first path, an
+// empty `through` runs to the last. Both ends are keys, never "the key
 // before": that is what S3's start-after and keyset paging can express.
 struct KeyInterval {
   std::string after;
@@ -37,13 +37,14 @@ struct RangePlan {
 
 std::string_view range_source_name(RangePlan::Source source);
 
-// Plans up to `parts` ranges over `bucket` on `backend`: at the index's own
-// key quantiles (IndexStore::split_keys), or, when the index holds no rows
-// to split by, at the names one ListObjectsV2 page with delimiter "/" shows
-// under the bucket prefix (descending while there is only one). A planner
+// Plans up to `parts` ranges over the paths under `paths` ("" = all) on
+// `backend`: at the index's own storage_key quantiles
+// (IndexStore::split_keys), or, when the index holds no rows to split by,
+// at the names one ListObjectsV2 page with delimiter "/" shows under the
+// prefix (descending while there is only one). A planner
 // that can do neither plans one range. Only a failing store or listing is
 // an error; an UNIMPLEMENTED answer is a fallback.
 StatusOr<RangePlan> plan_ranges(IndexStore& store, ObjectLister& lister, std::string_view backend,
-                                std::string_view bucket, std::size_t parts, std::stop_token stop);
+                                std::string_view paths, std::size_t parts, std::stop_token stop);
 
 }  // namespace s3reconcile

@@ -1,4 +1,4 @@
-// reconcile_backend: one pass over one (backend, virtual bucket) pair.
+// reconcile_backend: one pass over one backend, or a narrowed part of it.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +32,21 @@ struct BackendRef {
   // Adopt keys under no known bucket prefix into the default bucket
   // (unprefixed_keys: adopt), or leave them alone (ignore).
   bool adopt_unprefixed = true;
+  // Import orphans (orphans: import), or only report them (report), for
+  // layouts whose orphan bytes have no name to be imported under.
+  bool import_orphans = true;
+};
+
+// Which paths of a backend a pass covers.
+struct PassScope {
+  // Only paths under "bucket/" (one of the backend's buckets); "" = no
+  // bucket narrowing.
+  std::string bucket;
+  // Only paths starting with this, when no bucket is given ("" = all).
+  std::string prefix;
+
+  // The path prefix the pass lists and pages: "bucket/", or `prefix`.
+  std::string paths() const { return bucket.empty() ? prefix : bucket + "/"; }
 };
 
 // Limits that stop a pass from removing rows wholesale when something is off
@@ -40,8 +55,8 @@ struct BackendRef {
 // which and how to override it; removals admitted
 // before it are written.
 struct RemovalLimits {
-  // Remove rows even when the listing under the bucket prefix is empty while
-  // the index holds rows for it.
+  // Remove rows even when the listing of the paths the pass covers is empty
+  // while the index holds rows for them.
   bool allow_empty_listing = false;
   // At most this many removals per pass; 0 = no limit.
   std::uint64_t max_removals = 0;
@@ -93,14 +108,16 @@ struct PassOptions {
   std::size_t probe_concurrency = 8;
 };
 
-// Lists `bucket` on the backend and pages the index for the same bucket,
-// merges them, imports orphans and removes stale rows (after confirming with
-// the prober that each storage key is absent), in batches of `batch_size`.
-// When the pass fails, removals not yet written are dropped. `known_buckets` are every
-// virtual bucket of the deployment: keys under another one's prefix are its,
-// not ours. The Result's status says whether the pass completed.
-Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
-                         const std::vector<std::string>& known_buckets, IndexStore& store,
-                         const PassOptions& options);
+// Lists the backend once (the paths `scope` covers) and pages the index rows
+// of that backend in storage_key order over the same paths, merges them on
+// the path, imports orphans (or reports them) and removes stale rows (after
+// confirming with the prober that each path is absent), in batches of
+// `batch_size`. Each path is classified into a virtual bucket on the way
+// (PathClassifier); `known_buckets` are every virtual bucket of the
+// deployment: paths under one not stored on this backend are left out. When
+// the pass fails, removals not yet written are dropped. The Result's status
+// says whether the pass completed; its counts are per bucket and in total.
+Result reconcile_backend(const BackendRef& backend, const std::vector<std::string>& known_buckets,
+                         IndexStore& store, const PassOptions& options, const PassScope& scope = {});
 
 }  // namespace s3reconcile

@@ -1,10 +1,13 @@
-// Result: what one pass over one (backend, virtual bucket) did.
+// Result: what one pass over one backend (or a narrowed part of it) did.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "s3reconcile/entry.h"
 
@@ -12,12 +15,9 @@
 
 namespace s3reconcile {
 
-struct Result {
-  std::string backend;
-  std::string bucket;
-  // OK, or why the pass ended early. Counters hold what happened until then.
-  Status status;
-
+// The counters of a pass, of one of its virtual buckets, or of one range:
+// one struct, added up the same way wherever counts are summed.
+struct PassCounts {
   std::uint64_t listed = 0;           // entries the backend listing yielded
   std::uint64_t rows = 0;             // index rows scanned
   std::uint64_t imported = 0;         // rows inserted (or, in a dry run, that would be)
@@ -32,18 +32,79 @@ struct Result {
   std::uint64_t too_new = 0;
   // Removal candidates whose row was already gone when the removal ran.
   std::uint64_t already_gone = 0;
-  // Unprefixed keys not adopted because the prefixed key also exists.
+  // Unprefixed paths not adopted because "default/<path>" exists on the
+  // backend or is already an index row pointing elsewhere.
   std::uint64_t collisions = 0;
+  // Orphans not imported because the service has queued their path for
+  // deletion (the store's pending-delete query answered a row).
+  std::uint64_t pending_delete = 0;
+  // Orphans of a backend with `orphans: report`: reported, never imported.
+  std::uint64_t orphans_reported = 0;
+
+  PassCounts& operator+=(const PassCounts& o);
+  // Calls f(name, value) for every counter, in declaration order: how
+  // counts become JSON, ledger records and metrics without listing the
+  // fields again.
+  template <typename F>
+  void for_each(F&& f) const;
+};
+
+// Every counter of PassCounts, by name: the one list of them.
+inline constexpr std::pair<std::string_view, std::uint64_t PassCounts::*> kPassCountFields[] = {
+    {"listed", &PassCounts::listed},
+    {"rows", &PassCounts::rows},
+    {"imported", &PassCounts::imported},
+    {"removed", &PassCounts::removed},
+    {"already_present", &PassCounts::already_present},
+    {"import_failed", &PassCounts::import_failed},
+    {"delete_failed", &PassCounts::delete_failed},
+    {"raced", &PassCounts::raced},
+    {"too_new", &PassCounts::too_new},
+    {"already_gone", &PassCounts::already_gone},
+    {"collisions", &PassCounts::collisions},
+    {"pending_delete", &PassCounts::pending_delete},
+    {"orphans_reported", &PassCounts::orphans_reported},
+};
+
+template <typename F>
+void PassCounts::for_each(F&& f) const {
+  for (const auto& [name, field] : kPassCountFields) f(name, this->*field);
+}
+
+struct Result : PassCounts {
+  std::string backend;
+  // The pass was narrowed to this virtual bucket (--bucket); "" when it
+  // covered the whole backend or a --prefix.
+  std::string bucket;
+  // The paths the pass covered: "" for the whole backend, "b/" for a
+  // bucket, or the --prefix given.
+  std::string prefix;
+  // OK, or why the pass ended early. Counters hold what happened until then.
+  Status status;
+  // The counts of each virtual bucket the pass's paths were classified into
+  // (the totals above are their sum). Key "" holds index rows whose
+  // object_key is under no known bucket.
+  std::map<std::string, PassCounts> buckets;
   std::uint64_t api_pages = 0;        // listing pages fetched
   std::uint64_t ranges = 1;           // key ranges the pass was split into
   std::chrono::milliseconds duration{0};
+
+  PassCounts& totals() { return *this; }
+  const PassCounts& totals() const { return *this; }
+  // Adds another part of the same pass (a range, a shared pass's work).
+  void add(const Result& o);
 };
 
-enum class ChangeAction { kImport, kRemove };
+enum class ChangeAction {
+  kImport,  // an orphan imported
+  kRemove,  // a stale row removed
+  kOrphan,  // an orphan reported, not imported (orphans: report)
+};
 
 // Told about each import and removal a pass made (in a dry run: would have
-// made), once it is done: an import that found its row already there, or a
-// removal kept because the object is back, is not a change.
+// made), once it is done, and of each orphan reported: an import that found
+// its row already there, or a removal kept because the object is back, is
+// not a change.
 using ChangeObserver = std::function<void(ChangeAction, const Entry&)>;
 
 }  // namespace s3reconcile

@@ -31,7 +31,8 @@ struct SharedPassOptions {
   std::chrono::milliseconds poll{std::chrono::milliseconds(500)};
 };
 
-// Joins the running shared pass of (backend, bucket), or starts one, and
+// Joins the running shared pass of the backend (over the paths `scope`
+// covers), or starts one, and
 // works its ranges, options.parallelism at a time, until none is left to
 // claim and none is running: ranges are claimed with FOR UPDATE SKIP
 // LOCKED, heartbeaten, and continued after their last recorded key when
@@ -43,8 +44,7 @@ struct SharedPassOptions {
 // worked); its status is an error when this instance's work failed or the
 // pass ended failed (a range failed, on any instance). The removal guards
 // apply per range.
-Result join_shared_pass(const BackendRef& backend, std::string_view bucket,
-                        const std::vector<std::string>& known_buckets, IndexStore& store, const PassOptions& options,
-                        const SharedPassOptions& shared);
+Result join_shared_pass(const BackendRef& backend, const std::vector<std::string>& known_buckets, IndexStore& store,
+                        const PassOptions& options, const SharedPassOptions& shared, const PassScope& scope = {});
 
 }  // namespace s3reconcile

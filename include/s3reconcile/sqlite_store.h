@@ -15,6 +15,11 @@ struct SqliteStoreOptions {
   // How long a statement waits for another connection's lock before failing
   // with UNAVAILABLE ("database is locked").
   std::chrono::milliseconds busy_timeout{5000};
+  // A query answering a row when the service has queued a path for
+  // deletion: $1 the path (storage_key), $2 the backend's name. Such a path
+  // is never imported. Prepared and run once at open: a query that does not
+  // work is refused then (INVALID_ARGUMENT naming it). Empty: none.
+  std::string pending_delete_query;
 };
 
 // The schema version this build creates and understands. Stored in the

@@ -33,6 +33,7 @@ struct PassFlags {
   std::string config_file;
   std::vector<std::string> backends;
   std::vector<std::string> buckets;
+  std::string prefix;
   bool dry_run = false;
   std::string output = "text";
   std::string log_level = "info";
@@ -49,7 +50,10 @@ struct PassFlags {
 void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
   cmd.add_option("--config,-c", f.config_file, "YAML config file")->required();
   cmd.add_option("--backend", f.backends, "Only this backend (repeatable)");
-  cmd.add_option("--bucket", f.buckets, "Only this virtual bucket (repeatable)");
+  cmd.add_option("--bucket", f.buckets,
+                 "Only the paths under this virtual bucket's prefix, a pass each (repeatable; unprefixed keys are "
+                 "reconciled by whole-backend passes)");
+  cmd.add_option("--prefix", f.prefix, "Only the paths starting with this prefix (not with --bucket)");
   if (with_output) {
     cmd.add_option("--output", f.output, "Result format on stdout: text or json")
         ->check(CLI::IsMember({"text", "json"}));
@@ -59,7 +63,7 @@ void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
   cmd.add_option("--log-format", f.log_format, "Logs on stderr: text or json")
       ->check(CLI::IsMember({"text", "json"}));
   cmd.add_flag("--allow-empty-listing", f.allow_empty_listing,
-               "Remove rows even when a bucket's listing is empty while the index holds rows for it");
+               "Remove rows even when the listing is empty while the index holds rows for it");
   cmd.add_option("--max-removals", f.max_removals, "Stop removing after this many rows per pass (0 = no limit)");
   cmd.add_option("--max-removal-ratio", f.max_removal_ratio,
                  "Stop removing beyond this share of the rows scanned (0 < R <= 1; 1 = no limit)")
@@ -75,7 +79,7 @@ void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
 nlohmann::ordered_json change_json(const std::string& backend, const std::string& bucket, ChangeAction action,
                                    const Entry& entry) {
   nlohmann::ordered_json j;
-  j["action"] = action == ChangeAction::kImport ? "import" : "remove";
+  j["action"] = action == ChangeAction::kImport ? "import" : action == ChangeAction::kRemove ? "remove" : "orphan";
   j["backend"] = backend;
   j["bucket"] = bucket;
   j["key"] = entry.key;
@@ -86,7 +90,7 @@ nlohmann::ordered_json change_json(const std::string& backend, const std::string
 
 bool drift_found(const std::vector<Result>& results) {
   for (const auto& r : results) {
-    if (r.imported + r.removed > 0) return true;
+    if (r.imported + r.removed + r.orphans_reported > 0) return true;
   }
   return false;
 }
@@ -98,7 +102,7 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
     return kExitUsage;
   }
   PassRequest request;
-  request.selection = PassSelection{flags.backends, flags.buckets};
+  request.selection = PassSelection{flags.backends, flags.buckets, flags.prefix};
   if (Status s = check_selection(*config, request.selection); !s.ok()) {
     std::cerr << "s3reconcile: " << s.message() << "\n";
     return kExitUsage;
@@ -156,11 +160,14 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   for (const auto& r : run.results) {
     ok = ok && r.status.ok();
     if (command == Command::kDiff && !r.status.ok()) {
-      std::cerr << "s3reconcile: backend " << r.backend << " bucket " << r.bucket << ": " << r.status.to_string()
-                << "\n";
+      std::cerr << "s3reconcile: backend " << r.backend << (r.prefix.empty() ? "" : " paths " + r.prefix) << ": "
+                << r.status.to_string() << "\n";
     }
   }
   if (!run.setup.ok()) std::cerr << "s3reconcile: " << run.setup.message() << "\n";
+  // A store refused at open for its configuration (a pending_delete_query
+  // that does not work, --join without PostgreSQL) is the config's fault.
+  if (run.setup.code() == StatusCode::kInvalidArgument) return kExitUsage;
   if (!ok) return kExitPassFailed;
   if (command == Command::kCheck && drift_found(run.results)) return kExitDrift;
   return kExitOk;
@@ -193,7 +200,7 @@ int run_app(int argc, char** argv) {
   app.set_version_flag("--version", S3R_VERSION);
 
   PassFlags run_flags, diff_flags, check_flags;
-  CLI::App* run = app.add_subcommand("run", "One reconcile pass over every (backend, bucket) pair");
+  CLI::App* run = app.add_subcommand("run", "One reconcile pass over every backend (or the buckets or prefix named)");
   add_pass_flags(*run, run_flags, true);
   run->add_flag("--dry-run", run_flags.dry_run, "Change nothing; report what a pass would change");
   run->add_flag("--join", run_flags.join,

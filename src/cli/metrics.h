@@ -30,6 +30,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& imported_;
   prometheus::Family<prometheus::Counter>& removed_;
   prometheus::Family<prometheus::Counter>& failures_;
+  prometheus::Family<prometheus::Counter>& not_imported_;
   prometheus::Family<prometheus::Counter>& api_pages_;
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Family<prometheus::Gauge>& last_success_;

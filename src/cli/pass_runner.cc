@@ -67,6 +67,11 @@ Status check_selection(const config::Config& config, const PassSelection& select
       return invalid_argument_error(fmt::format("--bucket {}: no such bucket in {}", name, config.file));
     }
   }
+  if (!selection.buckets.empty() && !selection.prefix.empty()) {
+    return invalid_argument_error(fmt::format(
+        "--prefix {} and --bucket narrow a pass two ways; give one (--prefix {}/... narrows inside a bucket)",
+        quote_key(selection.prefix), selection.buckets.front()));
+  }
   return ok_status();
 }
 
@@ -122,15 +127,24 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
     auto opened = open_backend(backend_config, config.reconcile);
     BackendRef backend{backend_config.name, opened.ok() ? opened->lister : nullptr,
                        opened.ok() ? opened->prober : nullptr, backend_config.buckets,
-                       backend_config.adopt_unprefixed};
-    for (const auto& bucket : backend_config.buckets) {
-      if (!selected(selection.buckets, bucket)) continue;
+                       backend_config.adopt_unprefixed, backend_config.import_orphans};
+    // One pass over the whole backend (or a prefix), or one per named bucket.
+    std::vector<PassScope> scopes;
+    if (selection.buckets.empty()) {
+      scopes.push_back(PassScope{"", selection.prefix});
+    } else {
+      for (const auto& bucket : backend_config.buckets) {
+        if (selected(selection.buckets, bucket)) scopes.push_back(PassScope{bucket, ""});
+      }
+    }
+    for (const auto& scope : scopes) {
       if (stop.stop_requested()) return run;
       if (!opened.ok()) {
         // A backend that cannot even be set up fails each of its passes.
         Result failed;
         failed.backend = backend_config.name;
-        failed.bucket = bucket;
+        failed.bucket = scope.bucket;
+        failed.prefix = scope.paths();
         failed.status = opened.status();
         run.results.push_back(std::move(failed));
         continue;
@@ -139,14 +153,14 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       options.started_at = Clock::now();
       options.on_change = nullptr;
       if (request.on_change) {
-        options.on_change = [&request, &backend_config, &bucket](ChangeAction action, const Entry& entry) {
-          request.on_change(backend_config.name, bucket, action, entry);
+        options.on_change = [&request, &backend_config](ChangeAction action, const Entry& entry) {
+          request.on_change(backend_config.name, entry.bucket, action, entry);
         };
       }
       if (request.join) {
-        run.results.push_back(join_shared_pass(backend, bucket, config.buckets, **store, options, shared));
+        run.results.push_back(join_shared_pass(backend, config.buckets, **store, options, shared, scope));
       } else {
-        run.results.push_back(reconcile_backend(backend, bucket, config.buckets, **store, options));
+        run.results.push_back(reconcile_backend(backend, config.buckets, **store, options, scope));
       }
     }
     if (request.lock_backends) {

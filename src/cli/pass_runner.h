@@ -19,11 +19,17 @@ namespace s3reconcile::cli {
 
 struct PassSelection {
   std::vector<std::string> backends;  // empty = every backend
-  std::vector<std::string> buckets;   // empty = every bucket of each backend
+  // A pass per named bucket, over its paths only; empty = one pass over
+  // each whole backend (which alone reconciles unprefixed keys).
+  std::vector<std::string> buckets;
+  // One pass per backend over the paths starting with this; "" = all.
+  // Not together with `buckets`.
+  std::string prefix;
 };
 
-// OK when every named backend and bucket exists in the config; otherwise an
-// INVALID_ARGUMENT naming the unknown one.
+// OK when every named backend and bucket exists in the config (and buckets
+// and a prefix are not both given); otherwise an INVALID_ARGUMENT naming
+// the problem.
 Status check_selection(const config::Config& config, const PassSelection& selection);
 
 struct PassRun {
@@ -52,8 +58,9 @@ struct PassRequest {
   std::function<void(const std::string& backend, const std::string& bucket, ChangeAction, const Entry&)> on_change;
 };
 
-// Opens the store, then runs one pass per selected (backend, bucket) pair in
-// config order. A failed pass does not stop the next; a stop request does.
+// Opens the store, then runs one pass per selected backend (or per selected
+// bucket of it) in config order. A failed pass does not stop the next; a
+// stop request does.
 PassRun run_passes(const config::Config& config, const PassRequest& request);
 
 }  // namespace s3reconcile::cli

@@ -6,26 +6,35 @@
 
 namespace s3reconcile::cli {
 
+namespace {
+
+void add_counts(nlohmann::ordered_json& j, const PassCounts& c) {
+  c.for_each([&](std::string_view name, std::uint64_t v) { j[std::string(name)] = v; });
+}
+
+// "photos", or "-" for rows whose key is under no known bucket.
+std::string bucket_label(const std::string& bucket) { return bucket.empty() ? "-" : bucket; }
+
+}  // namespace
+
 nlohmann::ordered_json pass_json(const Result& r) {
   nlohmann::ordered_json j;
   j["backend"] = r.backend;
-  j["bucket"] = r.bucket;
+  j["bucket"] = r.bucket.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.bucket);
+  j["prefix"] = r.prefix;
   j["status"] = r.status.ok() ? "ok" : "error";
   j["error"] = r.status.ok() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.status.to_string());
-  j["listed"] = r.listed;
-  j["rows"] = r.rows;
-  j["imported"] = r.imported;
-  j["removed"] = r.removed;
-  j["already_present"] = r.already_present;
-  j["import_failed"] = r.import_failed;
-  j["delete_failed"] = r.delete_failed;
-  j["raced"] = r.raced;
-  j["too_new"] = r.too_new;
-  j["already_gone"] = r.already_gone;
-  j["collisions"] = r.collisions;
+  add_counts(j, r.totals());
   j["api_pages"] = r.api_pages;
   j["ranges"] = r.ranges;
   j["duration_ms"] = r.duration.count();
+  j["buckets"] = nlohmann::ordered_json::array();
+  for (const auto& [bucket, counts] : r.buckets) {
+    nlohmann::ordered_json b;
+    b["bucket"] = bucket.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(bucket);
+    add_counts(b, counts);
+    j["buckets"].push_back(std::move(b));
+  }
   return j;
 }
 
@@ -45,17 +54,24 @@ std::string run_text(const std::vector<Result>& results, bool dry_run, const Sta
   std::string out;
   if (!setup.ok()) return fmt::format("error: {}\n", setup.to_string());
   if (dry_run) out += "dry run: nothing was changed; counts show what a pass would do\n";
-  out += fmt::format("{:<16} {:<16} {:<6} {:>10} {:>10} {:>9} {:>9} {:>8} {:>7} {:>7}\n", "BACKEND",
-                     "BUCKET", "STATUS", "LISTED", "ROWS", "IMPORTED", "REMOVED", "PRESENT",
-                     "FAILED", "RACED");
+  constexpr std::string_view kRow = "{:<16} {:<16} {:<6} {:>10} {:>10} {:>9} {:>9} {:>8} {:>7} {:>7} {:>9}\n";
+  out += fmt::format(kRow, "BACKEND", "BUCKET", "STATUS", "LISTED", "ROWS", "IMPORTED", "REMOVED", "PRESENT",
+                     "FAILED", "RACED", "SKIPPED");
+  auto row = [&](const std::string& backend, const std::string& bucket, std::string_view status,
+                 const PassCounts& c) {
+    out += fmt::format(kRow, backend, bucket, status, c.listed, c.rows, c.imported, c.removed, c.already_present,
+                       c.import_failed + c.delete_failed, c.raced, c.collisions + c.pending_delete + c.orphans_reported);
+  };
   for (const auto& r : results) {
-    out += fmt::format("{:<16} {:<16} {:<6} {:>10} {:>10} {:>9} {:>9} {:>8} {:>7} {:>7}\n", r.backend,
-                       r.bucket, r.status.ok() ? "ok" : "error", r.listed, r.rows, r.imported,
-                       r.removed, r.already_present, r.import_failed + r.delete_failed, r.raced);
+    // The backend's totals ("*", or the prefix it was narrowed to), then
+    // each bucket its paths were classified into.
+    row(r.backend, r.prefix.empty() ? "*" : r.prefix, r.status.ok() ? "ok" : "error", r.totals());
+    for (const auto& [bucket, counts] : r.buckets) row("", "  " + bucket_label(bucket), "", counts);
   }
   for (const auto& r : results) {
     if (!r.status.ok()) {
-      out += fmt::format("error: backend {} bucket {}: {}\n", r.backend, r.bucket, r.status.to_string());
+      out += fmt::format("error: backend {}{}: {}\n", r.backend, r.prefix.empty() ? "" : " paths " + r.prefix,
+                         r.status.to_string());
     }
   }
   return out;

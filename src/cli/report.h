@@ -16,7 +16,8 @@ nlohmann::ordered_json pass_json(const Result& result);
 // {"status": "ok"|"error", "dry_run": .., "passes": [...]}.
 nlohmann::ordered_json run_json(const std::vector<Result>& results, bool dry_run, const Status& setup);
 
-// A summary table, one line per (backend, bucket), then a line per failure.
+// A summary table: a line per pass (the backend's totals), a line per
+// virtual bucket under it, then a line per failure.
 std::string run_text(const std::vector<Result>& results, bool dry_run, const Status& setup);
 
 // Serializes JSON on one line; invalid UTF-8 in keys is replaced, not thrown on.

@@ -16,14 +16,9 @@ namespace s3reconcile::cli {
 namespace {
 
 nlohmann::ordered_json counts_json(const RangeCounts& c) {
-  return {{"listed", c.listed},
-          {"rows", c.rows},
-          {"imported", c.imported},
-          {"removed", c.removed},
-          {"already_present", c.already_present},
-          {"import_failed", c.import_failed},
-          {"delete_failed", c.delete_failed},
-          {"raced", c.raced}};
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  c.for_each([&](std::string_view name, std::uint64_t v) { j[std::string(name)] = v; });
+  return j;
 }
 
 std::string when(const std::optional<Clock::time_point>& t) { return t ? iso8601_utc_micros(*t) : ""; }
@@ -32,7 +27,7 @@ nlohmann::ordered_json pass_json(const PassState& p) {
   nlohmann::ordered_json j;
   j["pass"] = p.pass_id;
   j["backend"] = p.backend;
-  j["bucket"] = p.bucket;
+  j["paths"] = p.bucket;  // the ledger's bucket column holds the paths a pass covers
   j["state"] = p.state;
   j["started_at"] = iso8601_utc_micros(p.started_at);
   j["finished_at"] = p.finished_at ? nlohmann::ordered_json(when(p.finished_at)) : nlohmann::ordered_json(nullptr);
@@ -64,7 +59,7 @@ void print_text(const PassState& p) {
     ++by_state[r.state];
     total += r.counts;
   }
-  std::cout << fmt::format("pass {} backend={} bucket={} state={} started={}{}\n", p.pass_id, p.backend, p.bucket,
+  std::cout << fmt::format("pass {} backend={} paths=\"{}\" state={} started={}{}\n", p.pass_id, p.backend, p.bucket,
                            p.state, iso8601_utc_micros(p.started_at),
                            p.finished_at ? " finished=" + when(p.finished_at) : "");
   std::cout << fmt::format("  ranges {}: done {}, running {}, pending {}, failed {}; listed {}, rows {}, imported {}, "

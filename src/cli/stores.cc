@@ -9,9 +9,15 @@ namespace s3reconcile::cli {
 
 StatusOr<std::unique_ptr<IndexStore>> open_store(const config::StoreConfig& store) {
   if (store.kind == config::StoreConfig::Kind::kPostgres) {
-    return open_postgres_store(PostgresStoreOptions{store.postgres_dsn});
+    PostgresStoreOptions options;
+    options.dsn = store.postgres_dsn;
+    options.pending_delete_query = store.pending_delete_query;
+    return open_postgres_store(options);
   }
-  return open_sqlite_store(SqliteStoreOptions{store.sqlite_path});
+  SqliteStoreOptions options;
+  options.path = store.sqlite_path;
+  options.pending_delete_query = store.pending_delete_query;
+  return open_sqlite_store(options);
 }
 
 int store_schema_version(const config::StoreConfig& store) {

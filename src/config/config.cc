@@ -173,9 +173,19 @@ Status load_store(const Fields& top, const std::string& base_dir, Config& config
   if (!top.has("store")) return top.error("missing field store (sqlite: FILE or postgres: DSN)");
   Fields store(top.get("store"), top.origin(), "store");
   S3R_RETURN_IF_ERROR(store.expect_map());
-  S3R_RETURN_IF_ERROR(store.only({"sqlite", "postgres"}));
+  S3R_RETURN_IF_ERROR(store.only({"sqlite", "postgres", "pending_delete_query"}));
   if (store.has("sqlite") == store.has("postgres")) {
     return store.error("must name exactly one store: sqlite: FILE or postgres: DSN");
+  }
+  if (store.has("pending_delete_query")) {
+    auto query = store.string("pending_delete_query");
+    if (!query.ok()) return query.status();
+    if (query->find_first_not_of(" \t\r\n") == std::string::npos) {
+      return store.error_at(store.get("pending_delete_query"), "store.pending_delete_query",
+                            "must be a query, e.g. \"SELECT 1 FROM cleanup_queue WHERE storage_key = $1 AND "
+                            "backend_name = $2\"");
+    }
+    config.store.pending_delete_query = std::move(*query);
   }
   if (store.has("postgres")) {
     const YAML::Node node = store.get("postgres");
@@ -293,13 +303,13 @@ Status load_backend(const YAML::Node& node, std::size_t index, const std::string
   if (!type.ok()) return type.status();
   backend.type = *type;
   if (backend.type == "local") {
-    S3R_RETURN_IF_ERROR(b.only({"name", "type", "path", "buckets", "unprefixed_keys"}));
+    S3R_RETURN_IF_ERROR(b.only({"name", "type", "path", "buckets", "unprefixed_keys", "orphans"}));
     auto path = b.string("path");
     if (!path.ok()) return path.status();
     if (path->empty()) return b.error_at(b.get("path"), b.field_path("path"), "must name a folder");
     backend.path = resolve(*path, base_dir);
   } else if (backend.type == "s3") {
-    S3R_RETURN_IF_ERROR(b.only({"name", "type", "buckets", "unprefixed_keys", "endpoint", "region", "bucket",
+    S3R_RETURN_IF_ERROR(b.only({"name", "type", "buckets", "unprefixed_keys", "orphans", "endpoint", "region", "bucket",
                                 "addressing", "profile", "credentials", "page_size", "connect_timeout",
                                 "request_timeout", "max_attempts", "retry_base_delay", "retry_max_delay",
                                 "ca_bundle", "insecure_skip_tls_verify"}));
@@ -338,6 +348,15 @@ Status load_backend(const YAML::Node& node, std::size_t index, const std::string
                         fmt::format("must be adopt or ignore, not \"{}\"", *mode));
     }
     backend.adopt_unprefixed = *mode == "adopt";
+  }
+  if (b.has("orphans")) {
+    auto mode = b.string("orphans");
+    if (!mode.ok()) return mode.status();
+    if (*mode != "import" && *mode != "report") {
+      return b.error_at(b.get("orphans"), b.field_path("orphans"),
+                        fmt::format("must be import or report, not \"{}\"", *mode));
+    }
+    backend.import_orphans = *mode == "import";
   }
   for (const auto& other : config.backends) {
     if (other.name == backend.name) {

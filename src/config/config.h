@@ -20,6 +20,9 @@ struct StoreConfig {
   // kPostgres: the libpq connection string, ${VAR}s expanded. It may hold a
   // password: never print it (describe_postgres_dsn names the server).
   std::string postgres_dsn;
+  // store.pending_delete_query: says whether the service has queued a path
+  // for deletion ($1 the path, $2 the backend); "" = none.
+  std::string pending_delete_query;
 };
 
 struct BackendConfig {
@@ -34,6 +37,8 @@ struct BackendConfig {
   std::vector<std::string> buckets;
   // unprefixed_keys: adopt (true, default) | ignore (false).
   bool adopt_unprefixed = true;
+  // orphans: import (true, default) | report (false).
+  bool import_orphans = true;
 };
 
 // The most key ranges one pass may walk at once: each holds an index

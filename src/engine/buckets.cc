@@ -1,5 +1,7 @@
 #include "s3reconcile/buckets.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace s3reconcile {
@@ -35,6 +37,43 @@ Status validate_bucket_name(std::string_view name) {
   }
   if (name.find("..") != std::string_view::npos) return bad("must not contain \"..\"");
   return ok_status();
+}
+
+namespace {
+
+// Whether `path` starts with "bucket/".
+bool under_bucket(std::string_view path, std::string_view bucket) {
+  return path.size() > bucket.size() && path[bucket.size()] == '/' && path.starts_with(bucket);
+}
+
+}  // namespace
+
+PathClassifier::PathClassifier(std::vector<std::string> backend_buckets,
+                               const std::vector<std::string>& known_buckets, bool adopt_unprefixed)
+    : own_(std::move(backend_buckets)), adopt_unprefixed_(adopt_unprefixed) {
+  if (own_.empty()) own_.push_back("");  // no bucket: nothing native, nothing adopted
+  for (const auto& k : known_buckets) known_.push_back(k);
+  for (const auto& b : own_) {
+    if (std::find(known_.begin(), known_.end(), b) == known_.end()) known_.push_back(b);
+  }
+}
+
+PathClassifier::Class PathClassifier::classify(std::string_view path) const {
+  for (const auto& b : own_) {
+    if (!b.empty() && under_bucket(path, b)) return Class{Kind::kNative, b};
+  }
+  for (const auto& k : known_) {
+    if (under_bucket(path, k)) return Class{Kind::kOut, {}};
+  }
+  if (adopt_unprefixed_ && !own_.front().empty()) return Class{Kind::kAdopted, own_.front()};
+  return Class{Kind::kOut, {}};
+}
+
+std::string_view PathClassifier::bucket_of_key(std::string_view object_key) const {
+  for (const auto& k : known_) {
+    if (under_bucket(object_key, k)) return k;
+  }
+  return {};
 }
 
 }  // namespace s3reconcile

@@ -113,7 +113,7 @@ Status ChangeBatcher::write(std::vector<IndexChange>& batch) {
 
 void ChangeBatcher::record(const IndexChange& change, const ChangeResult& outcome) {
   if (change.kind == IndexChange::Kind::kImport) {
-    recorder_.import(change.entry, outcome.status, outcome.inserted);
+    recorder_.import(change.entry, outcome);
   } else {
     recorder_.removal(change.entry, outcome.status, outcome.removal);
   }

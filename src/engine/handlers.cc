@@ -8,46 +8,83 @@
 namespace s3reconcile {
 namespace internal {
 
-void OutcomeRecorder::import(const Entry& entry, const Status& status, bool inserted) {
+void OutcomeRecorder::count(const Entry& entry, std::uint64_t PassCounts::*field) {
+  ++(result_.*field);
+  ++(result_.buckets[entry.bucket].*field);
+}
+
+void OutcomeRecorder::import(const Entry& entry, const ChangeResult& outcome) {
   std::lock_guard lock(mu_);
-  if (!status.ok()) {
-    ++result_.import_failed;
-    log_->warn("import failed backend={} key={} error={}", backend_, quote_key(entry.key),
-               quote_key(status.to_string()));
-  } else if (inserted) {
-    ++result_.imported;
-    log_->debug("imported backend={} key={} size={}", backend_, quote_key(entry.key), entry.size);
+  if (!outcome.status.ok()) {
+    count(entry, &PassCounts::import_failed);
+    log_->warn("import failed backend={} key={} storage_key={} error={}", backend_, quote_key(entry.key),
+               quote_key(entry.storage_key), quote_key(outcome.status.to_string()));
+  } else if (outcome.pending_delete) {
+    count(entry, &PassCounts::pending_delete);
+    log_->info("not imported: the service is deleting it backend={} storage_key={}", backend_,
+               quote_key(entry.storage_key));
+  } else if (outcome.inserted) {
+    count(entry, &PassCounts::imported);
+    log_->debug("imported backend={} key={} storage_key={} size={}", backend_, quote_key(entry.key),
+                quote_key(entry.storage_key), entry.size);
     if (observer_) observer_(ChangeAction::kImport, entry);
+  } else if (entry.adopted) {
+    // The listing matched no row at this path, so the row known by
+    // "default/<path>" points at another path: the native object wins.
+    count(entry, &PassCounts::collisions);
+    log_->warn("unprefixed key {} not adopted: an index row {} already exists backend={}",
+               quote_key(entry.storage_key), quote_key(entry.key), backend_);
   } else {
-    ++result_.already_present;
+    count(entry, &PassCounts::already_present);
   }
+}
+
+void OutcomeRecorder::collision(const Entry& entry, const Status& probe) {
+  std::lock_guard lock(mu_);
+  if (!probe.ok()) {
+    count(entry, &PassCounts::import_failed);
+    log_->warn("import failed backend={} key={} storage_key={} error={}", backend_, quote_key(entry.key),
+               quote_key(entry.storage_key), quote_key(probe.to_string()));
+    return;
+  }
+  count(entry, &PassCounts::collisions);
+  log_->warn("unprefixed key {} collides with {}; keeping the prefixed object backend={}",
+             quote_key(entry.storage_key), quote_key(entry.key), backend_);
+}
+
+void OutcomeRecorder::orphan_reported(const Entry& entry) {
+  std::lock_guard lock(mu_);
+  count(entry, &PassCounts::orphans_reported);
+  log_->info("orphan backend={} bucket={} key={} storage_key={} size={}", backend_, entry.bucket,
+             quote_key(entry.key), quote_key(entry.storage_key), entry.size);
+  if (observer_) observer_(ChangeAction::kOrphan, entry);
 }
 
 void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOutcome outcome) {
   std::lock_guard lock(mu_);
   if (status.code() == StatusCode::kAborted) return;  // refused by a guard: not a failure of this row
   if (!status.ok()) {
-    ++result_.delete_failed;
+    count(entry, &PassCounts::delete_failed);
     log_->warn("remove failed backend={} key={} error={}", backend_, quote_key(entry.key),
                quote_key(status.to_string()));
     return;
   }
   switch (outcome) {
     case RemoveOutcome::kRemoved:
-      ++result_.removed;
+      count(entry, &PassCounts::removed);
       log_->info("removed backend={} key={} storage_key={}{}", backend_, quote_key(entry.key),
                  quote_key(entry.storage_key), dry_run_ ? " dry_run=true" : "");
       if (observer_) observer_(ChangeAction::kRemove, entry);
       break;
     case RemoveOutcome::kTooNew:
-      ++result_.too_new;
+      count(entry, &PassCounts::too_new);
       log_->info("kept row created during the pass backend={} key={}", backend_, quote_key(entry.key));
       break;
     case RemoveOutcome::kAlreadyGone:
-      ++result_.already_gone;
+      count(entry, &PassCounts::already_gone);
       break;
     case RemoveOutcome::kObjectPresent:
-      ++result_.raced;
+      count(entry, &PassCounts::raced);
       log_->info("kept row whose object is present again backend={} key={} storage_key={}", backend_,
                  quote_key(entry.key), quote_key(entry.storage_key));
       break;
@@ -63,7 +100,10 @@ EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string ba
   return [recorder = std::move(recorder), backend = std::move(backend),
           importer = std::move(importer)](const Entry& entry) mutable -> Status {
     auto inserted = importer(entry, backend);
-    recorder->import(entry, inserted.status(), inserted.ok() && *inserted);
+    ChangeResult outcome;
+    outcome.status = inserted.status();
+    outcome.inserted = inserted.ok() && *inserted;
+    recorder->import(entry, outcome);
     return ends_pass(inserted.status()) ? inserted.status() : ok_status();
   };
 }

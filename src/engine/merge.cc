@@ -16,8 +16,10 @@ namespace {
 // callback runs for the key in front of it.
 class Side {
  public:
-  Side(KeySource& source, std::string_view name, std::atomic<std::uint64_t>* counter)
-      : source_(source), name_(name), counter_(counter) {}
+  // `equal_neighbours`: the side may repeat a path (index rows sharing a
+  // storage key); it must still never go back.
+  Side(KeySource& source, std::string_view name, bool equal_neighbours, std::atomic<std::uint64_t>* counter)
+      : source_(source), name_(name), equal_neighbours_(equal_neighbours), counter_(counter) {}
 
   // Loads the first entry and the one after it.
   Status start() {
@@ -39,11 +41,12 @@ class Side {
   Status fetch_after_head() {
     if (!head_) return ok_status();
     S3R_RETURN_IF_ERROR(fetch(ahead_));
-    if (ahead_ && compare_keys(ahead_->key, head_->key) <= 0) {
+    if (!ahead_) return ok_status();
+    const int order = compare_keys(ahead_->storage_key, head_->storage_key);
+    if (order < 0 || (order == 0 && !equal_neighbours_)) {
       return failed_precondition_error(fmt::format(
           "{} stream is not in ascending key order: {} came after {}{}", name_,
-          quote_key(ahead_->key), quote_key(head_->key),
-          ahead_->key == head_->key ? " (repeated key)" : ""));
+          quote_key(ahead_->storage_key), quote_key(head_->storage_key), order == 0 ? " (repeated key)" : ""));
     }
     return ok_status();
   }
@@ -58,6 +61,7 @@ class Side {
 
   KeySource& source_;
   std::string_view name_;
+  const bool equal_neighbours_;
   std::atomic<std::uint64_t>* const counter_;
   std::optional<Entry> head_;   // the entry the merge is looking at
   std::optional<Entry> ahead_;  // the entry after it, already checked
@@ -67,27 +71,31 @@ class Side {
 
 Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_import,
               const EntryCallback& on_delete, std::stop_token stop, MergeCounters* counters) {
-  Side backend(listing, "listing", counters ? &counters->listed : nullptr);
-  Side rows(index, "index", counters ? &counters->rows : nullptr);
+  Side backend(listing, "listing", false, counters ? &counters->listed : nullptr);
+  Side rows(index, "index", true, counters ? &counters->rows : nullptr);
   S3R_RETURN_IF_ERROR(backend.start());
   S3R_RETURN_IF_ERROR(rows.start());
 
-  // Invariant: every key smaller than both heads has been handled, and each
-  // side's head is smaller than the entry after it on that side.
+  // Invariant: every path smaller than both heads has been handled; the
+  // listing's head is smaller than the entry after it, the index's head no
+  // larger. `head_matched`: a row with the listing head's path was seen (the
+  // rows sharing a path each match the one listed object).
+  bool head_matched = false;
   while (backend.head() || rows.head()) {
     if (stop.stop_requested()) return cancelled_error("reconcile pass cancelled");
     const int order = !rows.head()      ? -1
                       : !backend.head() ? 1
-                                        : compare_keys(backend.head()->key, rows.head()->key);
+                                        : compare_keys(backend.head()->storage_key, rows.head()->storage_key);
     if (order < 0) {
-      S3R_RETURN_IF_ERROR(on_import(*backend.head()));
+      if (!head_matched) S3R_RETURN_IF_ERROR(on_import(*backend.head()));
       S3R_RETURN_IF_ERROR(backend.advance());
+      head_matched = false;
     } else if (order > 0) {
       S3R_RETURN_IF_ERROR(on_delete(*rows.head()));
       S3R_RETURN_IF_ERROR(rows.advance());
     } else {
-      S3R_RETURN_IF_ERROR(backend.advance());
       S3R_RETURN_IF_ERROR(rows.advance());
+      head_matched = true;
     }
   }
   return ok_status();

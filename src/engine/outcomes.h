@@ -26,14 +26,27 @@ class OutcomeRecorder {
       : result_(result), log_(std::move(log)), backend_(std::move(backend)), dry_run_(dry_run),
         observer_(std::move(observer)) {}
 
-  // `status` not OK: a failed import (logged at warn); else inserted or not.
-  void import(const Entry& entry, const Status& status, bool inserted);
+  // What became of an import: failed (logged at warn), inserted, held back
+  // (the path is queued for deletion), or not needed (the row was there; for
+  // an adopted path, a row known by "default/<path>" is a collision).
+  void import(const Entry& entry, const ChangeResult& outcome);
+
+  // An adopted orphan not imported because "default/<path>" exists on the
+  // backend (`probe` OK) or the backend could not say (`probe` an error,
+  // counted as a failed import).
+  void collision(const Entry& entry, const Status& probe);
+
+  // An orphan of a backend whose orphans are reported, not imported.
+  void orphan_reported(const Entry& entry);
 
   // `status` not OK: a failed removal (logged at warn); else its outcome.
   // Removals are logged at info.
   void removal(const Entry& entry, const Status& status, RemoveOutcome outcome);
 
  private:
+  // Adds one to `field` of the totals and of the entry's bucket (lock held).
+  void count(const Entry& entry, std::uint64_t PassCounts::*field);
+
   Result& result_;
   std::shared_ptr<spdlog::logger> log_;
   const std::string backend_;

@@ -1,5 +1,7 @@
 #include "s3reconcile/range_plan.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "s3reconcile/buckets.h"
@@ -51,16 +53,18 @@ std::string_view range_source_name(RangePlan::Source source) {
 }
 
 StatusOr<RangePlan> plan_ranges(IndexStore& store, ObjectLister& lister, std::string_view backend,
-                                std::string_view bucket, std::size_t parts, std::stop_token stop) {
+                                std::string_view paths, std::size_t parts, std::stop_token stop) {
   RangePlan plan;
   plan.ranges = intervals_between({});
   if (parts <= 1) return plan;
-  const std::string prefix = bucket_prefix(bucket);
+  const std::string prefix(paths);
 
   auto split = store.split_keys(backend, KeyRange{prefix, prefix_successor(prefix)}, parts);
   if (!split.ok() && split.status().code() != StatusCode::kUnimplemented) {
-    return split.status().with_context(fmt::format("splitting bucket \"{}\" at the index's keys", bucket));
+    return split.status().with_context(fmt::format("splitting paths {} at the index's keys", quote_key(prefix)));
   }
+  // Rows sharing a path may repeat a boundary: a path is never split.
+  if (split.ok()) split->erase(std::unique(split->begin(), split->end()), split->end());
   if (split.ok() && !split->empty()) {
     plan.ranges = intervals_between(*split);
     plan.source = RangePlan::Source::kIndex;
@@ -72,7 +76,7 @@ StatusOr<RangePlan> plan_ranges(IndexStore& store, ObjectLister& lister, std::st
     auto names = lister.list_top_level(under, '/', stop);
     if (!names.ok()) {
       if (names.status().code() == StatusCode::kUnimplemented) return plan;
-      return names.status().with_context(fmt::format("splitting bucket \"{}\" at the listing's names", bucket));
+      return names.status().with_context(fmt::format("splitting paths {} at the listing's names", quote_key(prefix)));
     }
     if (names->size() == 1 && names->front().ends_with('/') && names->front().size() > under.size()) {
       under = names->front();  // one folder holds everything: look inside it

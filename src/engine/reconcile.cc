@@ -19,13 +19,14 @@ namespace {
 
 using internal::Pass;
 
-Status check_wiring(const BackendRef& backend, std::string_view bucket) {
+Status check_wiring(const BackendRef& backend, const PassScope& scope) {
   if (backend.lister == nullptr || backend.prober == nullptr) {
     return internal_error(fmt::format("backend \"{}\" has no lister or prober", backend.name));
   }
-  if (std::find(backend.buckets.begin(), backend.buckets.end(), bucket) == backend.buckets.end()) {
+  if (!scope.bucket.empty() &&
+      std::find(backend.buckets.begin(), backend.buckets.end(), scope.bucket) == backend.buckets.end()) {
     return invalid_argument_error(
-        fmt::format("bucket \"{}\" is not stored on backend \"{}\"", bucket, backend.name));
+        fmt::format("bucket \"{}\" is not stored on backend \"{}\"", scope.bucket, backend.name));
   }
   return ok_status();
 }
@@ -53,7 +54,7 @@ Status run_ranges(Pass& pass, const std::vector<KeyInterval>& ranges, internal::
       if (!store.ok()) {
         statuses[i] = store.status().with_context("opening an index connection for a key range");
       } else {
-        statuses[i] = internal::run_range(pass, ranges[i], **store, &batcher, true);
+        statuses[i] = internal::run_range(pass, ranges[i], **store, batcher, true);
       }
       if (!statuses[i].ok()) pass.stop.request_stop();
     });
@@ -64,11 +65,9 @@ Status run_ranges(Pass& pass, const std::vector<KeyInterval>& ranges, internal::
 
 Status run_pass(Pass& pass, IndexStore& store) {
   const PassOptions& options = pass.options;
-  const bool batched = options.batch_size > 1;
-  if (!batched) return internal::run_range(pass, KeyInterval{}, store, nullptr, false);
-
   std::unique_ptr<IndexStore> writer_store;
-  const bool pipelined = static_cast<bool>(options.open_store);
+  // batch_size 1 writes each change on its own as it is found, in one range.
+  const bool pipelined = static_cast<bool>(options.open_store) && options.batch_size > 1;
   if (pipelined) {
     auto opened = options.open_store();
     if (!opened.ok()) return opened.status().with_context("opening the index connection for the writer");
@@ -78,14 +77,13 @@ Status run_pass(Pass& pass, IndexStore& store) {
   RangePlan plan;
   plan.ranges = intervals_between({});
   if (pipelined && options.parallelism > 1) {
-    const std::string prefix = bucket_prefix(pass.bucket);
-    auto has_keys = internal::listing_has_keys(*pass.backend.lister, prefix, pass.stop.get_token());
-    if (!has_keys.ok()) return has_keys.status().with_context("checking that the bucket lists keys");
-    // An empty bucket runs as one range, so that the empty-listing guard
+    auto has_keys = internal::listing_has_keys(*pass.backend.lister, pass.paths, pass.stop.get_token());
+    if (!has_keys.ok()) return has_keys.status().with_context("checking that the backend lists keys");
+    // An empty listing runs as one range, so that the empty-listing guard
     // judges the whole listing, as it would without ranges.
     if (*has_keys) {
       pass.listing_has_keys = true;
-      auto planned = plan_ranges(store, *pass.backend.lister, pass.backend.name, pass.bucket, options.parallelism,
+      auto planned = plan_ranges(store, *pass.backend.lister, pass.backend.name, pass.paths, options.parallelism,
                                  pass.stop.get_token());
       if (!planned.ok()) return planned.status();
       plan = std::move(*planned);
@@ -93,13 +91,13 @@ Status run_pass(Pass& pass, IndexStore& store) {
   }
   pass.result.ranges = plan.ranges.size();
   if (plan.ranges.size() > 1) {
-    pass.log->info("pass split backend={} bucket={} ranges={} by={}", pass.backend.name, pass.bucket,
+    pass.log->info("pass split backend={} paths={} ranges={} by={}", pass.backend.name, quote_key(pass.paths),
                    plan.ranges.size(), range_source_name(plan.source));
   }
 
   internal::ChangeBatcher batcher(pipelined ? *writer_store : store, pass.backend.name, options.batch_size,
                                   pass.started_at, options.dry_run, pass.recorder, pipelined);
-  Status status = plan.ranges.size() == 1 ? internal::run_range(pass, plan.ranges.front(), store, &batcher, pipelined)
+  Status status = plan.ranges.size() == 1 ? internal::run_range(pass, plan.ranges.front(), store, batcher, pipelined)
                                           : run_ranges(pass, plan.ranges, batcher);
   // Removals admitted before a guard tripped were sound; after a failure of
   // the listing or the index they are not written.
@@ -110,24 +108,24 @@ Status run_pass(Pass& pass, IndexStore& store) {
 
 }  // namespace
 
-Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
-                         const std::vector<std::string>& known_buckets, IndexStore& store,
-                         const PassOptions& options) {
+Result reconcile_backend(const BackendRef& backend, const std::vector<std::string>& known_buckets,
+                         IndexStore& store, const PassOptions& options, const PassScope& scope) {
   const auto began = std::chrono::steady_clock::now();
   Result result;
   result.backend = backend.name;
-  result.bucket = std::string(bucket);
-  result.status = check_wiring(backend, bucket);
+  result.bucket = scope.bucket;
+  result.prefix = scope.paths();
+  result.status = check_wiring(backend, scope);
   if (!result.status.ok()) return result;
 
   auto log = options.logger ? options.logger : internal::stderr_logger();
   const Clock::time_point started_at =
       options.started_at == Clock::time_point{} ? Clock::now() : options.started_at;
-  log->info("pass started backend={} bucket={}{}", result.backend, result.bucket,
+  log->info("pass started backend={} paths={}{}", result.backend, quote_key(result.prefix),
             options.dry_run ? " dry_run=true" : "");
 
   {
-    Pass pass(backend, bucket, known_buckets, options, result, log, started_at);
+    Pass pass(backend, scope, known_buckets, options, result, log, started_at);
     result.status = run_pass(pass, store);
     result.api_pages = pass.api_pages.load();
   }
@@ -135,14 +133,22 @@ Result reconcile_backend(const BackendRef& backend, std::string_view bucket,
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - began);
   if (result.status.ok()) {
+    for (const auto& [bucket, c] : result.buckets) {
+      log->info("bucket done backend={} bucket={} listed={} rows={} imported={} removed={} already_present={} "
+                "collisions={} pending_delete={} orphans_reported={}",
+                result.backend, bucket.empty() ? "-" : bucket, c.listed, c.rows, c.imported, c.removed,
+                c.already_present, c.collisions, c.pending_delete, c.orphans_reported);
+    }
     log->info(
-        "pass done backend={} bucket={} listed={} rows={} imported={} removed={} "
-        "already_present={} import_failed={} delete_failed={} raced={} ranges={} duration_ms={}{}",
-        result.backend, result.bucket, result.listed, result.rows, result.imported, result.removed,
-        result.already_present, result.import_failed, result.delete_failed, result.raced, result.ranges,
-        result.duration.count(), options.dry_run ? " dry_run=true" : "");
+        "pass done backend={} paths={} listed={} rows={} imported={} removed={} "
+        "already_present={} import_failed={} delete_failed={} raced={} collisions={} pending_delete={} "
+        "orphans_reported={} api_pages={} ranges={} duration_ms={}{}",
+        result.backend, quote_key(result.prefix), result.listed, result.rows, result.imported, result.removed,
+        result.already_present, result.import_failed, result.delete_failed, result.raced, result.collisions,
+        result.pending_delete, result.orphans_reported, result.api_pages, result.ranges, result.duration.count(),
+        options.dry_run ? " dry_run=true" : "");
   } else {
-    log->error("pass failed backend={} bucket={} error={}", result.backend, result.bucket,
+    log->error("pass failed backend={} paths={} error={}", result.backend, quote_key(result.prefix),
                quote_key(result.status.to_string()));
   }
   return result;

@@ -18,9 +18,12 @@
 namespace s3reconcile::internal {
 
 // A row the merge found on the index side only, with what the merge knew
-// when it found it (the guard judges by that, not by a later state).
+// when it found it (the guard judges by that, not by a later state); or,
+// with `adopt`, an unprefixed orphan whose "default/<path>" the backend must
+// be asked about before it is adopted. Both wait on one backend round trip.
 struct RemovalCandidate {
   Entry entry;
+  bool adopt = false;
   bool listing_empty = false;
   std::uint64_t rows_scanned = 0;
 };

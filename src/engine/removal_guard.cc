@@ -7,13 +7,14 @@ namespace s3reconcile::internal {
 Status RemovalGuard::admit(bool listing_empty, std::uint64_t rows_scanned) {
   std::lock_guard lock(mu_);
   if (!tripped_.ok()) return tripped_;
-  const std::string where = fmt::format("backend \"{}\" bucket \"{}\"", backend_, bucket_);
+  const std::string where = paths_.empty() ? fmt::format("backend \"{}\"", backend_)
+                                           : fmt::format("backend \"{}\" paths \"{}\"", backend_, paths_);
   if (listing_empty && !limits_.allow_empty_listing) {
     tripped_ = aborted_error(fmt::format(
-        "removal guard: {}: the backend listed nothing under \"{}/\" while the index holds rows for it; "
-        "refusing to remove them (if the bucket really is empty, pass --allow-empty-listing or set "
+        "removal guard: {}: the backend listed nothing {} while the index holds rows for it; "
+        "refusing to remove them (if it really is empty, pass --allow-empty-listing or set "
         "reconcile.allow_empty_listing)",
-        where, bucket_));
+        where, paths_.empty() ? std::string("at all") : fmt::format("under \"{}\"", paths_)));
     return tripped_;
   }
   if (limits_.max_removals != 0 && admitted_ + 1 > limits_.max_removals) {

@@ -13,8 +13,9 @@ namespace s3reconcile::internal {
 // removal confirmer's workers).
 class RemovalGuard {
  public:
-  RemovalGuard(const RemovalLimits& limits, std::string backend, std::string bucket)
-      : limits_(limits), backend_(std::move(backend)), bucket_(std::move(bucket)) {}
+  // `paths`: the path prefix the pass covers ("" = the whole backend).
+  RemovalGuard(const RemovalLimits& limits, std::string backend, std::string paths)
+      : limits_(limits), backend_(std::move(backend)), paths_(std::move(paths)) {}
 
   // Called before each removal. OK admits it (and counts it); an error trips
   // the guard, and every later call returns the same error.
@@ -27,7 +28,7 @@ class RemovalGuard {
 
  private:
   const RemovalLimits limits_;
-  const std::string backend_, bucket_;
+  const std::string backend_, paths_;
   mutable std::mutex mu_;
   std::uint64_t admitted_ = 0;  // guarded by mu_
   Status tripped_;              // guarded by mu_

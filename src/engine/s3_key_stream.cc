@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/bounded_queue.h"
+#include "engine/bucket_tally.h"
 #include "s3reconcile/buckets.h"
 #include "s3reconcile/key_order.h"
 
@@ -106,79 +107,44 @@ class S3KeyStream::Walk {
   std::thread thread_;  // last: starts once everything it uses exists
 };
 
-namespace {
-
-bool starts_with(std::string_view s, std::string_view prefix) { return s.starts_with(prefix); }
-
-bool under_any(std::string_view key, const std::vector<std::string>& prefixes) {
-  for (const auto& p : prefixes) {
-    if (starts_with(key, p)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options,
-                         std::stop_token pass_stop)
-    : options_(std::move(options)) {
-  const std::string own = bucket_prefix(options_.bucket);
-  const std::vector<std::string> siblings = sibling_prefixes(options_.known_buckets, options_.bucket);
+S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options, std::stop_token pass_stop)
+    : options_(std::move(options)), tally_(std::make_unique<internal::BucketTally>()) {
   const std::stop_token stop = stop_source_.get_token();
   if (pass_stop.stop_possible()) {
     pass_stop_link_.emplace(pass_stop, std::function<void()>([this] { stop_source_.request_stop(); }));
   }
-  if (!options_.start_after.empty() && !starts_with(options_.start_after, own)) {
-    latched_ = invalid_argument_error(fmt::format("start_after {} is not under bucket prefix {}",
-                                                  quote_key(options_.start_after), quote_key(own)));
-    return;
-  }
-  if (!options_.through.empty() && (!starts_with(options_.through, own) || options_.through == own)) {
-    latched_ = invalid_argument_error(fmt::format("through {} is not under bucket prefix {}",
-                                                  quote_key(options_.through), quote_key(own)));
-    return;
-  }
-  const std::string raw_start_after =
-      options_.start_after.empty() ? "" : options_.start_after.substr(own.size());
-  const std::string raw_through = options_.through.empty() ? "" : options_.through.substr(own.size());
-
-  native_ = std::make_unique<Walk>(
-      lister, ListRequest{own, options_.start_after}, options_.through,
-      [own](ListedObject& o) -> StatusOr<std::optional<Entry>> {
-        if (!starts_with(o.key, own)) {
+  walk_ = std::make_unique<Walk>(
+      lister, ListRequest{options_.prefix, options_.start_after}, options_.through,
+      [prefix = options_.prefix, classifier = options_.classifier,
+       listed = &listed_paths_](ListedObject& o) -> StatusOr<std::optional<Entry>> {
+        if (!o.key.starts_with(prefix)) {
           return data_loss_error(fmt::format("listing under prefix {} returned key {} outside it",
-                                             quote_key(own), quote_key(o.key)));
+                                             quote_key(prefix), quote_key(o.key)));
         }
-        std::string storage = o.key;
-        return std::optional<Entry>(Entry{std::move(o.key), std::move(storage), o.size, o.last_modified});
+        listed->fetch_add(1, std::memory_order_relaxed);
+        Entry entry{{}, std::move(o.key), o.size, o.last_modified, {}, false};
+        if (classifier) {
+          const auto c = classifier->classify(entry.storage_key);
+          if (c.kind == PathClassifier::Kind::kOut) return std::optional<Entry>();
+          entry.bucket.assign(c.bucket);
+          entry.adopted = c.kind == PathClassifier::Kind::kAdopted;
+        }
+        entry.key = entry.adopted ? bucket_prefix(entry.bucket) + entry.storage_key : entry.storage_key;
+        return std::optional<Entry>(std::move(entry));
       },
       options_.queue_size, options_.api_pages, stop);
-
-  if (options_.adopt_unprefixed) {
-    raw_ = std::make_unique<Walk>(
-        lister, ListRequest{"", raw_start_after}, raw_through,
-        [own, siblings](ListedObject& o) -> StatusOr<std::optional<Entry>> {
-          // Keys under a bucket prefix (ours comes from the native walk) are not raw.
-          if (starts_with(o.key, own) || under_any(o.key, siblings)) return std::optional<Entry>();
-          return std::optional<Entry>(Entry{own + o.key, std::move(o.key), o.size, o.last_modified});
-        },
-        options_.queue_size, options_.api_pages, stop);
-  }
 }
 
 S3KeyStream::~S3KeyStream() { stop(); }
 
 void S3KeyStream::stop() {
   stop_source_.request_stop();
-  if (native_) native_->join();
-  if (raw_) raw_->join();
+  if (walk_) walk_->join();
 }
 
-std::size_t S3KeyStream::queue_high_watermark() const {
-  std::size_t most = native_ ? native_->high_watermark() : 0;
-  if (raw_) most = std::max(most, raw_->high_watermark());
-  return most;
-}
+std::size_t S3KeyStream::queue_high_watermark() const { return walk_ ? walk_->high_watermark() : 0; }
+
+const std::map<std::string, std::uint64_t>& S3KeyStream::listed_by_bucket() { return tally_->counts(); }
 
 StatusOr<std::optional<Entry>> S3KeyStream::next() {
   if (latched_) return *latched_;
@@ -187,47 +153,16 @@ StatusOr<std::optional<Entry>> S3KeyStream::next() {
     latched_ = cancelled_error("listing cancelled");
     return *latched_;
   }
-  auto result = raw_ ? next_merged() : native_->pop(stop_source_.get_token());
+  auto result = walk_->pop(stop_source_.get_token());
   if (!result.ok()) {
     latched_ = result.status();
   } else if (!*result) {
     ended_ = true;
   } else {
     ++yielded_;
+    tally_->add((*result)->bucket);
   }
   return result;
-}
-
-Status S3KeyStream::fill(Walk& walk, std::optional<Entry>& head, bool& done) {
-  if (head || done) return ok_status();
-  auto popped = walk.pop(stop_source_.get_token());
-  if (!popped.ok()) return popped.status();
-  head = std::move(*popped);
-  done = !head.has_value();
-  return ok_status();
-}
-
-StatusOr<std::optional<Entry>> S3KeyStream::next_merged() {
-  S3R_RETURN_IF_ERROR(fill(*native_, native_head_, native_done_));
-  S3R_RETURN_IF_ERROR(fill(*raw_, raw_head_, raw_done_));
-  if (native_head_ && raw_head_) {
-    const int order = compare_keys(native_head_->key, raw_head_->key);
-    if (order == 0) {
-      // "x" and "b/x" both exist: the prefixed object is the bucket's; the
-      // raw one is reported and never imported.
-      ++collisions_;
-      if (options_.logger) {
-        options_.logger->warn("unprefixed key {} collides with {}; keeping the prefixed object",
-                              quote_key(raw_head_->storage_key), quote_key(native_head_->key));
-      }
-      raw_head_.reset();
-    } else if (order > 0) {
-      return std::exchange(raw_head_, std::nullopt);
-    }
-  }
-  if (native_head_) return std::exchange(native_head_, std::nullopt);
-  if (raw_head_) return std::exchange(raw_head_, std::nullopt);
-  return std::optional<Entry>();
 }
 
 }  // namespace s3reconcile

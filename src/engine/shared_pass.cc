@@ -14,39 +14,7 @@
 
 namespace s3reconcile {
 
-RangeCounts& RangeCounts::operator+=(const RangeCounts& o) {
-  listed += o.listed;
-  rows += o.rows;
-  imported += o.imported;
-  removed += o.removed;
-  already_present += o.already_present;
-  import_failed += o.import_failed;
-  delete_failed += o.delete_failed;
-  raced += o.raced;
-  return *this;
-}
-
 namespace {
-
-RangeCounts counts_of(const Result& r) {
-  return RangeCounts{r.listed,         r.rows,          r.imported,      r.removed,
-                     r.already_present, r.import_failed, r.delete_failed, r.raced};
-}
-
-void add_result(Result& into, const Result& r) {
-  into.listed += r.listed;
-  into.rows += r.rows;
-  into.imported += r.imported;
-  into.removed += r.removed;
-  into.already_present += r.already_present;
-  into.import_failed += r.import_failed;
-  into.delete_failed += r.delete_failed;
-  into.raced += r.raced;
-  into.too_new += r.too_new;
-  into.already_gone += r.already_gone;
-  into.collisions += r.collisions;
-  into.api_pages += r.api_pages;
-}
 
 // A ledger on a connection of its own, shared by a worker's heartbeat
 // thread and its merge (progress records), one call at a time.
@@ -97,7 +65,7 @@ class Heartbeat {
 
 struct Shared {
   const BackendRef& backend;
-  const std::string bucket;
+  const PassScope scope;
   const std::vector<std::string>& known_buckets;
   const PassOptions& options;
   const SharedPassOptions& shared;
@@ -114,8 +82,8 @@ struct Shared {
 Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexStore& writer, GuardedLedger& ledger) {
   Result range_result;
   range_result.backend = s.backend.name;
-  range_result.bucket = s.bucket;
-  internal::Pass pass(s.backend, s.bucket, s.known_buckets, s.options, range_result, s.log, claim.pass_started_at);
+  range_result.bucket = s.scope.bucket;
+  internal::Pass pass(s.backend, s.scope, s.known_buckets, s.options, range_result, s.log, claim.pass_started_at);
   pass.listing_has_keys = s.listing_has_keys;
   std::stop_callback on_caller_stop(s.stop.get_token(), [&pass] { pass.stop.request_stop(); });
   KeyInterval todo = claim.range;
@@ -131,7 +99,7 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
   checkpoint.every = s.shared.checkpoint_every;
   checkpoint.record = [&](const std::string& applied_through) -> Status {
     RangeCounts counts = claim.counts;
-    counts += counts_of(range_result);
+    counts += range_result.totals();
     auto ours = ledger.call([&](PassLedger& l) {
       return l.record_progress(claim.pass_id, claim.range_no, s.shared.owner, applied_through, counts);
     });
@@ -147,7 +115,7 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
   {
     Heartbeat heartbeat(ledger, claim, s.shared.owner, std::max(s.shared.lease / 3, std::chrono::milliseconds(10)),
                         pass.stop);
-    status = internal::run_range(pass, todo, reader, &batcher, true, &checkpoint);
+    status = internal::run_range(pass, todo, reader, batcher, true, &checkpoint);
     if (!status.ok() && !pass.guard.tripped()) batcher.drop_removals();
     Status flushed = batcher.flush();
     if (status.ok()) status = flushed;
@@ -155,7 +123,7 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
   }
   range_result.api_pages = pass.api_pages.load();
   RangeCounts counts = claim.counts;
-  counts += counts_of(range_result);
+  counts += range_result.totals();
   if (!taken_over) {
     auto ours = ledger.call(
         [&](PassLedger& l) { return l.finish_range(claim.pass_id, claim.range_no, s.shared.owner, counts, status); });
@@ -172,7 +140,7 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
                 status.ok() ? "" : " error=" + quote_key(status.to_string()));
   }
   std::lock_guard lock(s.mu);
-  add_result(s.total, range_result);
+  s.total.add(range_result);
   ++s.total.ranges;
   return status;
 }
@@ -222,13 +190,13 @@ void worker(Shared& s) {
 
 }  // namespace
 
-Result join_shared_pass(const BackendRef& backend, std::string_view bucket,
-                        const std::vector<std::string>& known_buckets, IndexStore& store, const PassOptions& options,
-                        const SharedPassOptions& shared) {
+Result join_shared_pass(const BackendRef& backend, const std::vector<std::string>& known_buckets, IndexStore& store,
+                        const PassOptions& options, const SharedPassOptions& shared, const PassScope& scope) {
   const auto began = std::chrono::steady_clock::now();
   Result result;
   result.backend = backend.name;
-  result.bucket = std::string(bucket);
+  result.bucket = scope.bucket;
+  result.prefix = scope.paths();
   result.ranges = 0;
   auto log = options.logger ? options.logger : internal::stderr_logger();
   PassLedger* ledger = store.pass_ledger();
@@ -240,21 +208,22 @@ Result join_shared_pass(const BackendRef& backend, std::string_view bucket,
     result.status = internal_error("a shared pass needs open_store, a lister and a prober");
     return result;
   }
-  Shared s{backend, std::string(bucket), known_buckets, options, shared, log, 0, true, {}, {}, result, {}};
+  Shared s{backend, scope, known_buckets, options, shared, log, 0, true, {}, {}, result, {}};
   std::optional<std::stop_callback<std::function<void()>>> caller_stop;
   if (options.stop.stop_possible()) {
     caller_stop.emplace(options.stop, std::function<void()>([&s] { s.stop.request_stop(); }));
   }
-  const std::string prefix = bucket_prefix(bucket);
-  auto has_keys = internal::listing_has_keys(*backend.lister, prefix, s.stop.get_token());
+  const std::string paths = scope.paths();
+  auto has_keys = internal::listing_has_keys(*backend.lister, paths, s.stop.get_token());
   if (!has_keys.ok()) {
-    result.status = has_keys.status().with_context("checking that the bucket lists keys");
+    result.status = has_keys.status().with_context("checking that the backend lists keys");
     return result;
   }
   s.listing_has_keys = *has_keys;
-  auto pass_id = ledger->open_pass(backend.name, std::string(bucket), Clock::now(),
+  // The ledger's pass is per backend and the paths it covers ("" = all).
+  auto pass_id = ledger->open_pass(backend.name, paths, Clock::now(),
                                    [&]() -> StatusOr<std::vector<KeyInterval>> {
-                                     auto plan = plan_ranges(store, *backend.lister, backend.name, bucket,
+                                     auto plan = plan_ranges(store, *backend.lister, backend.name, paths,
                                                              shared.ranges, s.stop.get_token());
                                      if (!plan.ok()) return plan.status();
                                      return plan->ranges;
@@ -264,7 +233,7 @@ Result join_shared_pass(const BackendRef& backend, std::string_view bucket,
     return result;
   }
   s.pass_id = *pass_id;
-  log->info("shared pass joined backend={} bucket={} pass={} owner={}", backend.name, bucket, s.pass_id,
+  log->info("shared pass joined backend={} paths={} pass={} owner={}", backend.name, quote_key(paths), s.pass_id,
             shared.owner);
   {
     std::vector<std::jthread> workers;
@@ -279,13 +248,13 @@ Result join_shared_pass(const BackendRef& backend, std::string_view bucket,
       result.status = state.status();
     } else if (*state == "failed") {
       result.status = aborted_error(fmt::format(
-          "shared pass {} of backend \"{}\" bucket \"{}\" failed: a range failed (s3reconcile status shows which)",
-          s.pass_id, backend.name, bucket));
+          "shared pass {} of backend \"{}\" paths {} failed: a range failed (s3reconcile status shows which)",
+          s.pass_id, backend.name, quote_key(paths)));
     }
   }
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
-  log->info("shared pass left backend={} bucket={} pass={} ranges_worked={} listed={} imported={} removed={}{}",
-            backend.name, bucket, s.pass_id, result.ranges, result.listed, result.imported, result.removed,
+  log->info("shared pass left backend={} paths={} pass={} ranges_worked={} listed={} imported={} removed={}{}",
+            backend.name, quote_key(paths), s.pass_id, result.ranges, result.listed, result.imported, result.removed,
             result.status.ok() ? "" : " error=" + quote_key(result.status.to_string()));
   return result;
 }

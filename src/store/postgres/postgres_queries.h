@@ -10,7 +10,7 @@ namespace s3reconcile::postgres {
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one. `IF NOT EXISTS` lets migration 1 adopt a table that
 // the service writing the index created itself.
-inline constexpr std::array<std::string_view, 2> kMigrations = {
+inline constexpr std::array<std::string_view, 3> kMigrations = {
     R"sql(
 CREATE TABLE IF NOT EXISTS object_locations (
   object_key   text        NOT NULL,
@@ -55,6 +55,15 @@ CREATE TABLE IF NOT EXISTS s3reconcile_ranges (
   PRIMARY KEY (pass_id, range_no)
 );
 )sql",
+    R"sql(
+-- The cursor walks a backend's rows by the path their bytes live at, in
+-- byte order; rows sharing a path are ordered by object_key, so that a page
+-- position is exact. On a large table, build it beforehand without
+-- blocking writes (CREATE INDEX CONCURRENTLY with this name and shape, see
+-- the README); this step then finds it and does nothing.
+CREATE INDEX IF NOT EXISTS object_locations_backend_storage_c
+  ON object_locations (backend_name, storage_key COLLATE "C", object_key COLLATE "C");
+)sql",
 };
 
 // ---- shared passes (PassLedger)
@@ -74,12 +83,8 @@ inline constexpr std::string_view kInsertRange = R"sql(
 INSERT INTO s3reconcile_ranges (pass_id, range_no, after_key, through_key)
 VALUES ($1::bigint, $2::integer, $3, $4))sql";
 
-// A range's counts as columns, for reading back.
-#define S3R_RANGE_COUNTS                                                                              \
-  "coalesce((r.counts->>'listed')::bigint, 0), coalesce((r.counts->>'rows')::bigint, 0), "            \
-  "coalesce((r.counts->>'imported')::bigint, 0), coalesce((r.counts->>'removed')::bigint, 0), "       \
-  "coalesce((r.counts->>'already_present')::bigint, 0), coalesce((r.counts->>'import_failed')::bigint, 0), " \
-  "coalesce((r.counts->>'delete_failed')::bigint, 0), coalesce((r.counts->>'raced')::bigint, 0)"
+// A range's counts, as the JSON text the store parses back.
+#define S3R_RANGE_COUNTS "r.counts::text"
 
 // $1 pass, $2 owner, $3 lease in milliseconds. The lowest-numbered range
 // that is pending or whose owner stopped heartbeating; SKIP LOCKED keeps
@@ -134,7 +139,7 @@ inline constexpr std::string_view kRangesOf =
     " FROM s3reconcile_ranges r WHERE r.pass_id = $1::bigint ORDER BY r.range_no";
 #undef S3R_RANGE_COUNTS
 
-inline constexpr std::string_view kCursorIndex = "object_locations_backend_key_c";
+inline constexpr std::string_view kCursorIndex = "object_locations_backend_storage_c";
 
 // pg_advisory_xact_lock key that serializes migrations: "s3r-migr" read as
 // a big-endian integer, unlikely to be anyone else's lock.
@@ -150,46 +155,53 @@ inline constexpr std::string_view kSetVersion = R"sql(
 INSERT INTO s3reconcile_schema (version) VALUES ($1)
 ON CONFLICT (singleton) DO UPDATE SET version = excluded.version)sql";
 
-// A cursor page. $1 backend, $2 after_key (exclusive), $3 the range's first
-// key (inclusive), $4 the page size. Every comparison and the order are
-// COLLATE "C", matching object_locations_backend_key_c.
-inline constexpr std::string_view kList = R"sql(
-SELECT object_key, storage_key, size_bytes FROM object_locations
- WHERE backend_name = $1
-   AND object_key COLLATE "C" > $2 AND object_key COLLATE "C" >= $3
- ORDER BY object_key COLLATE "C" LIMIT $4)sql";
+// Cursor pages: a backend's rows in (storage_key, object_key) order with
+// storage_key >= $3, $4 rows, after a path ($2) or after one row ($2 and
+// the object_key $5), below an end (the bounded forms: $5 after a path, $6
+// after a row). Every comparison and the order are COLLATE "C", matching
+// object_locations_backend_storage_c, so that each page is a range scan of
+// that index and never a sort.
+#define S3R_LIST_SELECT                                                \
+  "SELECT object_key, storage_key, size_bytes FROM object_locations " \
+  "WHERE backend_name = $1 AND storage_key COLLATE \"C\" >= $3 "
+#define S3R_LIST_ORDER "ORDER BY storage_key COLLATE \"C\", object_key COLLATE \"C\" LIMIT $4"
+inline constexpr std::string_view kListAfterPath =
+    S3R_LIST_SELECT "AND storage_key COLLATE \"C\" > $2 " S3R_LIST_ORDER;
+inline constexpr std::string_view kListAfterPathBounded =
+    S3R_LIST_SELECT "AND storage_key COLLATE \"C\" > $2 AND storage_key COLLATE \"C\" < $5 " S3R_LIST_ORDER;
+inline constexpr std::string_view kListAfterRow =
+    S3R_LIST_SELECT "AND (storage_key COLLATE \"C\", object_key COLLATE \"C\") > ($2, $5) " S3R_LIST_ORDER;
+inline constexpr std::string_view kListAfterRowBounded =
+    S3R_LIST_SELECT "AND (storage_key COLLATE \"C\", object_key COLLATE \"C\") > ($2, $5) "
+                    "AND storage_key COLLATE \"C\" < $6 " S3R_LIST_ORDER;
+#undef S3R_LIST_SELECT
+#undef S3R_LIST_ORDER
 
-// The same with $5, the range's end (exclusive).
-inline constexpr std::string_view kListBounded = R"sql(
-SELECT object_key, storage_key, size_bytes FROM object_locations
- WHERE backend_name = $1
-   AND object_key COLLATE "C" > $2 AND object_key COLLATE "C" >= $3
-   AND object_key COLLATE "C" < $5
- ORDER BY object_key COLLATE "C" LIMIT $4)sql";
-
-// Boundary keys splitting a backend's rows in [$2, $3) ($3 '' = no end)
-// into $4 runs: every step-th key, step = ceil(rows / $4), not the last.
-// Two index-only scans of the range; only a parallel pass asks.
+// Boundary paths splitting a backend's rows with storage_key in [$2, $3)
+// ($3 '' = no end) into $4 runs: the path of every step-th row, step =
+// ceil(rows / $4), not the last. Two index-only scans of the range; only a
+// parallel pass asks.
 inline constexpr std::string_view kSplitKeys = R"sql(
 WITH n AS (SELECT count(*) AS n FROM object_locations
-            WHERE backend_name = $1 AND object_key COLLATE "C" >= $2
-              AND ($3 = '' OR object_key COLLATE "C" < $3))
-SELECT object_key FROM (
-  SELECT object_key, row_number() OVER (ORDER BY object_key COLLATE "C") AS rn FROM object_locations
-   WHERE backend_name = $1 AND object_key COLLATE "C" >= $2
-     AND ($3 = '' OR object_key COLLATE "C" < $3)) AS k, n
+            WHERE backend_name = $1 AND storage_key COLLATE "C" >= $2
+              AND ($3 = '' OR storage_key COLLATE "C" < $3))
+SELECT storage_key FROM (
+  SELECT storage_key, row_number() OVER (ORDER BY storage_key COLLATE "C", object_key COLLATE "C") AS rn
+    FROM object_locations
+   WHERE backend_name = $1 AND storage_key COLLATE "C" >= $2
+     AND ($3 = '' OR storage_key COLLATE "C" < $3)) AS k, n
  WHERE k.rn < n.n AND k.rn % greatest(1, (n.n + $4::bigint - 1) / $4::bigint) = 0
- ORDER BY object_key COLLATE "C")sql";
+ ORDER BY storage_key COLLATE "C")sql";
 
 // The planner's estimate of the table's rows (-1 before the first ANALYZE).
 inline constexpr std::string_view kTableRows = R"sql(
 SELECT reltuples FROM pg_class WHERE oid = 'object_locations'::regclass)sql";
 
-// The keys of a random sample of the table's pages ($4 percent of them),
+// The paths of a random sample of the table's pages ($4 percent of them),
 // within [$2, $3) ($3 '' = no end). Unordered: sorted in byte order by the caller.
 inline constexpr std::string_view kSampleKeys = R"sql(
-SELECT object_key FROM object_locations TABLESAMPLE SYSTEM ($4::float8)
- WHERE backend_name = $1 AND object_key COLLATE "C" >= $2 AND ($3 = '' OR object_key COLLATE "C" < $3))sql";
+SELECT storage_key FROM object_locations TABLESAMPLE SYSTEM ($4::float8)
+ WHERE backend_name = $1 AND storage_key COLLATE "C" >= $2 AND ($3 = '' OR storage_key COLLATE "C" < $3))sql";
 
 // Session advisory locks electing one instance per backend. The class id is
 // "s3rb" read as a big-endian integer; the object id hashes the backend name.

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -158,7 +159,17 @@ Status code_for(std::string_view sqlstate, std::string message) {
   return internal_error(std::move(message));
 }
 
-enum class Prepared { kList, kListBounded, kInsert, kRemove, kTryLockBackend, kUnlockBackend, kSplitKeys };
+enum class Prepared {
+  kListAfterPath,
+  kListAfterPathBounded,
+  kListAfterRow,
+  kListAfterRowBounded,
+  kInsert,
+  kRemove,
+  kTryLockBackend,
+  kUnlockBackend,
+  kSplitKeys
+};
 
 struct PreparedStatement {
   Prepared id;
@@ -167,9 +178,11 @@ struct PreparedStatement {
   int params;
 };
 
-constexpr std::array<PreparedStatement, 7> kStatements = {{
-    {Prepared::kList, "s3r_list", sql::kList, 4},
-    {Prepared::kListBounded, "s3r_list_bounded", sql::kListBounded, 5},
+constexpr std::array<PreparedStatement, 9> kStatements = {{
+    {Prepared::kListAfterPath, "s3r_list_after_path", sql::kListAfterPath, 4},
+    {Prepared::kListAfterPathBounded, "s3r_list_after_path_bounded", sql::kListAfterPathBounded, 5},
+    {Prepared::kListAfterRow, "s3r_list_after_row", sql::kListAfterRow, 5},
+    {Prepared::kListAfterRowBounded, "s3r_list_after_row_bounded", sql::kListAfterRowBounded, 6},
     {Prepared::kInsert, "s3r_insert", sql::kInsert, 5},
     {Prepared::kRemove, "s3r_remove", sql::kRemove, 3},
     {Prepared::kTryLockBackend, "s3r_try_lock_backend", sql::kTryLockBackend, 1},
@@ -186,7 +199,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
   PostgresStore(PgConn conn, std::string where, std::string password)
       : conn_(std::move(conn)), where_(std::move(where)), password_(std::move(password)) {}
 
-  Status init(std::chrono::milliseconds migration_lock_timeout) {
+  Status init(const PostgresStoreOptions& options) {
     if (PQserverVersion(conn_.get()) < kOldestServer) {
       return failed_precondition_error(fmt::format("PostgreSQL index {}: server version {} is too old (9.5 or newer needed)",
                                                    where_, PQserverVersion(conn_.get())));
@@ -198,26 +211,29 @@ class PostgresStore final : public IndexStore, public PassLedger {
       return failed_precondition_error(fmt::format(
           "PostgreSQL index {}: the database's encoding is {}; s3reconcile needs UTF8", where_, server_encoding));
     }
-    S3R_RETURN_IF_ERROR(migrate(migration_lock_timeout));
+    S3R_RETURN_IF_ERROR(migrate(options.migration_lock_timeout));
     for (const auto& s : kStatements) {
       PgResult r(PQprepare(conn_.get(), s.name, std::string(s.text).c_str(), s.params, nullptr));
       S3R_RETURN_IF_ERROR(check(std::move(r), "preparing a statement").status());
     }
+    if (!options.pending_delete_query.empty()) {
+      S3R_RETURN_IF_ERROR(prepare_pending_delete(options.pending_delete_query));
+    }
     return ok_status();
   }
 
-  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view backend,
-                                                          std::string_view after_key,
-                                                          std::size_t limit,
-                                                          const KeyRange& range) override {
-    const std::string doing = fmt::format("listing index rows after key {}", quote_key(after_key));
+  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
+                                                      std::size_t limit, const KeyRange& range) override {
+    const std::string doing = fmt::format("listing index rows after path {}", quote_key(after.storage_key));
     Params p;
     const bool bounded = !range.end.empty();
-    if (!p.add(backend) || !p.add(after_key) || !p.add(range.begin) || !p.add(std::to_string(limit)) ||
-        (bounded && !p.add(range.end))) {
+    if (!p.add(backend) || !p.add(after.storage_key) || !p.add(range.begin) || !p.add(std::to_string(limit)) ||
+        (after.object_key && !p.add(*after.object_key)) || (bounded && !p.add(range.end))) {
       return nul_byte(doing);
     }
-    auto r = execute(bounded ? Prepared::kListBounded : Prepared::kList, p, doing);
+    const Prepared which = after.object_key ? (bounded ? Prepared::kListAfterRowBounded : Prepared::kListAfterRow)
+                                            : (bounded ? Prepared::kListAfterPathBounded : Prepared::kListAfterPath);
+    auto r = execute(which, p, doing);
     if (!r.ok()) return r.status();
     const PGresult* res = r->get();
     std::vector<IndexRow> rows;
@@ -304,10 +320,46 @@ class PostgresStore final : public IndexStore, public PassLedger {
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
                                                     Clock::time_point created_before) override {
     if (changes.empty()) return std::vector<ChangeResult>();
-    auto batched = apply_in_one_transaction(backend, changes, created_before);
-    if (batched.ok() || lost()) return batched;
-    // One change spoiled the batch: apply them one by one so it fails alone.
-    return apply_changes_one_by_one(*this, backend, changes, created_before);
+    if (pending_delete_params_ < 0) return apply_batch(backend, changes, created_before);
+    // Imports of paths the service is deleting are held back first; the rest
+    // go as one batch.
+    std::vector<ChangeResult> results(changes.size());
+    std::vector<IndexChange> rest;
+    std::vector<std::size_t> rest_at;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      if (changes[i].kind == IndexChange::Kind::kImport) {
+        auto queued = queued_for_deletion(backend, changes[i].entry.storage_key);
+        if (!queued.ok() && ends_pass(queued.status())) return queued.status();
+        if (!queued.ok() || *queued) {
+          results[i].status = queued.status();
+          results[i].pending_delete = queued.ok();
+          continue;
+        }
+      }
+      rest.push_back(changes[i]);
+      rest_at.push_back(i);
+    }
+    if (rest.empty()) return results;
+    auto applied = apply_batch(backend, rest, created_before);
+    if (!applied.ok()) return applied.status();
+    for (std::size_t j = 0; j < rest_at.size(); ++j) results[rest_at[j]] = std::move((*applied)[j]);
+    return results;
+  }
+
+  StatusOr<bool> queued_for_deletion(std::string_view backend, std::string_view storage_key) override {
+    if (pending_delete_params_ < 0) return false;
+    const std::string doing = fmt::format("store.pending_delete_query for path {}", quote_key(storage_key));
+    Params p;
+    const std::string_view values[] = {storage_key, backend};
+    for (int i = 0; i < pending_delete_params_; ++i) {
+      if (!p.add(values[i])) return nul_byte(doing);
+    }
+    if (lost()) return lost_error(doing);
+    auto r = check(PgResult(PQexecPrepared(conn_.get(), kPendingDeleteStatement, p.count(), p.pointers(), nullptr,
+                                           nullptr, 0)),
+                   doing);
+    if (!r.ok()) return r.status();
+    return PQntuples(r->get()) > 0;
   }
 
   StatusOr<bool> try_lock_backend(std::string_view backend) override {
@@ -468,15 +520,27 @@ class PostgresStore final : public IndexStore, public PassLedger {
   }
 
   static std::string counts_json(const RangeCounts& c) {
-    return fmt::format(
-        R"({{"listed":{},"rows":{},"imported":{},"removed":{},"already_present":{},"import_failed":{},)"
-        R"("delete_failed":{},"raced":{}}})",
-        c.listed, c.rows, c.imported, c.removed, c.already_present, c.import_failed, c.delete_failed, c.raced);
+    std::string json = "{";
+    c.for_each([&](std::string_view name, std::uint64_t v) {
+      fmt::format_to(std::back_inserter(json), "{}\"{}\":{}", json.size() > 1 ? "," : "", name, v);
+    });
+    return json + "}";
   }
 
-  static RangeCounts counts_at(const PGresult* r, int row, int first) {
-    auto at = [&](int i) { return static_cast<std::uint64_t>(std::atoll(PQgetvalue(r, row, first + i))); };
-    return RangeCounts{at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)};
+  // The counts from the jsonb text of column `column` (missing ones 0): a
+  // flat object of numbers, as counts_json wrote it.
+  static RangeCounts counts_at(const PGresult* r, int row, int column) {
+    const std::string json = text(r, row, column);
+    RangeCounts counts;
+    for (const auto& [name, field] : kPassCountFields) {
+      const std::string quoted = fmt::format("\"{}\":", name);
+      const auto at = json.find(quoted);
+      if (at == std::string::npos) continue;
+      std::size_t from = at + quoted.size();
+      while (from < json.size() && json[from] == ' ') ++from;
+      std::from_chars(json.data() + from, json.data() + json.size(), counts.*field);
+    }
+    return counts;
   }
 
   StatusOr<bool> lock_call(Prepared id, std::string_view backend, std::string_view doing) {
@@ -486,6 +550,43 @@ class PostgresStore final : public IndexStore, public PassLedger {
     auto r = execute(id, p, what);
     if (!r.ok()) return r.status();
     return PQntuples(r->get()) == 1 && std::string_view(PQgetvalue(r->get(), 0, 0)) == "t";
+  }
+
+  // The changes in one transaction, or, when that fails, one by one so that
+  // the change that spoiled it fails alone.
+  StatusOr<std::vector<ChangeResult>> apply_batch(std::string_view backend, std::span<const IndexChange> changes,
+                                                  Clock::time_point created_before) {
+    auto batched = apply_in_one_transaction(backend, changes, created_before);
+    if (batched.ok() || lost()) return batched;
+    return apply_changes_one_by_one(*this, backend, changes, created_before);
+  }
+
+  // The operator's query saying whether a path is queued for deletion:
+  // prepared, then run once now in a read-only transaction, so that a wrong
+  // one (syntax, a missing table, a write) is refused at open as a
+  // configuration error, not at the first orphan.
+  Status prepare_pending_delete(const std::string& query) {
+    auto refuse = [&](const Status& why) {
+      return invalid_argument_error(fmt::format("store.pending_delete_query {}: {}", quote_key(query), why.message()));
+    };
+    PgResult prepared(PQprepare(conn_.get(), kPendingDeleteStatement, query.c_str(), 0, nullptr));
+    if (auto r = check(std::move(prepared), "preparing it"); !r.ok()) return lost() ? r.status() : refuse(r.status());
+    PgResult described(PQdescribePrepared(conn_.get(), kPendingDeleteStatement));
+    auto d = check(std::move(described), "describing it");
+    if (!d.ok()) return d.status();
+    const int params = PQnparams(d->get());
+    if (params > 2) {
+      return refuse(invalid_argument_error("it may use only $1 (the path) and $2 (the backend name)"));
+    }
+    pending_delete_params_ = params;
+    S3R_RETURN_IF_ERROR(exec("BEGIN READ ONLY", "checking store.pending_delete_query"));
+    auto tried = queued_for_deletion("", "");
+    if (!lost()) PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
+    if (!tried.ok()) {
+      pending_delete_params_ = -1;
+      return lost() ? tried.status() : refuse(tried.status());
+    }
+    return ok_status();
   }
 
   // ---- a batch: one transaction, pipelined (kPipelineDepth statements per round trip)
@@ -778,9 +879,13 @@ class PostgresStore final : public IndexStore, public PassLedger {
     return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
   }
 
+  static constexpr const char* kPendingDeleteStatement = "s3r_pending_delete";
+
   PgConn conn_;
   const std::string where_;
   const std::string password_;
+  // Parameters the pending-delete query takes; -1 when there is none.
+  int pending_delete_params_ = -1;
   bool lost_ = false;
   std::string lost_message_;
 };
@@ -819,7 +924,7 @@ StatusOr<std::unique_ptr<IndexStore>> open_postgres_store(const PostgresStoreOpt
   const char* db = PQdb(conn.get());
   std::string where = fmt::format("host={} port={} dbname={}", host ? host : "", port ? port : "", db ? db : "");
   auto store = std::make_unique<PostgresStore>(std::move(conn), std::move(where), target.password);
-  S3R_RETURN_IF_ERROR(store->init(options.migration_lock_timeout));
+  S3R_RETURN_IF_ERROR(store->init(options));
   return std::unique_ptr<IndexStore>(std::move(store));
 }
 

@@ -18,7 +18,7 @@ namespace {
 
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE IF NOT EXISTS object_locations (
   object_key   TEXT    NOT NULL,
@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS object_locations (
 );
 CREATE INDEX IF NOT EXISTS object_locations_backend_key
   ON object_locations (backend_name, object_key);
+)sql",
+    R"sql(
+-- The cursor walks a backend's rows by the path their bytes live at; rows
+-- sharing a path are ordered by object_key, so a page position is exact.
+CREATE INDEX IF NOT EXISTS object_locations_backend_storage
+  ON object_locations (backend_name, storage_key, object_key);
 )sql",
 };
 
@@ -66,29 +72,37 @@ class SqliteStore final : public IndexStore {
   SqliteStore(std::unique_ptr<sqlite3, DbCloser> db, std::string path)
       : db_(std::move(db)), path_(std::move(path)) {}
 
-  Status init(std::chrono::milliseconds busy_timeout) {
-    sqlite3_busy_timeout(db_.get(), static_cast<int>(busy_timeout.count()));
+  Status init(const SqliteStoreOptions& options) {
+    sqlite3_busy_timeout(db_.get(), static_cast<int>(options.busy_timeout.count()));
     S3R_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL"));
     S3R_RETURN_IF_ERROR(exec("PRAGMA synchronous=NORMAL"));
     S3R_RETURN_IF_ERROR(migrate());
     S3R_RETURN_IF_ERROR(check_columns());
-    S3R_RETURN_IF_ERROR(prepare(list_, R"sql(
+    // Pages of a backend's rows in (storage_key, object_key) order, after a
+    // path (?2) or after one row (?2, ?6), inside [?3, ?5).
+    constexpr std::string_view kSelect = R"sql(
 SELECT object_key, storage_key, size_bytes FROM object_locations
- WHERE backend_name = ?1 AND object_key > ?2 AND object_key >= ?3
- ORDER BY object_key LIMIT ?4)sql"));
-    S3R_RETURN_IF_ERROR(prepare(list_bounded_, R"sql(
-SELECT object_key, storage_key, size_bytes FROM object_locations
- WHERE backend_name = ?1 AND object_key > ?2 AND object_key >= ?3 AND object_key < ?5
- ORDER BY object_key LIMIT ?4)sql"));
-    // Every step-th key of the range, step = ceil(rows / parts), not the last.
+ WHERE backend_name = ?1 AND storage_key >= ?3 )sql";
+    constexpr std::string_view kOrder = " ORDER BY storage_key, object_key LIMIT ?4";
+    const std::string after_path = "AND storage_key > ?2";
+    const std::string after_row = "AND (storage_key, object_key) > (?2, ?6)";
+    const std::string bounded = " AND storage_key < ?5";
+    S3R_RETURN_IF_ERROR(prepare(list_after_path_, fmt::format("{}{}{}", kSelect, after_path, kOrder)));
+    S3R_RETURN_IF_ERROR(prepare(list_after_path_bounded_, fmt::format("{}{}{}{}", kSelect, after_path, bounded, kOrder)));
+    S3R_RETURN_IF_ERROR(prepare(list_after_row_, fmt::format("{}{}{}", kSelect, after_row, kOrder)));
+    S3R_RETURN_IF_ERROR(prepare(list_after_row_bounded_, fmt::format("{}{}{}{}", kSelect, after_row, bounded, kOrder)));
+    // The path of every step-th row of the range, step = ceil(rows / parts), not the last.
     S3R_RETURN_IF_ERROR(prepare(split_, R"sql(
 WITH n AS (SELECT count(*) AS n FROM object_locations
-            WHERE backend_name = ?1 AND object_key >= ?2 AND (?3 = '' OR object_key < ?3))
-SELECT object_key FROM (
-  SELECT object_key, row_number() OVER (ORDER BY object_key) AS rn FROM object_locations
-   WHERE backend_name = ?1 AND object_key >= ?2 AND (?3 = '' OR object_key < ?3)) AS k, n
+            WHERE backend_name = ?1 AND storage_key >= ?2 AND (?3 = '' OR storage_key < ?3))
+SELECT storage_key FROM (
+  SELECT storage_key, row_number() OVER (ORDER BY storage_key, object_key) AS rn FROM object_locations
+   WHERE backend_name = ?1 AND storage_key >= ?2 AND (?3 = '' OR storage_key < ?3)) AS k, n
  WHERE k.rn < n.n AND k.rn % max(1, (n.n + ?4 - 1) / ?4) = 0
- ORDER BY object_key)sql"));
+ ORDER BY storage_key)sql"));
+    if (!options.pending_delete_query.empty()) {
+      S3R_RETURN_IF_ERROR(prepare_pending_delete(options.pending_delete_query));
+    }
     S3R_RETURN_IF_ERROR(prepare(insert_, R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING)sql"));
@@ -99,17 +113,18 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
     return ok_status();
   }
 
-  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view backend,
-                                                          std::string_view after_key,
-                                                          std::size_t limit,
-                                                          const KeyRange& range) override {
-    sqlite3_stmt* s = range.end.empty() ? list_.get() : list_bounded_.get();
+  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
+                                                      std::size_t limit, const KeyRange& range) override {
+    const bool bounded = !range.end.empty();
+    sqlite3_stmt* s = after.object_key ? (bounded ? list_after_row_bounded_ : list_after_row_).get()
+                                       : (bounded ? list_after_path_bounded_ : list_after_path_).get();
     StatementUse use(s);
     bind_text(s, 1, backend);
-    bind_text(s, 2, after_key);
+    bind_text(s, 2, after.storage_key);
     bind_text(s, 3, range.begin);
     sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(limit));
-    if (!range.end.empty()) bind_text(s, 5, range.end);
+    if (bounded) bind_text(s, 5, range.end);
+    if (after.object_key) bind_text(s, 6, *after.object_key);
     std::vector<IndexRow> rows;
     rows.reserve(limit);
     while (true) {
@@ -185,16 +200,7 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
     std::vector<ChangeResult> results;
     results.reserve(changes.size());
     for (const auto& change : changes) {
-      ChangeResult r;
-      if (change.kind == IndexChange::Kind::kImport) {
-        auto inserted = insert_if_absent(backend, change.entry, change.created_at);
-        if (inserted.ok()) r.inserted = *inserted;
-        r.status = inserted.status();
-      } else {
-        auto removal = remove_if_created_before(backend, change.entry.key, created_before);
-        if (removal.ok()) r.removal = *removal;
-        r.status = removal.status();
-      }
+      ChangeResult r = apply_change(*this, backend, change, created_before);
       if (!r.status.ok()) {
         failed = r.status;
         break;
@@ -209,7 +215,58 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
     return apply_changes_one_by_one(*this, backend, changes, created_before);
   }
 
+  StatusOr<bool> queued_for_deletion(std::string_view backend, std::string_view storage_key) override {
+    if (!pending_delete_) return false;
+    sqlite3_stmt* s = pending_delete_.get();
+    StatementUse use(s);
+    bind_pending_delete(s, storage_key, backend);
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return error(rc, fmt::format("store.pending_delete_query for path {}", quote_key(storage_key)));
+  }
+
  private:
+  // The operator's query saying whether a path is queued for deletion:
+  // prepared and run once now, so that a wrong one is refused at open (as a
+  // configuration error) and not at the first orphan.
+  Status prepare_pending_delete(const std::string& query) {
+    auto refuse = [&](std::string_view why) {
+      return invalid_argument_error(
+          fmt::format("store.pending_delete_query {}: {}", quote_key(query), why));
+    };
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    const int rc = sqlite3_prepare_v3(db_.get(), query.data(), static_cast<int>(query.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+    pending_delete_.reset(raw);
+    if (rc != SQLITE_OK) return refuse(sqlite3_errmsg(db_.get()));
+    if (raw == nullptr) return refuse("it is empty");
+    if (tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+      return refuse("it holds more than one statement");
+    }
+    if (!sqlite3_stmt_readonly(raw)) return refuse("it must only read (a SELECT)");
+    if (sqlite3_bind_parameter_count(raw) > 2) {
+      return refuse("it may use only $1 (the path) and $2 (the backend name)");
+    }
+    StatementUse use(raw);
+    bind_pending_delete(raw, "", "");
+    const int step = sqlite3_step(raw);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return refuse(sqlite3_errmsg(db_.get()));
+    return ok_status();
+  }
+
+  // $1 (or ?1) is the path, $2 (or ?2) the backend's name.
+  static void bind_pending_delete(sqlite3_stmt* s, std::string_view storage_key, std::string_view backend) {
+    const std::string_view values[] = {storage_key, backend};
+    for (int i = 1; i <= 2; ++i) {
+      int at = sqlite3_bind_parameter_index(s, fmt::format("${}", i).c_str());
+      if (at == 0) at = sqlite3_bind_parameter_index(s, fmt::format("?{}", i).c_str());
+      if (at == 0 && sqlite3_bind_parameter_name(s, i) == nullptr && i <= sqlite3_bind_parameter_count(s)) at = i;
+      if (at != 0) bind_text(s, at, values[i - 1]);
+    }
+  }
+
   Status migrate() {
     S3R_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));  // one migrator at a time
     Status status = migrate_locked();
@@ -312,7 +369,8 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
   std::unique_ptr<sqlite3, DbCloser> db_;
   const std::string path_;
   // Statements must be finalized before the connection closes: declared after db_.
-  Statement list_, list_bounded_, split_, insert_, remove_, exists_;
+  Statement list_after_path_, list_after_path_bounded_, list_after_row_, list_after_row_bounded_, split_, insert_,
+      remove_, exists_, pending_delete_;
 };
 
 }  // namespace
@@ -330,7 +388,7 @@ StatusOr<std::unique_ptr<IndexStore>> open_sqlite_store(const SqliteStoreOptions
                                          raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   auto store = std::make_unique<SqliteStore>(std::move(db), options.path);
-  S3R_RETURN_IF_ERROR(store->init(options.busy_timeout));
+  S3R_RETURN_IF_ERROR(store->init(options));
   return std::unique_ptr<IndexStore>(std::move(store));
 }
 
