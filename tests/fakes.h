@@ -33,7 +33,12 @@ inline std::string quote_for_test(const std::string& key) { return quote_key(key
 
 inline Entry entry(std::string key, std::int64_t size = 0) {
   std::string storage = key;
-  return Entry{std::move(key), std::move(storage), size, std::nullopt};
+  return Entry{std::move(key), std::move(storage), size, std::nullopt, {}, false};
+}
+
+// An entry whose path differs from the key it is known by.
+inline Entry entry_at(std::string key, std::string path, std::int64_t size = 0) {
+  return Entry{std::move(key), std::move(path), size, std::nullopt, {}, false};
 }
 
 // A KeySource over a fixed list, optionally failing at one position.
@@ -160,6 +165,13 @@ class FakeStore final : public IndexStore {
   }
   const Row& row(const std::string& backend, const std::string& key) const { return rows_.at(backend).at(key); }
 
+  // Paths the service has queued for deletion (queued_for_deletion says so).
+  KeySet queued;
+
+  StatusOr<bool> queued_for_deletion(std::string_view, std::string_view storage_key) override {
+    return queued.count(std::string(storage_key)) != 0;
+  }
+
   void fail_list_call(std::size_t call, Status error) {
     fail_call_ = call;
     fail_error_ = std::move(error);
@@ -167,24 +179,32 @@ class FakeStore final : public IndexStore {
   // When set, list calls ignore the key range (to test the cursor's own filter).
   void ignore_range(bool ignore) { ignore_range_ = ignore; }
 
-  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view backend,
-                                                          std::string_view after_key,
-                                                          std::size_t limit,
-                                                          const KeyRange& range) override {
+  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
+                                                      std::size_t limit, const KeyRange& range) override {
     const std::size_t call = list_calls_++;
     limits_.push_back(limit);
     if (fail_call_ && call == *fail_call_) return fail_error_;
     std::vector<IndexRow> out;
     auto b = rows_.find(std::string(backend));
     if (b == rows_.end()) return out;
-    for (const auto& [key, row] : b->second) {
+    std::vector<IndexRow> all;
+    for (const auto& [key, row] : b->second) all.push_back(IndexRow{key, row.storage_key, row.size});
+    std::sort(all.begin(), all.end(), [](const IndexRow& x, const IndexRow& y) {
+      const int by_path = compare_keys(x.storage_key, y.storage_key);
+      return by_path != 0 ? by_path < 0 : compare_keys(x.object_key, y.object_key) < 0;
+    });
+    for (auto& row : all) {
       if (out.size() == limit) break;
-      if (!after_key.empty() && compare_keys(key, after_key) <= 0) continue;
+      const int by_path = compare_keys(row.storage_key, after.storage_key);
+      const bool from_start = after.storage_key.empty() && !after.object_key;
+      const bool past = by_path > 0 || (by_path == 0 && after.object_key &&
+                                        compare_keys(row.object_key, *after.object_key) > 0);
+      if (!from_start && !past) continue;
       if (!ignore_range_) {
-        if (compare_keys(key, range.begin) < 0) continue;
-        if (!range.end.empty() && compare_keys(key, range.end) >= 0) continue;
+        if (compare_keys(row.storage_key, range.begin) < 0) continue;
+        if (!range.end.empty() && compare_keys(row.storage_key, range.end) >= 0) continue;
       }
-      out.push_back(IndexRow{key, row.storage_key, row.size});
+      out.push_back(std::move(row));
     }
     return out;
   }
@@ -231,9 +251,12 @@ class FakeStore final : public IndexStore {
 class ForwardingStore : public IndexStore {
  public:
   explicit ForwardingStore(IndexStore& inner) : inner_(inner) {}
-  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view b, std::string_view a, std::size_t l,
-                                                          const KeyRange& r) override {
-    return inner_.list_by_backend_key_asc(b, a, l, r);
+  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
+                                                      const KeyRange& r) override {
+    return inner_.list_by_storage_key(b, a, l, r);
+  }
+  StatusOr<bool> queued_for_deletion(std::string_view b, std::string_view p) override {
+    return inner_.queued_for_deletion(b, p);
   }
   StatusOr<bool> insert_if_absent(std::string_view b, const Entry& e, Clock::time_point t) override {
     return inner_.insert_if_absent(b, e, t);

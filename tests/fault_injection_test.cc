@@ -38,7 +38,7 @@ const Clock::time_point kOld = Clock::now() - std::chrono::hours(24);
 
 KeySet index_keys(IndexStore& store, const std::string& backend) {
   KeySet out;
-  auto rows = store.list_by_backend_key_asc(backend, "", 1000000, KeyRange{});
+  auto rows = store.list_by_storage_key(backend, RowPosition{"", std::nullopt}, 1000000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
   if (rows.ok()) for (const auto& r : *rows) out.insert(r.object_key);
   return out;
@@ -121,7 +121,7 @@ TEST(FaultInjection, ListingFaultsAtRandomPagesLoseNoRow) {
     options.page_size = 5;
     options.batch_size = 1 + trial % 4;
     options.logger = std::make_shared<spdlog::logger>("quiet");
-    Result r = reconcile_backend(ref, "b", {"b"}, **store, options);
+    Result r = reconcile_backend(ref, {"b"}, **store, options, PassScope{"b"});
     ASSERT_FALSE(r.status.ok()) << name(fault) << " at page " << fault_page << " went unnoticed";
     EXPECT_NE(r.status.message().find(fault == ListingFault::kOutOfOrder ? "ascending" : "page"), std::string::npos)
         << name(fault) << ": " << r.status.message();
@@ -170,13 +170,13 @@ TEST(FaultInjection, SqliteLockedAtARandomMomentLosesNoRow) {
           sqlite3_close(other_);
         }
       }
-      StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view b, std::string_view a, std::size_t l,
+      StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
                                                               const KeyRange& r) override {
         if (calls_++ == after_) {
           sqlite3_open(path_.c_str(), &other_);
           sqlite3_exec(other_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
         }
-        return inner_.list_by_backend_key_asc(b, a, l, r);
+        return inner_.list_by_storage_key(b, a, l, r);
       }
 
      private:
@@ -194,7 +194,7 @@ TEST(FaultInjection, SqliteLockedAtARandomMomentLosesNoRow) {
       options.page_size = 16;
       options.batch_size = 8;
       options.logger = std::make_shared<spdlog::logger>("quiet");
-      r = reconcile_backend(ref, "b", {"b"}, locking, options);
+      r = reconcile_backend(ref, {"b"}, locking, options, PassScope{"b"});
     }
     if (!r.status.ok()) {
       ++failed_passes;
@@ -213,7 +213,7 @@ TEST(FaultInjection, SqliteLockedAtARandomMomentLosesNoRow) {
     BackendRef ref{"disk", &local, &local, {"b"}, true};
     PassOptions options;
     options.logger = std::make_shared<spdlog::logger>("quiet");
-    Result again = reconcile_backend(ref, "b", {"b"}, **store, options);
+    Result again = reconcile_backend(ref, {"b"}, **store, options, PassScope{"b"});
     ASSERT_TRUE(again.status.ok()) << again.status.to_string();
     ASSERT_EQ(index_keys(**store, "disk"), existing);
     ++trials;
@@ -275,7 +275,7 @@ TEST(FaultInjection, KilledMidPassLeavesWholeBatchesAndTheNextPassConverges) {
     BackendRef ref{"disk", &local, &local, {"bkt"}, true};
     PassOptions options;
     options.logger = std::make_shared<spdlog::logger>("quiet");
-    Result again = reconcile_backend(ref, "bkt", {"bkt"}, **store, options);
+    Result again = reconcile_backend(ref, {"bkt"}, **store, options, PassScope{"bkt"});
     ASSERT_TRUE(again.status.ok()) << again.status.to_string();
     EXPECT_EQ(again.imported + rows, static_cast<std::uint64_t>(kFiles));
     EXPECT_EQ(index_keys(**store, "disk").size(), static_cast<std::size_t>(kFiles));
@@ -361,7 +361,7 @@ TEST(FaultInjection, ConcurrentWriterNeverLosesTheRowOfAnExistingObject) {
     options.on_change = [&](ChangeAction action, const Entry& e) {
       if (action == ChangeAction::kRemove) removed.push_back(e.key);
     };
-    Result r = reconcile_backend(ref, "b", {"b"}, **store, options);
+    Result r = reconcile_backend(ref, {"b"}, **store, options, PassScope{"b"});
     pass_done = true;
     writer.join();
     // SQLite may be busy under the writer; a failed pass is fine, a lost row is not.

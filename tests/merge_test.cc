@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
+#include <set>
 
 #include "fakes.h"
 #include "s3reconcile/db_cursor_stream.h"
@@ -19,20 +21,20 @@ using testing::FakeStore;
 using testing::KeySet;
 using testing::VectorSource;
 
-// Records every callback, in order.
+// Records every callback's path, in order.
 struct Recorder {
   std::vector<std::string> imports, deletes, all;
   EntryCallback on_import() {
     return [this](const Entry& e) {
-      imports.push_back(e.key);
-      all.push_back("+" + e.key);
+      imports.push_back(e.storage_key);
+      all.push_back("+" + e.storage_key);
       return ok_status();
     };
   }
   EntryCallback on_delete() {
     return [this](const Entry& e) {
-      deletes.push_back(e.key);
-      all.push_back("-" + e.key);
+      deletes.push_back(e.storage_key);
+      all.push_back("-" + e.storage_key);
       return ok_status();
     };
   }
@@ -101,7 +103,10 @@ TEST(Merge, InterleavesInByteOrder) {
 }
 
 // The full pipeline (lister -> S3KeyStream, store -> DBCursorStream -> merge)
-// against set differences, over page and queue sizes.
+// against set differences on paths, over page and queue sizes. The backend
+// stores bucket b; c is a bucket stored elsewhere (its paths are left out);
+// unprefixed paths are adopted into b or left out. Index rows may point at
+// a path other than their key (adopted rows), and two rows may share a path.
 TEST(Merge, MatchesReferenceModelOverPageAndQueueSizes) {
   std::mt19937 rng(20261125);
   int trials = 0;
@@ -110,48 +115,67 @@ TEST(Merge, MatchesReferenceModelOverPageAndQueueSizes) {
       for (int trial = 0; trial < 12; ++trial) {
         const bool adopt = trial % 2 == 1;
         std::uniform_int_distribution<int> count(0, trial < 2 ? 0 : 120), coin(0, 2);
-        KeySet native, raw, index;
+        KeySet native, raw;
         std::map<std::string, std::int64_t, testing::KeyLess> objects;
         FakeStore store;
+        // Covered index rows as (path, key), the model's index side.
+        std::set<std::pair<std::string, std::string>, std::function<bool(const std::pair<std::string, std::string>&,
+                                                                         const std::pair<std::string, std::string>&)>>
+            rows([](const auto& x, const auto& y) {
+              const int p = compare_keys(x.first, y.first);
+              return p != 0 ? p < 0 : compare_keys(x.second, y.second) < 0;
+            });
+        auto is_raw = [](const std::string& t) { return !t.starts_with("b/") && !t.starts_with("c/"); };
         for (int n = count(rng); n > 0; --n) {
           const std::string tail = random_tail(rng);
           switch (coin(rng)) {
             case 0: native.insert("b/" + tail); objects["b/" + tail] = 1; break;
-            case 1: if (!tail.starts_with("b/") && !tail.starts_with("c/")) { raw.insert(tail); objects[tail] = 1; } break;
-            default: objects["c/" + tail] = 1; break;  // a sibling bucket's object
+            case 1: if (is_raw(tail)) { raw.insert(tail); objects[tail] = 1; } break;
+            default: objects["c/" + tail] = 1; break;  // a bucket stored elsewhere
           }
         }
         for (int n = count(rng); n > 0; --n) {
           const std::string key = "b/" + random_tail(rng);
-          index.insert(key);
           store.put("disk", key);
-          store.put("disk", "c/" + random_tail(rng));  // sibling rows
+          rows.insert({key, key});
+          store.put("disk", "c/" + random_tail(rng));  // rows of a bucket stored elsewhere
           store.put("other", key + "x");                // another backend's rows
-        }
-        // Some rows match listed keys exactly.
-        for (const auto& k : native) if (coin(rng) == 0) { index.insert(k); store.put("disk", k); }
-
-        KeySet listed = native;
-        std::size_t collisions = 0;
-        if (adopt) {
-          for (const auto& r : raw) {
-            if (!listed.insert("b/" + r).second) ++collisions;
+          const std::string tail = random_tail(rng);
+          if (is_raw(tail) && coin(rng) == 0) {
+            store.put("disk", "b/adopted/" + tail, 0, tail);  // an adopted row: known by one key, stored at another
+            if (adopt) rows.insert({tail, "b/adopted/" + tail});
           }
         }
+        // Some rows match listed keys exactly; some paths have a second row.
+        for (const auto& k : native) {
+          if (coin(rng) == 0) { store.put("disk", k); rows.insert({k, k}); }
+          if (coin(rng) == 0) { store.put("disk", "b/copy/" + k, 0, k); rows.insert({k, "b/copy/" + k}); }
+        }
+
+        KeySet listed = native;
+        if (adopt) listed.insert(raw.begin(), raw.end());
+        KeySet indexed;
+        for (const auto& [path, key] : rows) indexed.insert(path);
+        std::vector<std::string> expected_deletes;
+        for (const auto& [path, key] : rows) if (!listed.count(path)) expected_deletes.push_back(path);
+
         FakeLister lister(objects, page);
+        auto classifier = std::make_shared<PathClassifier>(std::vector<std::string>{"b"},
+                                                           std::vector<std::string>{"b", "c"}, adopt);
         S3KeyStreamOptions options;
-        options.bucket = "b";
-        options.known_buckets = {"b", "c"};
-        options.adopt_unprefixed = adopt;
+        options.classifier = classifier;
         options.queue_size = queue;
         S3KeyStream listing(lister, options);
-        DBCursorStream cursor(store, DBCursorOptions{"disk", "b", {"b", "c"}, page, "", "", false});
+        DBCursorOptions cursor_options;
+        cursor_options.backend = "disk";
+        cursor_options.classifier = classifier;
+        cursor_options.page_size = page;
+        DBCursorStream cursor(store, cursor_options);
         Recorder r;
         Status s = sorted(listing, cursor, r.on_import(), r.on_delete());
         ASSERT_TRUE(s.ok()) << s.to_string();
-        ASSERT_EQ(r.imports, as_vector(difference(listed, index))) << "page " << page << " queue " << queue;
-        ASSERT_EQ(r.deletes, as_vector(difference(index, listed))) << "page " << page << " queue " << queue;
-        ASSERT_EQ(listing.collisions(), collisions);
+        ASSERT_EQ(r.imports, as_vector(difference(listed, indexed))) << "page " << page << " queue " << queue;
+        ASSERT_EQ(r.deletes, expected_deletes) << "page " << page << " queue " << queue;
         ++trials;
       }
     }
@@ -269,8 +293,30 @@ TEST(Merge, DescendingIndexKeyIsAnErrorNamingBothKeys) {
   expect_order_error({"b/z"}, {"b/a", "b/m", "b/c"}, "index", "b/c", "b/m", {"-b/a"});
 }
 
-TEST(Merge, RepeatedIndexKeyIsAnError) {
-  expect_order_error({"b/z"}, {"b/a", "b/a"}, "index", "b/a", "b/a", {});
+TEST(Merge, RowsSharingAPathAllMatchOneListedPath) {
+  // Two rows point at "b/x!w1" (copies known under two names): the listed
+  // path matches both. Both rows at the missing "b/y" are candidates.
+  auto l = VectorSource::of({"b/x!w1", "b/z"});
+  VectorSource i({testing::entry_at("b/x", "b/x!w1"), testing::entry_at("b/x-copy", "b/x!w1"),
+                  testing::entry_at("b/y", "b/y!w2"), testing::entry_at("b/y2", "b/y!w2")});
+  std::vector<std::string> deleted_keys;
+  Recorder r;
+  auto on_delete = [&](const Entry& e) {
+    deleted_keys.push_back(e.key);
+    return r.on_delete()(e);
+  };
+  ASSERT_TRUE(sorted(l, i, r.on_import(), on_delete).ok());
+  EXPECT_EQ(r.all, (std::vector<std::string>{"-b/y!w2", "-b/y!w2", "+b/z"}));
+  EXPECT_EQ(deleted_keys, (std::vector<std::string>{"b/y", "b/y2"}));
+}
+
+TEST(Merge, TheMergeComparesPathsNotKeys) {
+  // A consistent index whose every row lives at another path than its key.
+  auto l = VectorSource::of({"cas/00ff", "cas/a1b2"});
+  VectorSource i({testing::entry_at("photos/sunset.jpg", "cas/00ff"), testing::entry_at("photos/a.jpg", "cas/a1b2")});
+  Recorder r;
+  ASSERT_TRUE(sorted(l, i, r.on_import(), r.on_delete()).ok());
+  EXPECT_TRUE(r.all.empty());
 }
 
 TEST(Merge, ByteOrderNotSignedCharOrder) {

@@ -87,7 +87,7 @@ using Rows = std::vector<std::tuple<std::string, std::string, std::int64_t>>;
 
 Rows all_rows(IndexStore& store) {
   Rows out;
-  auto rows = store.list_by_backend_key_asc("disk", "", 1000000, KeyRange{});
+  auto rows = store.list_by_storage_key("disk", RowPosition{}, 1000000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
   if (rows.ok()) {
     for (const auto& r : *rows) out.emplace_back(r.object_key, r.storage_key, r.size_bytes);
@@ -126,7 +126,7 @@ Outcome run_world(const std::string& root, const std::string& db, std::size_t pa
     options.open_store = [db]() { return open_sqlite_store(SqliteStoreOptions{db}); };
   }
   for (const auto& bucket : kBuckets) {
-    out.results.push_back(reconcile_backend(ref, bucket, kBuckets, *store, options));
+    out.results.push_back(reconcile_backend(ref, kBuckets, *store, options, PassScope{bucket}));
     EXPECT_TRUE(out.results.back().status.ok()) << out.results.back().status.to_string();
   }
   out.rows = all_rows(*store);
@@ -194,7 +194,7 @@ TEST(ParallelRanges, EmptyListingRunsAsOneRangeAndTheGuardStillHolds) {
   options.logger = quiet();
   options.parallelism = 8;
   options.open_store = [db]() { return open_sqlite_store(SqliteStoreOptions{db}); };
-  Result r = reconcile_backend(ref, "b", kBuckets, *store, options);
+  Result r = reconcile_backend(ref, kBuckets, *store, options, PassScope{"b"});
   EXPECT_EQ(r.status.code(), StatusCode::kAborted) << r.status.to_string();
   EXPECT_EQ(r.ranges, 1u);
   EXPECT_EQ(r.removed, 0u);
@@ -254,7 +254,7 @@ TEST(ParallelRanges, AFailingRangeFailsThePassAndNoRowOfAnExistingObjectIsLost) 
     options.batch_size = 2;
     options.parallelism = 1 + trial % 8;
     options.open_store = [db]() { return open_sqlite_store(SqliteStoreOptions{db}); };
-    Result r = reconcile_backend(ref, "b", kBuckets, *store, options);
+    Result r = reconcile_backend(ref, kBuckets, *store, options, PassScope{"b"});
     ASSERT_FALSE(r.status.ok()) << "trial " << trial << ": the injected failure went unnoticed";
     EXPECT_NE(r.status.message().find("injected failure"), std::string::npos) << r.status.to_string();
     std::set<std::string> left;
@@ -290,10 +290,10 @@ class SlowProber final : public ObjectProber {
 class ThreadRecordingStore final : public testing::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
-  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view b, std::string_view a, std::size_t l,
+  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
                                                           const KeyRange& r) override {
     note(list_threads_);
-    return ForwardingStore::list_by_backend_key_asc(b, a, l, r);
+    return ForwardingStore::list_by_storage_key(b, a, l, r);
   }
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
                                                     Clock::time_point t) override {
@@ -349,7 +349,7 @@ TEST(PipelinedPass, ConfirmsRemovalsConcurrentlyReadsAheadAndWritesOffTheMergeTh
     return std::unique_ptr<IndexStore>(std::make_unique<testing::ForwardingStore>(static_cast<IndexStore&>(*recording_writer)));
   };
   const auto merge_thread = std::this_thread::get_id();
-  Result r = reconcile_backend(ref, "b", kBuckets, cursor_store, options);
+  Result r = reconcile_backend(ref, kBuckets, cursor_store, options, PassScope{"b"});
   ASSERT_TRUE(r.status.ok()) << r.status.to_string();
   EXPECT_EQ(r.removed, 30u);
   EXPECT_EQ(r.imported, 30u);

@@ -38,7 +38,7 @@ struct Harness {
     BackendRef backend{"disk", &lister, &prober, {"b", "c"}, adopt};
     options.logger = log;
     options.page_size = 2;
-    return reconcile_backend(backend, bucket, {"b", "c"}, store, options);
+    return reconcile_backend(backend, {"b", "c"}, store, options, PassScope{bucket});
   }
 };
 
@@ -157,7 +157,7 @@ TEST(Reconcile, ListingFailureEndsThePassAndRemovesNothingAfterIt) {
   BackendRef backend{"disk", &lister, &h.prober, {"b"}, true};
   PassOptions options;
   options.logger = h.log;
-  Result r = reconcile_backend(backend, "b", {"b"}, h.store, options);
+  Result r = reconcile_backend(backend, {"b"}, h.store, options, PassScope{"b"});
   EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status.message().find("connection reset by peer"), std::string::npos);
   EXPECT_EQ(r.removed, 0u);
@@ -186,7 +186,7 @@ TEST(Reconcile, ImportFailureIsCountedAndThePassGoesOn) {
   FakeLister lister(objects);
   FakeProber prober;
   BackendRef backend{"disk", &lister, &prober, {"b"}, true};
-  Result r = reconcile_backend(backend, "b", {"b"}, store, {});
+  Result r = reconcile_backend(backend, {"b"}, store, {}, PassScope{"b"});
   EXPECT_TRUE(r.status.ok());
   EXPECT_EQ(r.import_failed, 1u);
   EXPECT_EQ(r.imported, 2u);
@@ -195,7 +195,7 @@ TEST(Reconcile, ImportFailureIsCountedAndThePassGoesOn) {
   Objects more{{"b/down", 1}, {"b/z", 1}};
   FakeLister lister2(more);
   BackendRef backend2{"disk", &lister2, &prober, {"b"}, true};
-  Result r2 = reconcile_backend(backend2, "b", {"b"}, store, {});
+  Result r2 = reconcile_backend(backend2, {"b"}, store, {}, PassScope{"b"});
   EXPECT_EQ(r2.status.code(), StatusCode::kUnavailable);
   EXPECT_FALSE(fake.has("disk", "b/z"));
 }
@@ -235,7 +235,7 @@ TEST(Reconcile, FailedPassDropsRemovalsNotYetWritten) {
   options.logger = h.log;
   options.page_size = 2;
   options.batch_size = 100;
-  Result r = reconcile_backend(backend, "b", {"b"}, h.store, options);
+  Result r = reconcile_backend(backend, {"b"}, h.store, options, PassScope{"b"});
   EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
   EXPECT_EQ(r.removed, 0u);
   EXPECT_TRUE(h.store.has("disk", "b/00")) << "a queued removal is not written after a failure";

@@ -1,4 +1,4 @@
-// S3KeyStream: namespacing, adoption, paging, bounded queue, errors, stop.
+// S3KeyStream: classification, adoption, paging, bounded queue, errors, stop.
 #include "s3reconcile/s3_key_stream.h"
 
 #include <gtest/gtest.h>
@@ -13,11 +13,14 @@ namespace {
 using testing::FakeLister;
 using Objects = std::map<std::string, std::int64_t, testing::KeyLess>;
 
+// A stream over a backend storing bucket `bucket` among the known b, c and
+// photos. With `adopt`, the whole backend (unprefixed keys adopted into
+// `bucket`); without, only the paths under "bucket/".
 S3KeyStreamOptions options_for(std::string bucket, bool adopt, std::size_t queue = 1000) {
   S3KeyStreamOptions o;
-  o.bucket = std::move(bucket);
-  o.known_buckets = {"b", "c", "photos"};
-  o.adopt_unprefixed = adopt;
+  o.classifier = std::make_shared<PathClassifier>(std::vector<std::string>{bucket},
+                                                  std::vector<std::string>{"b", "c", "photos"}, adopt);
+  o.prefix = adopt ? "" : bucket + "/";
   o.queue_size = queue;
   return o;
 }
@@ -46,32 +49,40 @@ TEST(S3KeyStream, YieldsOwnBucketAndDropsSiblings) {
   EXPECT_EQ(keys_of(entries), (std::vector<std::string>{"b/1", "b/2"}));
   EXPECT_EQ(entries[1].size, 2);
   EXPECT_EQ(entries[1].storage_key, "b/2");
+  EXPECT_EQ(entries[1].bucket, "b");
+  EXPECT_FALSE(entries[1].adopted);
 }
 
-TEST(S3KeyStream, AdoptedKeysInterleaveInOrder) {
-  FakeLister lister(Objects{{"b/a", 1}, {"b/z", 1}, {"m", 7}, {"c/q", 1}});
+TEST(S3KeyStream, WholeBackendClassifiesWithoutReordering) {
+  // One walk in the listing's order: "c/q" belongs to a bucket stored
+  // elsewhere and is left out; "m" is adopted as "b/m" but stays at its path.
+  FakeLister lister(Objects{{"b/a", 1}, {"b/z", 1}, {"c/q", 1}, {"m", 7}});
   S3KeyStream s(lister, options_for("b", true));
   auto entries = drain(s);
-  EXPECT_EQ(keys_of(entries), (std::vector<std::string>{"b/a", "b/m", "b/z"}));
-  EXPECT_EQ(entries[1].storage_key, "m");  // the bytes stay where they are
-  EXPECT_EQ(entries[1].size, 7);
-  EXPECT_EQ(s.collisions(), 0u);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].storage_key, "b/a");
+  EXPECT_EQ(entries[1].storage_key, "b/z");
+  EXPECT_EQ(entries[2].storage_key, "m");  // the bytes stay where they are
+  EXPECT_EQ(entries[2].key, "b/m");         // the key it would be known by
+  EXPECT_TRUE(entries[2].adopted);
+  EXPECT_EQ(entries[2].bucket, "b");
+  EXPECT_EQ(entries[2].size, 7);
+  EXPECT_EQ(lister.walks(), 1);
+  EXPECT_EQ(s.listed_paths(), 4u);  // the left-out path was listed all the same
+  auto by_bucket = s.listed_by_bucket();
+  EXPECT_EQ(by_bucket.at("b"), 3u);
 }
 
-TEST(S3KeyStream, RawKeysBeforeAndAfterThePrefixRegion) {
-  // "a" sorts before "b/..." raw, "zz" after; both land inside b/ when adopted.
-  FakeLister lister(Objects{{"a", 1}, {"b/b", 1}, {"b/y", 1}, {"zz", 1}, {"b-", 1}});
-  S3KeyStream s(lister, options_for("b", true));
-  EXPECT_EQ(keys_of(drain(s)), (std::vector<std::string>{"b/a", "b/b", "b/b-", "b/y", "b/zz"}));
-}
-
-TEST(S3KeyStream, CollisionYieldsPrefixedOnceAndCounts) {
-  FakeLister lister(Objects{{"b/x", 1}, {"x", 2}, {"y", 3}});
+TEST(S3KeyStream, ARawKeyAndItsPrefixedTwinAreBothYielded) {
+  // Whether "x" collides with "b/x" is decided at import time (the backend
+  // is asked), not by the stream: it yields both paths, in path order.
+  FakeLister lister(Objects{{"b/x", 1}, {"x", 2}});
   S3KeyStream s(lister, options_for("b", true));
   auto entries = drain(s);
-  ASSERT_EQ(keys_of(entries), (std::vector<std::string>{"b/x", "b/y"}));
+  ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].storage_key, "b/x");
-  EXPECT_EQ(s.collisions(), 1u);
+  EXPECT_EQ(entries[1].storage_key, "x");
+  EXPECT_EQ(entries[1].key, "b/x");
 }
 
 TEST(S3KeyStream, NoAdoptionWhenNotAsked) {
@@ -164,8 +175,8 @@ TEST(S3KeyStream, DestroyingAStreamWithABlockedProducerStopsIt) {
     S3KeyStream s(lister, options_for("b", true, 1));
     auto n = s.next();
     ASSERT_TRUE(n.ok());
-  }  // both producers are blocked on full queues here
-  EXPECT_EQ(lister.returned.load(), 2);
+  }  // the producer is blocked on a full queue here
+  EXPECT_EQ(lister.returned.load(), 1);
   EXPECT_LT(lister.handed_over.load(), 10000u);
 }
 
@@ -233,12 +244,13 @@ TEST(S3KeyStream, CancellationIsNeverACleanEnd) {
   EXPECT_EQ(n.status().code(), StatusCode::kCancelled);
 }
 
-TEST(S3KeyStream, StartAfterSkipsNativeAndRawKeys) {
-  FakeLister lister(Objects{{"b/a", 1}, {"b/m", 1}, {"b/z", 1}, {"c", 1}, {"q", 1}});
+TEST(S3KeyStream, StartAfterAndThroughArePaths) {
+  FakeLister lister(Objects{{"a", 1}, {"b/a", 1}, {"b/m", 1}, {"b/z", 1}, {"c", 1}, {"q", 1}, {"r", 1}});
   auto o = options_for("b", true);
   o.start_after = "b/m";
+  o.through = "q";
   S3KeyStream s(lister, o);
-  EXPECT_EQ(keys_of(drain(s)), (std::vector<std::string>{"b/q", "b/z"}));
+  EXPECT_EQ(keys_of(drain(s)), (std::vector<std::string>{"b/z", "b/c", "b/q"}));
 }
 
 }  // namespace

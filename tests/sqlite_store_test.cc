@@ -35,6 +35,11 @@ Status exec_on(const std::string& path, const std::string& sql) {
 class SqliteUnderTest final : public StoreUnderTest {
  public:
   StatusOr<std::unique_ptr<IndexStore>> open() override { return open_sqlite_store(SqliteStoreOptions{path()}); }
+  StatusOr<std::unique_ptr<IndexStore>> open_with_pending_delete_query(const std::string& query) override {
+    SqliteStoreOptions options{path()};
+    options.pending_delete_query = query;
+    return open_sqlite_store(options);
+  }
   int build_schema_version() const override { return sqlite_schema_version(); }
 
   StatusOr<int> stored_schema_version() override {

@@ -24,6 +24,8 @@ class StoreUnderTest {
   // Opens the index, creating and migrating its schema. Callable from several
   // threads at once, each getting a store (connection) of its own.
   virtual StatusOr<std::unique_ptr<IndexStore>> open() = 0;
+  // The same, with store.pending_delete_query set to `query`.
+  virtual StatusOr<std::unique_ptr<IndexStore>> open_with_pending_delete_query(const std::string& query) = 0;
 
   // The schema version this build's store creates.
   virtual int build_schema_version() const = 0;

@@ -18,15 +18,15 @@ const Clock::time_point kLongAgo = Clock::time_point{} + std::chrono::hours(24 *
 std::vector<IndexRow> page_all(IndexStore& store, const std::string& backend, std::size_t page,
                                const KeyRange& range = {}) {
   std::vector<IndexRow> out;
-  std::string after;
+  RowPosition after;
   while (true) {
-    auto rows = store.list_by_backend_key_asc(backend, after, page, range);
+    auto rows = store.list_by_storage_key(backend, after, page, range);
     EXPECT_TRUE(rows.ok()) << rows.status().to_string();
     if (!rows.ok()) return out;
     EXPECT_LE(rows->size(), page);
     for (auto& r : *rows) out.push_back(r);
     if (rows->size() < page) return out;
-    after = rows->back().object_key;
+    after = RowPosition{rows->back().storage_key, rows->back().object_key};
   }
 }
 
@@ -56,6 +56,77 @@ TEST_P(StoreConformance, PagingReturnsEveryRowOnceInByteOrder) {
   for (std::size_t page : {1, 2, 3, 1000}) {
     auto rows = page_all(*store, "disk", page);
     ASSERT_EQ(keys_of(rows), std::vector<std::string>(expected.begin(), expected.end())) << "page " << page;
+  }
+}
+
+TEST_P(StoreConformance, PagesByPathThenKeyAndExactlyThroughSharedPaths) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  // Rows known by one key and stored at another; several rows share a path.
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"p/a.jpg", "p/a.jpg!w1"}, {"p/b.jpg", "cas/ff"}, {"p/c.jpg", "cas/00"}, {"p/copy-of-c", "cas/00"},
+      {"p/\xc3\xa9", "cas/00"},  {"p/Z", "cas/00"},     {"p/d", "p/d"},        {"p/e", "p/a.jpg!w1"}};
+  for (const auto& [key, path] : rows) {
+    ASSERT_TRUE(*store->insert_if_absent("disk", entry_at(key, path), kLongAgo));
+  }
+  const std::vector<std::string> expected = {"cas/00=p/Z",        "cas/00=p/c.jpg",       "cas/00=p/copy-of-c",
+                                             "cas/00=p/\xc3\xa9", "cas/ff=p/b.jpg",       "p/a.jpg!w1=p/a.jpg",
+                                             "p/a.jpg!w1=p/e",    "p/d=p/d"};
+  for (std::size_t page : {1, 2, 3, 1000}) {
+    std::vector<std::string> got;
+    for (const auto& r : page_all(*store, "disk", page)) got.push_back(r.storage_key + "=" + r.object_key);
+    EXPECT_EQ(got, expected) << "page " << page;
+  }
+  // After a path (not a row): every row at that path is behind.
+  auto after_path = store->list_by_storage_key("disk", RowPosition{"cas/00", std::nullopt}, 10, KeyRange{});
+  ASSERT_TRUE(after_path.ok()) << after_path.status().to_string();
+  ASSERT_FALSE(after_path->empty());
+  EXPECT_EQ(after_path->front().storage_key, "cas/ff");
+  // The range bounds the path, not the key.
+  std::vector<std::string> cas;
+  for (const auto& r : page_all(*store, "disk", 2, KeyRange{"cas/", "cas0"})) cas.push_back(r.object_key);
+  EXPECT_EQ(cas, (std::vector<std::string>{"p/Z", "p/c.jpg", "p/copy-of-c", "p/\xc3\xa9", "p/b.jpg"}));
+}
+
+TEST_P(StoreConformance, PendingDeleteQueryHoldsBackImportsOfQueuedPaths) {
+  ASSERT_TRUE(under_test().exec("CREATE TABLE cleanup_queue (storage_key text NOT NULL, backend_name text NOT NULL)").ok());
+  ASSERT_TRUE(under_test().exec("INSERT INTO cleanup_queue VALUES ('p/queued', 'disk'), ('p/other', 'elsewhere')").ok());
+  auto store = under_test().open_with_pending_delete_query(
+      "SELECT 1 FROM cleanup_queue WHERE storage_key = $1 AND backend_name = $2");
+  ASSERT_TRUE(store.ok()) << store.status().to_string();
+  EXPECT_TRUE(*(*store)->queued_for_deletion("disk", "p/queued"));
+  EXPECT_FALSE(*(*store)->queued_for_deletion("disk", "p/other"));  // queued on another backend
+  EXPECT_FALSE(*(*store)->queued_for_deletion("disk", "p/new"));
+  std::vector<IndexChange> changes = {{IndexChange::Kind::kImport, entry("p/new"), kLongAgo},
+                                      {IndexChange::Kind::kImport, entry("p/queued"), kLongAgo},
+                                      {IndexChange::Kind::kImport, entry("p/other"), kLongAgo}};
+  auto results = (*store)->apply_changes("disk", changes, Clock::now());
+  ASSERT_TRUE(results.ok()) << results.status().to_string();
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_TRUE((*results)[0].inserted);
+  EXPECT_TRUE((*results)[1].pending_delete);
+  EXPECT_FALSE((*results)[1].inserted);
+  EXPECT_TRUE((*results)[2].inserted);
+  std::vector<std::string> keys;
+  for (const auto& r : page_all(**store, "disk", 10)) keys.push_back(r.object_key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"p/new", "p/other"}));
+  // Without the query, nothing is held back.
+  auto plain = open();
+  ASSERT_NE(plain, nullptr);
+  EXPECT_FALSE(*plain->queued_for_deletion("disk", "p/queued"));
+}
+
+TEST_P(StoreConformance, ABadPendingDeleteQueryIsRefusedAtOpenNamingIt) {
+  ASSERT_TRUE(under_test().exec("CREATE TABLE cleanup_queue (storage_key text NOT NULL, backend_name text NOT NULL)").ok());
+  for (const std::string query : {"SELECT 1 FROM no_such_queue WHERE storage_key = $1",
+                                  "SELEKT 1 FROM cleanup_queue WHERE storage_key = $1",
+                                  "DELETE FROM cleanup_queue WHERE storage_key = $1"}) {
+    auto store = under_test().open_with_pending_delete_query(query);
+    ASSERT_FALSE(store.ok()) << query;
+    EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument) << store.status().to_string();
+    EXPECT_NE(store.status().message().find("store.pending_delete_query"), std::string::npos)
+        << store.status().message();
+    EXPECT_NE(store.status().message().find(query), std::string::npos) << store.status().message();
   }
 }
 

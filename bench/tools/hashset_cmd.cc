@@ -70,13 +70,13 @@ int hashset_command(const Args& args) {
   // Side 2: every index row of the backend under the bucket, in memory at once.
   std::unordered_map<std::string, s3reconcile::IndexRow> rows;
   const auto range = prefix_range(prefix);
-  std::string after;
+  s3reconcile::RowPosition after;
   for (;;) {
-    auto page = store->list_by_backend_key_asc(backend_name, after, 1000, range);
+    auto page = store->list_by_storage_key(backend_name, after, 1000, range);
     check(page.status(), "paging the index");
     for (auto& r : *page) {
-      after = r.object_key;
-      std::string key = r.object_key;
+      after = s3reconcile::RowPosition{r.storage_key, r.object_key};
+      std::string key = r.storage_key;
       rows.emplace(std::move(key), std::move(r));
     }
     if (page->size() < 1000) break;

@@ -1,5 +1,5 @@
 // The index floor of a pass: paging every row of one backend under one
-// virtual bucket from PostgreSQL with the product's DBCursorStream (keyset
+// virtual bucket's prefix from PostgreSQL with the product's DBCursorStream (keyset
 // paging, one bounded query per page), doing nothing with the rows.
 #include <cstdio>
 
@@ -14,8 +14,7 @@ int index_command(const Args& args) {
   const std::string bucket = args.required("bucket");
   s3reconcile::DBCursorOptions options;
   options.backend = args.required("backend");
-  options.bucket = bucket;
-  options.known_buckets = {bucket};
+  options.prefix = bucket + "/";
   options.page_size = static_cast<std::size_t>(args.num("page-size", 1000));
   s3reconcile::DBCursorStream rows(*store, std::move(options));
   std::uint64_t count = 0;

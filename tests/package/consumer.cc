@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   if (!store.ok()) return 1;
   s3reconcile::LocalBackend local({argv[1], 1000});
   s3reconcile::BackendRef backend{"disk", &local, &local, {"bkt"}, true};
-  auto result = s3reconcile::reconcile_backend(backend, "bkt", {"bkt"}, **store, {});
+  auto result = s3reconcile::reconcile_backend(backend, {"bkt"}, **store, {}, s3reconcile::PassScope{"bkt"});
   std::printf("imported %llu\n", static_cast<unsigned long long>(result.imported));
   return result.status.ok() ? 0 : 1;
 }

@@ -23,7 +23,7 @@ using testing::TestDatabase;
 
 KeySet index_keys(IndexStore& store) {
   KeySet out;
-  auto rows = store.list_by_backend_key_asc("disk", "", 1000000, KeyRange{});
+  auto rows = store.list_by_storage_key("disk", RowPosition{}, 1000000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
   if (rows.ok()) {
     for (const auto& r : *rows) out.insert(r.object_key);
@@ -35,10 +35,10 @@ KeySet index_keys(IndexStore& store) {
 class DroppingStore final : public testing::ForwardingStore {
  public:
   DroppingStore(IndexStore& inner, TestDatabase& db, int drop_at) : ForwardingStore(inner), db_(db), drop_at_(drop_at) {}
-  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view b, std::string_view a, std::size_t l,
+  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
                                                           const KeyRange& r) override {
     tick();
-    return inner_.list_by_backend_key_asc(b, a, l, r);
+    return inner_.list_by_storage_key(b, a, l, r);
   }
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
                                                     Clock::time_point t) override {
@@ -94,7 +94,7 @@ TEST(PostgresFaults, ConnectionDroppedAtARandomMomentLosesNoRow) {
       options.page_size = 16;
       options.batch_size = 8;
       options.logger = std::make_shared<spdlog::logger>("quiet");
-      r = reconcile_backend(ref, "bkt", {"bkt"}, dropping, options);
+      r = reconcile_backend(ref, {"bkt"}, dropping, options, PassScope{"bkt"});
       dropped = dropping.dropped();
     }
     if (!r.status.ok()) {
@@ -113,7 +113,7 @@ TEST(PostgresFaults, ConnectionDroppedAtARandomMomentLosesNoRow) {
     BackendRef ref{"disk", &local, &local, {"bkt"}, true};
     PassOptions options;
     options.logger = std::make_shared<spdlog::logger>("quiet");
-    Result again = reconcile_backend(ref, "bkt", {"bkt"}, **fresh, options);
+    Result again = reconcile_backend(ref, {"bkt"}, **fresh, options, PassScope{"bkt"});
     ASSERT_TRUE(again.status.ok()) << again.status.to_string();
     ASSERT_EQ(index_keys(**fresh), existing);
     ++trials;

@@ -38,6 +38,11 @@ class PostgresUnderTest final : public StoreUnderTest {
   explicit PostgresUnderTest(std::unique_ptr<TestDatabase> db) : db_(std::move(db)), side_(db_->dsn()) {}
 
   StatusOr<std::unique_ptr<IndexStore>> open() override { return open_postgres_store(PostgresStoreOptions{db_->dsn()}); }
+  StatusOr<std::unique_ptr<IndexStore>> open_with_pending_delete_query(const std::string& query) override {
+    PostgresStoreOptions options{db_->dsn()};
+    options.pending_delete_query = query;
+    return open_postgres_store(options);
+  }
   int build_schema_version() const override { return postgres_schema_version(); }
   StatusOr<int> stored_schema_version() override {
     auto v = side_.value("SELECT version FROM s3reconcile_schema");
@@ -88,14 +93,14 @@ class PgTest : public ::testing::Test {
 
   std::vector<std::string> page_keys(IndexStore& store, const std::string& backend, std::size_t page) {
     std::vector<std::string> out;
-    std::string after;
+    RowPosition after;
     while (true) {
-      auto rows = store.list_by_backend_key_asc(backend, after, page, KeyRange{});
+      auto rows = store.list_by_storage_key(backend, after, page, KeyRange{});
       EXPECT_TRUE(rows.ok()) << rows.status().to_string();
       if (!rows.ok()) return out;
       for (const auto& r : *rows) out.push_back(r.object_key);
       if (rows->size() < page) return out;
-      after = rows->back().object_key;
+      after = RowPosition{rows->back().storage_key, rows->back().object_key};
     }
   }
 
@@ -134,7 +139,7 @@ TEST_F(PgTest, KeysALocaleOrdersDifferentlyPageBackInByteOrder) {
     EXPECT_EQ(page_keys(*store, "disk", page), std::vector<std::string>(bytes.begin(), bytes.end())) << "page " << page;
   }
   // A range whose bounds a locale would place elsewhere.
-  auto rows = store->list_by_backend_key_asc("disk", "b/a-b", 3, KeyRange{"b/a", "b/b"});
+  auto rows = store->list_by_storage_key("disk", RowPosition{"b/a-b", std::nullopt}, 3, KeyRange{"b/a", "b/b"});
   ASSERT_TRUE(rows.ok());
   std::vector<std::string> got;
   for (const auto& r : *rows) got.push_back(r.object_key);
@@ -166,14 +171,18 @@ SELECT 'photos/' || md5(i::text), 'other', 'x', i, now() FROM generate_series(1,
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - load_began).count();
   ASSERT_TRUE(side_->exec("ANALYZE object_locations").ok());
 
-  ASSERT_TRUE(side_->exec("PREPARE t_list AS " + std::string(postgres::kList)).ok());
-  ASSERT_TRUE(side_->exec("PREPARE t_list_bounded AS " + std::string(postgres::kListBounded)).ok());
+  ASSERT_TRUE(side_->exec("PREPARE t_list AS " + std::string(postgres::kListAfterPath)).ok());
+  ASSERT_TRUE(side_->exec("PREPARE t_list_bounded AS " + std::string(postgres::kListAfterPathBounded)).ok());
+  ASSERT_TRUE(side_->exec("PREPARE t_list_row AS " + std::string(postgres::kListAfterRow)).ok());
+  ASSERT_TRUE(side_->exec("PREPARE t_list_row_bounded AS " + std::string(postgres::kListAfterRowBounded)).ok());
   const std::string index = "Index Scan using " + std::string(postgres::kCursorIndex);
   for (const char* mode : {"force_custom_plan", "force_generic_plan"}) {
     ASSERT_TRUE(side_->exec(std::string("SET plan_cache_mode = ") + mode).ok());
     for (const char* execute : {"t_list('disk', '', 'photos/', 1000)", "t_list('disk', 'photos/8', 'photos/', 1000)",
                                 "t_list_bounded('disk', '', 'photos/', 1000, 'photos0')",
-                                "t_list_bounded('disk', 'photos/8', 'photos/', 1000, 'photos0')"}) {
+                                "t_list_bounded('disk', 'photos/8', 'photos/', 1000, 'photos0')",
+                                "t_list_row('disk', 'photos/8', 'photos/', 1000, 'photos/8')",
+                                "t_list_row_bounded('disk', 'photos/8', 'photos/', 1000, 'photos/8', 'photos0')"}) {
       const std::string plan = plan_of(*side_, std::string("EXPLAIN EXECUTE ") + execute);
       EXPECT_NE(plan.find(index), std::string::npos) << mode << " " << execute << ":\n" << plan;
       EXPECT_EQ(plan.find("Sort"), std::string::npos) << mode << " " << execute << ":\n" << plan;
@@ -351,7 +360,7 @@ TEST_F(PgTest, KeysTextCannotHoldFailAloneAndTheOthersLand) {
   EXPECT_EQ((*results)[3].status.code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE((*results)[4].inserted);
   EXPECT_EQ(page_keys(*store, "disk", 10), (std::vector<std::string>{"b/1", "b/2"}));
-  auto listed = store->list_by_backend_key_asc("disk", nul, 10, KeyRange{});
+  auto listed = store->list_by_storage_key("disk", RowPosition{nul, std::nullopt}, 10, KeyRange{});
   EXPECT_EQ(listed.status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -364,7 +373,7 @@ TEST_F(PgTest, ALostConnectionIsUnavailableNamesTheServerAndStaysLost) {
   ASSERT_TRUE(killed.ok()) << killed.status().to_string();
   ASSERT_GE(*killed, 1);
 
-  auto rows = store->list_by_backend_key_asc("disk", "", 10, KeyRange{});
+  auto rows = store->list_by_storage_key("disk", RowPosition{}, 10, KeyRange{});
   ASSERT_FALSE(rows.ok());
   EXPECT_EQ(rows.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(ends_pass(rows.status()));
@@ -423,12 +432,12 @@ class KillBetweenPages final : public testing::ForwardingStore {
  public:
   KillBetweenPages(IndexStore& store, TestDatabase& db, std::size_t kill_at)
       : ForwardingStore(store), db_(db), kill_at_(kill_at) {}
-  StatusOr<std::vector<IndexRow>> list_by_backend_key_asc(std::string_view backend, std::string_view after_key,
+  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after_key,
                                                           std::size_t limit, const KeyRange& range) override {
     if (calls_++ == kill_at_) {
       EXPECT_TRUE(db_.terminate_sessions().ok());
     }
-    return inner_.list_by_backend_key_asc(backend, after_key, limit, range);
+    return inner_.list_by_storage_key(backend, after_key, limit, range);
   }
 
  private:
@@ -475,7 +484,7 @@ class KilledMidPass : public PgTest {
     options.page_size = 2;
     options.queue_size = 4;
     options.batch_size = 3;
-    return reconcile_backend(backend, "photos", {"photos"}, store, options);
+    return reconcile_backend(backend, {"photos"}, store, options, PassScope{"photos"});
   }
 
   // A pass after the failed one converges, and the one after it changes nothing.

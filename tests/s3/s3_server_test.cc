@@ -188,7 +188,7 @@ class S3RunTest : public S3ServerTest {
   testing::KeySet rows() {
     auto store = open_sqlite_store(SqliteStoreOptions{(dir_.path() / "index.db").string()});
     EXPECT_TRUE(store.ok());
-    auto page = (*store)->list_by_backend_key_asc("s3-it", "", 100000, KeyRange{});
+    auto page = (*store)->list_by_storage_key("s3-it", RowPosition{}, 100000, KeyRange{});
     testing::KeySet out;
     for (const auto& r : *page) out.insert(r.object_key);
     return out;
@@ -225,6 +225,21 @@ TEST_F(S3RunTest, RunImportsAndRemovesExactlyTheDrift) {
   }
   EXPECT_EQ(imported, 4);
   EXPECT_EQ(removed, 2);
+  // One walk of the bucket for both virtual buckets and the loose key: six
+  // keys are one ListObjectsV2 page, counted per bucket from the walk.
+  ASSERT_EQ(doc["passes"].size(), 1u);
+  EXPECT_EQ(doc["passes"][0]["api_pages"], 1);
+  EXPECT_EQ(doc["passes"][0]["listed"], 6);
+  for (const auto& b : doc["passes"][0]["buckets"]) {
+    if (b["bucket"] == "photos") {
+      EXPECT_EQ(b["imported"], 3);  // new 1, sub/new+2, and loose adopted
+      EXPECT_EQ(b["removed"], 1);
+    } else {
+      EXPECT_EQ(b["bucket"], "docs");
+      EXPECT_EQ(b["imported"], 1);
+      EXPECT_EQ(b["removed"], 1);
+    }
+  }
   auto again = testing::run_tool(dir_, run());
   ASSERT_EQ(again.exit_code, 0);
   const auto again_doc = nlohmann::json::parse(again.out);
