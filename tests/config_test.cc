@@ -176,7 +176,23 @@ TEST(Config, ExactlyOneStore) {
   expect_error(std::string("store: {sqlite: a.db, postgres: \"dbname=x\"}\nbuckets: [photos]\n") + kBackend,
                "1: store: must name exactly one store");
   expect_error(std::string("store: {}\nbuckets: [photos]\n") + kBackend, "1: store: must name exactly one store");
-  expect_error(std::string("store: {mysql: x}\nbuckets: [photos]\n") + kBackend, "1: store.mysql: unknown field (known: sqlite, postgres)");
+  expect_error(std::string("store: {mysql: x}\nbuckets: [photos]\n") + kBackend,
+               "1: store.mysql: unknown field (known: sqlite, postgres, pending_delete_query)");
+}
+
+TEST(Config, OrphanPolicyAndPendingDeleteQuery) {
+  auto c = parse(
+      "store:\n  sqlite: i.db\n  pending_delete_query: \"SELECT 1 FROM q WHERE storage_key = $1 AND backend_name = $2\"\n"
+      "buckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x, orphans: report}\n"
+      "  - {name: e, type: local, path: /y}\n");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->store.pending_delete_query, "SELECT 1 FROM q WHERE storage_key = $1 AND backend_name = $2");
+  EXPECT_FALSE(c->backends[0].import_orphans);
+  EXPECT_TRUE(c->backends[1].import_orphans);  // import is the default
+  expect_error("store: {sqlite: i.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x, orphans: keep}\n",
+               "4: backends[0].orphans: must be import or report");
+  expect_error("store: {sqlite: i.db, pending_delete_query: \" \"}\nbuckets: [photos]\n" + std::string(kBackend),
+               "1: store.pending_delete_query: must be a query");
 }
 
 TEST(Config, PostgresDsnErrorsNameTheFieldButNeverEchoTheDsn) {
