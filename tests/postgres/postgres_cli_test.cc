@@ -184,7 +184,7 @@ TEST_F(PostgresCliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   expect_no_secret(newer);
 }
 
-TEST_F(PostgresCliTest, UnreachableOrMalformedIndexExitsOneWithoutThePassword) {
+TEST_F(PostgresCliTest, AnUnreachableIndexExitsOneAMalformedOneTwoNeverWithThePassword) {
   ::setenv("S3R_TEST_PG_RUN_DSN", testing::dsn_with(db_->dsn(), "port", "1").c_str(), 1);
   auto refused = run_tool(dir_, "run --config " + config() + " --output json");
   EXPECT_EQ(refused.exit_code, 1);
@@ -194,7 +194,7 @@ TEST_F(PostgresCliTest, UnreachableOrMalformedIndexExitsOneWithoutThePassword) {
 
   write_config("\"host=127.0.0.1 password ${S3R_TEST_PG_PASSWORD}\"");
   auto malformed = run_tool(dir_, "run --config " + config());
-  EXPECT_EQ(malformed.exit_code, 1);
+  EXPECT_EQ(malformed.exit_code, 2) << "a connection string that does not parse is a configuration error";
   EXPECT_NE(read_stderr(dir_).find("connection string"), std::string::npos) << read_stderr(dir_);
   expect_no_secret(malformed);
 }
@@ -253,8 +253,8 @@ TEST_F(PostgresCliTest, TwoServeInstancesNeverReconcileTheSameBackendAtOnce) {
       auto j = nlohmann::json::parse(line);
       const std::string event = j.value("event", "");
       if (event == "skipped") ++skips;
-      if (!j.contains("backend") || !j.contains("bucket")) continue;
-      const std::string id = j["backend"].get<std::string>() + "/" + j["bucket"].get<std::string>();
+      if (!j.contains("backend") || !j.contains("paths")) continue;
+      const std::string id = j["backend"].get<std::string>() + "/" + j["paths"].get<std::string>();
       if (event == "pass started") open[id] = j["time"];
       if ((event == "pass done" || event == "pass failed") && open.count(id)) {
         by_backend[instance][j["backend"].get<std::string>()].push_back({open[id], j["time"]});

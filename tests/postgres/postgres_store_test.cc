@@ -222,8 +222,9 @@ TEST_F(PgTest, SplitKeysOfABigTableComeFromASampleAndBalanceTheRuns) {
   // Keys in random physical order, so that a page sample is a fair one.
   ASSERT_TRUE(side_->exec(R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
-SELECT 'b/' || md5(i::text) || CASE WHEN i % 2 = 0 THEN 'A' ELSE '_' END, 'disk', 'x', i, now()
-  FROM generate_series(1, 300000) i ORDER BY random())sql").ok());
+SELECT k, 'disk', k, i, now()
+  FROM (SELECT i, 'b/' || md5(i::text) || CASE WHEN i % 2 = 0 THEN 'A' ELSE '_' END AS k
+          FROM generate_series(1, 300000) i) g ORDER BY random())sql").ok());
   ASSERT_TRUE(side_->exec("ANALYZE object_locations").ok());
   auto keys = store->split_keys("disk", KeyRange{"b/", "b0"}, 4);
   ASSERT_TRUE(keys.ok()) << keys.status().to_string();
