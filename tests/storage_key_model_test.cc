@@ -84,7 +84,9 @@ World make_world(std::mt19937& rng, int size) {
       if (fate < 80) w.files.insert(path);
       if (fate < 40 || fate >= 80) w.rows.insert({"photos/" + path, path});
     } else if (what < 84) {  // an unprefixed key whose prefixed twin exists on the backend
-      const std::string raw = "twin/" + name("t", i);
+      // Before "photos/" in byte order half the time: the prefixed object must
+      // win whichever of the two the walk meets first.
+      const std::string raw = (i % 2 ? "a-twin/" : "twin/") + name("t", i);
       w.files.insert(raw);
       w.files.insert("photos/" + raw);
       if (pct(rng) < 50) w.rows.insert({"photos/" + raw, "photos/" + raw});
