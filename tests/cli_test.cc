@@ -19,7 +19,9 @@
 
 #include "s3/http_client.h"
 #include "s3reconcile/sqlite_store.h"
+#include <sqlite3.h>
 #include "support/fake_http_server.h"
+#include "support/layouts.h"
 #include "support/run_tool.h"
 #include "temp_dir.h"
 
@@ -169,6 +171,91 @@ TEST_F(CliTest, ParallelismSplitsThePassAndChangesNothingInTheResult) {
   ASSERT_EQ(from_config.exit_code, 0) << read_stderr(dir_);
   EXPECT_EQ(pass(nlohmann::json::parse(from_config.out), "photos")["ranges"], 3);
   EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --parallelism 0").exit_code, 2);
+}
+
+TEST_F(CliTest, AConsistentIndexWhoseRowsLiveAtOtherPathsIsClean) {
+  const auto rows_at = testing::write_rows_at_other_paths(dir_, "layout");
+  {
+    auto store = open_sqlite_store(SqliteStoreOptions{db()});
+    ASSERT_TRUE(store.ok());
+    testing::seed_rows(**store, "disk-2", rows_at, kOld);
+  }
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: disk-2\n    type: local\n    path: layout\n");
+  const KeySet before = rows("disk-2");
+  testing::expect_clean_and_unchanged(dir_, config());
+  EXPECT_EQ(rows("disk-2"), before);
+}
+
+TEST_F(CliTest, PathsTheServiceIsDeletingAreNotImportedAndABadQueryExitsTwo) {
+  {
+    sqlite3* handle = nullptr;
+    ASSERT_EQ(sqlite3_open(db().c_str(), &handle), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(handle,
+                           "CREATE TABLE cleanup_queue (storage_key TEXT, backend_name TEXT);"
+                           "INSERT INTO cleanup_queue VALUES ('photos/new1', 'disk-1'), ('loose', 'disk-1');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(handle);
+  }
+  auto with_query = [&](const std::string& query) {
+    write_config("store:\n  sqlite: index.db\n  pending_delete_query: \"" + query +
+                 "\"\nbuckets: [photos, docs]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n");
+  };
+  with_query("SELECT 1 FROM cleanup_quue WHERE storage_key = $1");
+  auto bad = run_tool(dir_, "run --config " + config() + " --output json");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(read_stderr(dir_).find("store.pending_delete_query \"SELECT 1 FROM cleanup_quue"), std::string::npos)
+      << read_stderr(dir_);
+  EXPECT_NE(read_stderr(dir_).find("no such table: cleanup_quue"), std::string::npos) << read_stderr(dir_);
+
+  with_query("SELECT 1 FROM cleanup_queue WHERE storage_key = $1 AND backend_name = $2");
+  auto o = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(o.exit_code, 0) << o.out << read_stderr(dir_);
+  auto photos = pass(nlohmann::json::parse(o.out), "photos");
+  EXPECT_EQ(photos["pending_delete"], 2);  // photos/new1, and loose (it would have been adopted)
+  EXPECT_EQ(photos["imported"], 1);        // only sub/new2
+  EXPECT_FALSE(rows("disk-1").count("photos/new1"));
+  EXPECT_FALSE(rows("disk-1").count("photos/loose"));
+  EXPECT_TRUE(rows("disk-1").count("photos/sub/new2"));
+}
+
+TEST_F(CliTest, OrphansReportedAreListedInDiffAndNeverImported) {
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: disk-1\n    type: local\n    path: objs\n    orphans: report\n");
+  const KeySet before = rows("disk-1");
+  auto diff = run_tool(dir_, "diff --config " + config());
+  ASSERT_EQ(diff.exit_code, 0) << read_stderr(dir_);
+  std::set<std::string> lines;
+  std::istringstream in(diff.out);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    lines.insert(j["action"].get<std::string>() + " " + j["storage_key"].get<std::string>());
+  }
+  EXPECT_EQ(lines, (std::set<std::string>{"orphan photos/new1", "orphan photos/sub/new2", "orphan loose",
+                                          "orphan docs/new3", "remove photos/stale1", "remove photos/stale2",
+                                          "remove docs/stale3"}));
+  auto o = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(o.exit_code, 0);
+  const auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["passes"][0]["orphans_reported"], 4);
+  EXPECT_EQ(doc["passes"][0]["imported"], 0);
+  EXPECT_EQ(doc["passes"][0]["removed"], 3) << "removals work the same under report";
+  EXPECT_FALSE(rows("disk-1").count("photos/new1"));
+  EXPECT_EQ(run_tool(dir_, "check --config " + config()).exit_code, 3) << "reported orphans are drift";
+}
+
+TEST_F(CliTest, PrefixNarrowsThePassToPathsUnderIt) {
+  auto o = run_tool(dir_, "run --config " + config() + " --prefix photos/s --output json");
+  ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);
+  auto doc = nlohmann::json::parse(o.out);
+  ASSERT_EQ(doc["passes"].size(), 1u);
+  EXPECT_EQ(doc["passes"][0]["prefix"], "photos/s");
+  EXPECT_EQ(doc["passes"][0]["imported"], 1);  // photos/sub/new2
+  EXPECT_EQ(doc["passes"][0]["removed"], 2);   // photos/stale1 and photos/stale2
+  EXPECT_FALSE(rows("disk-1").count("photos/new1")) << "outside the prefix";
+  EXPECT_TRUE(rows("disk-1").count("docs/stale3")) << "outside the prefix";
+  EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --prefix p --bucket photos").exit_code, 2);
 }
 
 TEST_F(CliTest, DryRunChangesNothingAndReportsTheSameCounts) {

@@ -260,7 +260,7 @@ TEST(RemovalGuards, EmptyListingRemovesNothingAndSaysWhy) {
       PassOptions options;
       options.dry_run = dry_run;
       options.batch_size = batch;
-      Result r = h.run(options);
+      Result r = h.run(options, "b");  // a pass narrowed to bucket b: its prefix lists nothing
       EXPECT_EQ(r.status.code(), StatusCode::kAborted) << r.status.to_string();
       EXPECT_NE(r.status.message().find("listed nothing under \"b/\""), std::string::npos) << r.status.message();
       EXPECT_NE(r.status.message().find("--allow-empty-listing"), std::string::npos);
@@ -268,6 +268,17 @@ TEST(RemovalGuards, EmptyListingRemovesNothingAndSaysWhy) {
       EXPECT_EQ(r.delete_failed, 0u);
       EXPECT_EQ(h.store.keys("disk").size(), 5u);
     }
+  }
+  {
+    // The whole backend lists nothing (an unmounted disk): the guard judges
+    // the whole listing.
+    Harness h;
+    for (int i = 0; i < 5; ++i) h.store.put("disk", fmt::format("b/{}", i), 1, "", kOld);
+    h.prober.present = {"nothing"};
+    Result r = h.run();
+    EXPECT_EQ(r.status.code(), StatusCode::kAborted) << r.status.to_string();
+    EXPECT_NE(r.status.message().find("listed nothing at all"), std::string::npos) << r.status.message();
+    EXPECT_EQ(h.store.keys("disk").size(), 5u);
   }
   Harness h;
   for (int i = 0; i < 5; ++i) h.store.put("disk", fmt::format("b/{}", i), 1, "", kOld);

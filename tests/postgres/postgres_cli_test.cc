@@ -20,6 +20,7 @@
 #include "postgres/pg_test_support.h"
 #include "s3reconcile/postgres_store.h"
 #include "support/child_process.h"
+#include "support/layouts.h"
 #include "support/run_tool.h"
 #include "temp_dir.h"
 
@@ -99,10 +100,33 @@ TEST_F(PostgresCliTest, RunOverKeysALocaleMisordersConvergesInOnePassAndTheNextC
 // byte order whatever the database's collation, or ranges would overlap.
 TEST_F(PostgresCliTest, ParallelRangesSplitAtByteOrderQuantilesAndGiveTheSameResult) {
   auto doc = converge(" --parallelism 5");
-  for (const auto& p : doc["passes"]) {
-    if (p["bucket"] != "photos") continue;
-    EXPECT_EQ(p["ranges"], 5) << p;
+  ASSERT_EQ(doc["passes"].size(), 1u);  // one pass over the backend, split in five
+  EXPECT_EQ(doc["passes"][0]["ranges"], 5) << doc;
+}
+
+TEST_F(PostgresCliTest, AConsistentIndexWhoseRowsLiveAtOtherPathsIsClean) {
+  const auto rows_at = testing::write_rows_at_other_paths(dir_, "objs");
+  {
+    auto s = store();
+    ASSERT_NE(s, nullptr);
+    testing::seed_rows(*s, "disk-1", rows_at, kOld);
   }
+  const KeySet before = rows("disk-1");
+  testing::expect_clean_and_unchanged(dir_, config());
+  EXPECT_EQ(rows("disk-1"), before);
+}
+
+TEST_F(PostgresCliTest, ABadPendingDeleteQueryExitsTwoNamingIt) {
+  std::ofstream(dir_.path() / "config.yaml")
+      << "store:\n  postgres: \"${S3R_TEST_PG_RUN_DSN}\"\n"
+      << "  pending_delete_query: \"SELECT 1 FROM cleanup_quue WHERE storage_key = $1\"\n"
+      << "buckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n";
+  dir_.write("objs/photos/x");
+  auto o = run_tool(dir_, "run --config " + config());
+  EXPECT_EQ(o.exit_code, 2) << o.out;
+  EXPECT_NE(read_stderr(dir_).find("store.pending_delete_query \"SELECT 1 FROM cleanup_quue"), std::string::npos)
+      << read_stderr(dir_);
+  EXPECT_NE(read_stderr(dir_).find("cleanup_quue\" does not exist"), std::string::npos) << read_stderr(dir_);
 }
 
 nlohmann::json PostgresCliTest::converge(const std::string& flags) {

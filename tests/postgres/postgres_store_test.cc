@@ -11,6 +11,11 @@
 #include <iostream>
 #include <thread>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
 #include "fakes.h"
 #include "postgres/pg_test_support.h"
 #include "s3reconcile/local_backend.h"
@@ -320,7 +325,77 @@ INSERT INTO object_locations VALUES ('b/x', 'disk', 'b/x', 7, now() - interval '
   EXPECT_EQ(page_keys(*store, "disk", 10), (std::vector<std::string>{"b/x"}));
   EXPECT_EQ(*side_->value("SELECT version FROM s3reconcile_schema"), std::to_string(postgres_schema_version()));
   EXPECT_EQ(*side_->value("SELECT count(*) FROM pg_indexes WHERE indexname = 'object_locations_backend_key_c'"), "1");
+  EXPECT_EQ(*side_->value("SELECT count(*) FROM pg_indexes WHERE indexname = 'object_locations_backend_storage_c'"),
+            "1");
   EXPECT_EQ(*side_->value("SELECT to_regclass('s3reconcile_ranges') IS NOT NULL"), "t");
+}
+
+// The shape a service writing the index creates, verbatim: extra columns,
+// a foreign key, one row per path. It is adopted as is; an import that
+// breaks one of its constraints fails as that one row, named in the log.
+TEST_F(PgTest, AdoptsTheServicesTableShapeAndAConstraintFailsOnlyItsRow) {
+  ASSERT_TRUE(side_->exec(R"sql(
+CREATE TABLE backend_quotas (backend_name text PRIMARY KEY, quota_bytes bigint);
+INSERT INTO backend_quotas VALUES ('disk', 1000000);
+CREATE TABLE object_locations (
+  object_key   text        NOT NULL,
+  backend_name text        NOT NULL REFERENCES backend_quotas(backend_name),
+  storage_key  text        NOT NULL,
+  size_bytes   bigint      NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  encrypted    boolean     NOT NULL DEFAULT false,
+  content_hash text,
+  etag         text,
+  managed      boolean     NOT NULL DEFAULT true,
+  PRIMARY KEY (object_key, backend_name),
+  UNIQUE (backend_name, storage_key)
+);
+INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at, etag)
+VALUES ('photos/a.jpg', 'disk', 'photos/a.jpg!w1', 3, now() - interval '1 day', 'e1'),
+       ('photos/stale.jpg', 'disk', 'photos/stale.jpg!w1', 3, now() - interval '1 day', 'e2'))sql").ok());
+  TempDir dir;
+  for (const char* f : {"photos/a.jpg!w1", "photos/new1", "photos/new2", "photos/new3"}) dir.write(std::string("objs/") + f);
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  // The service writes a row at photos/new2 under another name while the
+  // pass runs: the pass's import of that path breaks UNIQUE (backend_name,
+  // storage_key).
+  class ServiceWritesFirst final : public testing::ForwardingStore {
+   public:
+    ServiceWritesFirst(IndexStore& inner, PgConnection& side) : ForwardingStore(inner), side_(side) {}
+    StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
+                                                      Clock::time_point t) override {
+      if (!written_) {
+        written_ = true;
+        EXPECT_TRUE(side_.exec("INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes) "
+                               "VALUES ('photos/renamed', 'disk', 'photos/new2', 1)").ok());
+      }
+      return inner_.apply_changes(b, c, t);
+    }
+
+   private:
+    PgConnection& side_;
+    bool written_ = false;
+  } racing(*store, *side_);
+  LocalBackend local(LocalBackendOptions{(dir.path() / "objs").string(), 10});
+  BackendRef backend{"disk", &local, &local, {"photos"}, true};
+  std::ostringstream log_text;
+  PassOptions options;
+  options.logger = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text));
+  const Result r = reconcile_backend(backend, {"photos"}, racing, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.to_string();
+  EXPECT_EQ(r.imported, 2u);  // new1 and new3
+  EXPECT_EQ(r.import_failed, 1u);
+  EXPECT_EQ(r.removed, 1u);   // photos/stale.jpg, whose bytes are gone
+  EXPECT_EQ(r.listed, 4u);
+  EXPECT_NE(log_text.str().find("import failed backend=disk key=\"photos/new2\""), std::string::npos) << log_text.str();
+  EXPECT_NE(log_text.str().find("SQLSTATE 23505"), std::string::npos) << log_text.str();
+  EXPECT_EQ(*side_->value("SELECT count(*) FROM object_locations WHERE object_key IN ('photos/new1', 'photos/new3')"),
+            "2");
+  EXPECT_EQ(*side_->value("SELECT etag FROM object_locations WHERE object_key = 'photos/a.jpg'"), "e1")
+      << "an adopted table's rows keep their other columns";
+  EXPECT_EQ(*side_->value("SELECT count(*) FROM pg_indexes WHERE indexname = 'object_locations_backend_storage_c'"),
+            "1");
 }
 
 TEST_F(PgTest, RefusesADatabaseThatIsNotUtf8) {
