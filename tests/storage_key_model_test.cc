@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <random>
@@ -21,7 +22,9 @@
 #include "s3reconcile/buckets.h"
 #include "s3reconcile/local_backend.h"
 #include "s3reconcile/reconcile.h"
+#include "s3reconcile/s3_backend.h"
 #include "s3reconcile/sqlite_store.h"
+#include "support/fake_s3.h"
 #include "temp_dir.h"
 
 namespace s3reconcile {
@@ -323,6 +326,51 @@ TEST(StorageKeyModel, APassListsEachKeyOnce) {
   EXPECT_EQ(r.api_pages, 6u);
   EXPECT_EQ(r.imported, 60u);
   for (const auto& b : kOnBackend) EXPECT_EQ(r.buckets.at(b).listed, b == "photos" ? 40u : 10u) << b;
+}
+
+// The same counted at an S3 server: one ListObjectsV2 request per page of
+// the one walk, and HEADs only for the unprefixed orphans (each asked
+// whether its prefixed twin exists before it is adopted).
+TEST(StorageKeyModel, AnS3PassSendsOneListRequestPerPageOfOneWalk) {
+  testing::FakeS3Bucket bucket;
+  for (int i = 0; i < 30; ++i) {
+    bucket.objects[fmt::format("{}/k{:02}", kOnBackend[static_cast<std::size_t>(i % 3)], i)] = 1;
+    bucket.objects[fmt::format("loose{:02}", i)] = 1;
+  }
+  std::atomic<int> lists{0}, heads{0};
+  testing::FakeHttpServer server([&](const testing::FakeRequest& r) {
+    ++(r.method == "HEAD" ? heads : lists);
+    return bucket.handle(r);
+  });
+  ::setenv("S3R_MODEL_KEY", "AKIDMODEL", 1);
+  ::setenv("S3R_MODEL_SECRET", "secret", 1);
+  S3BackendOptions o;
+  o.endpoint = server.endpoint();
+  o.bucket = "phys";
+  o.addressing = S3Addressing::kPath;
+  o.credentials = S3CredentialSource{"", "S3R_MODEL_KEY", "S3R_MODEL_SECRET", ""};
+  o.page_size = 7;
+  auto s3 = S3Backend::open(o);
+  ASSERT_TRUE(s3.ok()) << s3.status().to_string();
+  TempDir dir;
+  auto store = open_sqlite_store(SqliteStoreOptions{(dir.path() / "index.db").string()});
+  ASSERT_TRUE(store.ok());
+  BackendRef backend{"s3", s3->get(), s3->get(), kOnBackend, true};
+  PassOptions options;
+  options.logger = std::make_shared<spdlog::logger>("quiet");
+  const Result r = reconcile_backend(backend, kKnown, **store, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.to_string();
+  EXPECT_EQ(lists.load(), 9);  // ceil(60 / 7)
+  EXPECT_EQ(r.api_pages, 9u);
+  EXPECT_EQ(heads.load(), 30);  // one per unprefixed orphan
+  EXPECT_EQ(r.imported, 60u);
+  // The next pass finds every path indexed: the same pages, no HEAD at all.
+  lists = 0;
+  heads = 0;
+  const Result again = reconcile_backend(backend, kKnown, **store, options);
+  ASSERT_TRUE(again.status.ok());
+  EXPECT_EQ(lists.load(), 9);
+  EXPECT_EQ(heads.load(), 0);
 }
 
 }  // namespace
