@@ -157,6 +157,17 @@ fig5() {
     "time $(calc "$hs / $P_SECONDS")x, peak RSS $(calc "$hs_rss / $P_RSS")x the merge's; imported $(field imported "$M_OUT"), removed $(field removed "$M_OUT")"
 }
 
+# Loads N objects under $VB/ into radosgw bucket "bench" and seeds database
+# rgw for them, once per run.
+load_rgw() {
+  [ -e "$WORK/rgw-loaded" ] && return 0
+  say "loading $1 objects into radosgw"
+  measure rgw-load "$BENCH_TOOL" load --endpoint "$RGW_ENDPOINT" --bucket bench --count "$1" --prefix "$VB/" --threads 32
+  say "seeding the index for radosgw"
+  seed_index rgw "$1" rgw
+  touch "$WORK/rgw-loaded"
+}
+
 # `env ...` prefixes for rclone and awscli against radosgw, with no user config
 # (arrays, so that timeout can run them).
 set_tool_envs() {
@@ -174,10 +185,8 @@ fig6() {
   local n=$RGW_KEYS r ours="" rcl="" aws="" keys cfg p_orph p_stale d_imp d_rem pipe diff_s
   [ -n "${RGW_ENDPOINT:-}" ] || { row 6 "radosgw" n/a "" n/a "radosgw not running"; return 0; }
   say "figure 6: loading $n objects into radosgw"
-  measure fig6-load "$BENCH_TOOL" load --endpoint "$RGW_ENDPOINT" --bucket bench --count "$n" --prefix "$VB/" --threads 32
+  load_rgw "$n"
   row 6 "load $n objects (setup, PUT x32 threads)" "$(field seconds "$M_OUT") s" "" "-" ""
-  say "figure 6: seeding the index for radosgw"
-  seed_index rgw "$n" rgw
   : > "$WORK/rclone.conf"
   set_tool_envs
   for ((r = 1; r <= REPEAT; r++)); do
@@ -225,6 +234,37 @@ SH
     "found $d_imp imports, $d_rem removals (removals confirmed by HEAD); $(calc "$pipe / $diff_s")x faster"
   row 6 "reconcile, $n keys: s3reconcile run" "$P_WALL s" "" "-" \
     "imported $P_IMPORTED, removed $P_REMOVED; expected $(orphans "$n") and $(stale "$n")"
+}
+
+# 7. The default pass (unprefixed keys adopted) on radosgw beside rclone
+# listing the same keys: one walk of the bucket, so as many pages as the
+# listing alone, in at most 0.75x rclone's time.
+fig7() {
+  local n=$RGW_KEYS r pass="" rcl="" keys cfg pages want
+  [ -n "${RGW_ENDPOINT:-}" ] || { row 7 "radosgw" n/a "" n/a "radosgw not running"; return 0; }
+  load_rgw "$n"
+  : > "$WORK/rclone.conf"
+  set_tool_envs
+  cfg=$WORK/fig7.yaml
+  write_config "$cfg" "$RGW_ENDPOINT" bench "$(pg_dsn rgw)" rgw adopt
+  want=$(( (n + 999) / 1000 ))
+  restore_drift rgw "$n" rgw  # figure 6's run repaired it
+  for ((r = 1; r <= REPEAT; r++)); do
+    say "figure 7: round $r of $REPEAT (rclone lsf of the bucket, the default pass)"
+    measure "fig7-rclone-$r" "${RCLONE_ENV[@]}" rclone lsf -R --files-only --fast-list --s3-list-version 2 ":s3:bench/"
+    keys=$(wc -l < "$WORK/fig7-rclone-$r.out"); [ "$keys" = "$n" ] || { echo "rclone listed $keys" >&2; return 1; }
+    rcl=$(min_of "$rcl" "$M_WALL")
+    tool_pass "fig7-pass-$r" "$cfg"
+    [ "$P_STATUS" = ok ] || { echo "pass status $P_STATUS" >&2; return 1; }
+    [ "$P_LISTED" = "$n" ] || { echo "the pass listed $P_LISTED keys, not $n" >&2; return 1; }
+    pages=$(jsum api_pages "$M_OUT")
+    pass=$(min_of "$pass" "$P_WALL")
+    restore_drift rgw "$n" rgw
+  done
+  row 7 "default pass (adopt on), $n keys on radosgw: pages" "$pages" "= listing alone ($want)" \
+    "$(verdict "$pages == $want")" "ListObjectsV2 requests of the pass, 1000 keys a page"
+  row 7 "default pass (adopt on), $n keys on radosgw / rclone lsf" "$(calc "$pass / $rcl")" "<= 0.75" \
+    "$(verdict "$pass <= 0.75 * $rcl")" "pass $pass s wall (process start to exit), rclone lsf -R --fast-list $rcl s (best of $REPEAT); the pass's CPU ${P_CPU} s"
 }
 
 # Micro-benchmarks: the merge and the ListObjectsV2 parser.

@@ -26,12 +26,15 @@ measure() {
 field() { grep -o "\(^\| \)$1=[^ ]*" <<< "$2" | head -n 1 | cut -d= -f2; }
 
 # jsum NAME JSON: the sum of every "NAME":number in JSON (one per pass).
-jsum() { grep -o "\"$1\":[0-9]*" <<< "$2" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'; }
+# The passes' own counts only: each pass also reports its counts per bucket
+# (a "buckets" array of flat objects), which would count them twice.
+jsum() { sed 's/"buckets":\[[^]]*\]//g' <<< "$2" | grep -o "\"$1\":[0-9]*" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'; }
 # jmax NAME JSON: the largest.
 jmax() { grep -o "\"$1\":[0-9]*" <<< "$2" | cut -d: -f2 | awk '$1 > m { m = $1 } END { print m + 0 }'; }
 
-# write_config FILE ENDPOINT BUCKET DSN BACKEND: a config reconciling the
-# virtual bucket $VB (keys under $VB/) of BUCKET at ENDPOINT with the index DSN.
+# write_config FILE ENDPOINT BUCKET DSN BACKEND [UNPREFIXED]: a config
+# reconciling the virtual bucket $VB (keys under $VB/) of BUCKET at ENDPOINT
+# with the index DSN; unprefixed keys ignored unless UNPREFIXED says adopt.
 write_config() {
   cat > "$1" <<YAML
 store: {postgres: "$4"}
@@ -44,7 +47,7 @@ backends:
     bucket: $3
     addressing: path
     buckets: [$VB]
-    unprefixed_keys: ignore
+    unprefixed_keys: ${6:-ignore}
     credentials: {access_key_env: S3R_TEST_ACCESS_KEY, secret_key_env: S3R_TEST_SECRET_KEY}
 YAML
 }

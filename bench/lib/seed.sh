@@ -31,13 +31,14 @@ seed_index() {
   pg_sql postgres -c "CREATE DATABASE $db"
   # The product creates (migrates) its own schema.
   "$BENCH_TOOL" index --dsn "$(pg_dsn "$db")" --backend "$backend" --bucket "$VB" > /dev/null
-  # Loading with the two indexes in place costs a B-tree insert per row in the
+  # Loading with the indexes in place costs a B-tree insert per row in the
   # en_US collation; building them afterwards is a sort. Same definitions as
-  # the store's migration 1 (src/store/postgres/postgres_queries.h).
+  # the store's migrations 1 and 3 (src/store/postgres/postgres_queries.h).
   pg_sql "$db" <<SQL
 SET maintenance_work_mem = '1GB';
 ALTER TABLE object_locations DROP CONSTRAINT object_locations_pkey;
 DROP INDEX object_locations_backend_key_c;
+DROP INDEX object_locations_backend_storage_c;
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
 SELECT k, '$backend', k, 1000 + i % 9000, now() - interval '1 day'
   FROM (SELECT i, $(key_sql) AS k FROM generate_series(0::bigint, $n - 1) AS i) s
@@ -47,6 +48,8 @@ SELECT k, '$backend', k, 1000 + i % 9000, now() - interval '1 day'
   FROM (SELECT i, $(key_sql) || '-stale' AS k FROM generate_series(3::bigint, $n - 1, 100) AS i) s;
 ALTER TABLE object_locations ADD PRIMARY KEY (object_key, backend_name);
 CREATE INDEX object_locations_backend_key_c ON object_locations (backend_name, object_key COLLATE "C");
+CREATE INDEX object_locations_backend_storage_c
+  ON object_locations (backend_name, storage_key COLLATE "C", object_key COLLATE "C");
 VACUUM ANALYZE object_locations;
 SQL
 }
