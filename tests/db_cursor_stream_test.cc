@@ -10,13 +10,14 @@ namespace {
 
 using testing::FakeStore;
 
-std::vector<std::string> drain(DBCursorStream& c) {
+// The keys the stream yields, or with `paths` each as "path=key".
+std::vector<std::string> drain(DBCursorStream& c, bool paths = false) {
   std::vector<std::string> out;
   while (true) {
     auto n = c.next();
     EXPECT_TRUE(n.ok()) << n.status().to_string();
     if (!n.ok() || !*n) return out;
-    out.push_back((*n)->key);
+    out.push_back(paths ? (*n)->storage_key + "=" + (*n)->key : (*n)->key);
   }
 }
 
@@ -32,15 +33,7 @@ DBCursorOptions opts(std::size_t page, std::string prefix = "b/", bool adopt = f
   return o;
 }
 
-std::vector<std::string> paths_of(DBCursorStream& c) {
-  std::vector<std::string> out;
-  while (true) {
-    auto n = c.next();
-    EXPECT_TRUE(n.ok()) << n.status().to_string();
-    if (!n.ok() || !*n) return out;
-    out.push_back((*n)->storage_key + "=" + (*n)->key);
-  }
-}
+std::vector<std::string> paths_of(DBCursorStream& c) { return drain(c, true); }
 
 TEST(DBCursorStream, NoQueryBeforeFirstNext) {
   FakeStore store;

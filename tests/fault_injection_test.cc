@@ -63,8 +63,6 @@ TEST(FaultInjection, ListingFaultsAtRandomPagesLoseNoRow) {
   const std::vector<ListingFault> faults = {ListingFault::kReset, ListingFault::kServerError,
                                             ListingFault::kTruncatedXml, ListingFault::kMalformedXml,
                                             ListingFault::kHang, ListingFault::kOutOfOrder};
-  ::setenv("S3R_FAULT_KEY", "AKIDFAULT", 1);
-  ::setenv("S3R_FAULT_SECRET", "secret", 1);
   int trials = 0;
   std::map<std::string, int> per_fault;
   for (int trial = 0; trial < 60; ++trial) {
@@ -107,14 +105,8 @@ TEST(FaultInjection, ListingFaultsAtRandomPagesLoseNoRow) {
       }
       return response;
     });
-    S3BackendOptions o;
-    o.endpoint = server.endpoint();
-    o.bucket = "phys";
-    o.addressing = S3Addressing::kPath;
-    o.credentials = S3CredentialSource{"", "S3R_FAULT_KEY", "S3R_FAULT_SECRET", ""};
-    o.page_size = 7;
+    S3BackendOptions o = testing::fake_s3_options(server, 7);
     o.max_attempts = 2;
-    o.retry_base_delay = std::chrono::milliseconds(1);
     o.request_timeout = std::chrono::milliseconds(150);
     auto backend = S3Backend::open(o);
     ASSERT_TRUE(backend.ok());

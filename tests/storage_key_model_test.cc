@@ -342,15 +342,7 @@ TEST(StorageKeyModel, AnS3PassSendsOneListRequestPerPageOfOneWalk) {
     ++(r.method == "HEAD" ? heads : lists);
     return bucket.handle(r);
   });
-  ::setenv("S3R_MODEL_KEY", "AKIDMODEL", 1);
-  ::setenv("S3R_MODEL_SECRET", "secret", 1);
-  S3BackendOptions o;
-  o.endpoint = server.endpoint();
-  o.bucket = "phys";
-  o.addressing = S3Addressing::kPath;
-  o.credentials = S3CredentialSource{"", "S3R_MODEL_KEY", "S3R_MODEL_SECRET", ""};
-  o.page_size = 7;
-  auto s3 = S3Backend::open(o);
+  auto s3 = S3Backend::open(testing::fake_s3_options(server, 7));
   ASSERT_TRUE(s3.ok()) << s3.status().to_string();
   TempDir dir;
   auto store = open_sqlite_store(SqliteStoreOptions{(dir.path() / "index.db").string()});

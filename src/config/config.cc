@@ -64,6 +64,18 @@ class Fields {
     return expanded;
   }
 
+  // Whether the two-way setting `key` says `yes` (rather than `no`); `fallback`
+  // when absent. Anything else is an error naming both words.
+  StatusOr<bool> either(const std::string& key, std::string_view yes, std::string_view no, bool fallback) const {
+    if (!has(key)) return fallback;
+    auto word = string(key);
+    if (!word.ok()) return word.status();
+    if (*word != yes && *word != no) {
+      return error_at(get(key), field_path(key), fmt::format("must be {} or {}, not \"{}\"", yes, no, *word));
+    }
+    return *word == yes;
+  }
+
   // A whole number from `least` to `most`, or `fallback` when absent.
   StatusOr<std::uint64_t> whole_number(const std::string& key, std::uint64_t fallback, std::uint64_t least,
                                        std::uint64_t most) const {
@@ -340,24 +352,12 @@ Status load_backend(const YAML::Node& node, std::size_t index, const std::string
     backend.buckets = config.buckets;
   }
 
-  if (b.has("unprefixed_keys")) {
-    auto mode = b.string("unprefixed_keys");
-    if (!mode.ok()) return mode.status();
-    if (*mode != "adopt" && *mode != "ignore") {
-      return b.error_at(b.get("unprefixed_keys"), b.field_path("unprefixed_keys"),
-                        fmt::format("must be adopt or ignore, not \"{}\"", *mode));
-    }
-    backend.adopt_unprefixed = *mode == "adopt";
-  }
-  if (b.has("orphans")) {
-    auto mode = b.string("orphans");
-    if (!mode.ok()) return mode.status();
-    if (*mode != "import" && *mode != "report") {
-      return b.error_at(b.get("orphans"), b.field_path("orphans"),
-                        fmt::format("must be import or report, not \"{}\"", *mode));
-    }
-    backend.import_orphans = *mode == "import";
-  }
+  auto adopt = b.either("unprefixed_keys", "adopt", "ignore", true);
+  if (!adopt.ok()) return adopt.status();
+  backend.adopt_unprefixed = *adopt;
+  auto import = b.either("orphans", "import", "report", true);
+  if (!import.ok()) return import.status();
+  backend.import_orphans = *import;
   for (const auto& other : config.backends) {
     if (other.name == backend.name) {
       return b.error_at(b.get("name"), b.field_path("name"),

@@ -24,18 +24,7 @@ using testing::FakeResponse;
 using testing::FakeS3Bucket;
 
 S3BackendOptions options_for(const FakeHttpServer& server, std::size_t page = 1000) {
-  S3BackendOptions o;
-  o.endpoint = server.endpoint();
-  o.bucket = "phys";
-  o.addressing = S3Addressing::kPath;
-  o.credentials.access_key_env = "S3R_TEST_FAKE_KEY";
-  o.credentials.secret_key_env = "S3R_TEST_FAKE_SECRET";
-  o.page_size = page;
-  o.max_attempts = 3;
-  o.retry_base_delay = std::chrono::milliseconds(1);
-  o.retry_max_delay = std::chrono::milliseconds(5);
-  o.request_timeout = std::chrono::milliseconds(10000);
-  return o;
+  return testing::fake_s3_options(server, page);
 }
 
 class S3BackendTest : public ::testing::Test {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "fakes.h"
+#include "s3reconcile/s3_backend.h"
 #include "s3/list_xml.h"
 #include "support/fake_http_server.h"
 
@@ -28,6 +29,26 @@ inline std::string s3_url_encode(const std::string& key, bool encode_slash) {
     }
   }
   return out;
+}
+
+// Options reaching a FakeS3Bucket behind `server`: path style, keys from
+// S3R_TEST_FAKE_KEY and S3R_TEST_FAKE_SECRET (set to test values unless the
+// test set them), retries short enough for tests.
+inline S3BackendOptions fake_s3_options(const FakeHttpServer& server, std::size_t page = 1000) {
+  ::setenv("S3R_TEST_FAKE_KEY", "AKIDTEST", 0);
+  ::setenv("S3R_TEST_FAKE_SECRET", "very-secret-value", 0);
+  S3BackendOptions o;
+  o.endpoint = server.endpoint();
+  o.bucket = "phys";
+  o.addressing = S3Addressing::kPath;
+  o.credentials.access_key_env = "S3R_TEST_FAKE_KEY";
+  o.credentials.secret_key_env = "S3R_TEST_FAKE_SECRET";
+  o.page_size = page;
+  o.max_attempts = 3;
+  o.retry_base_delay = std::chrono::milliseconds(1);
+  o.retry_max_delay = std::chrono::milliseconds(5);
+  o.request_timeout = std::chrono::milliseconds(10000);
+  return o;
 }
 
 class FakeS3Bucket {
