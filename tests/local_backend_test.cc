@@ -127,6 +127,35 @@ TEST(LocalBackend, SymlinksAreNotFollowedOrListed) {
   EXPECT_FALSE(probe->has_value()) << "a symlink is not an object";
 }
 
+// A removal check resolves the path beneath the root without following any
+// link: a row whose path runs through a linked folder is absent whether or
+// not the file behind the link exists, so the index's fate neither depends
+// on nor reveals files outside the folder.
+TEST(LocalBackend, ProbeNeverFollowsALinkedFolderOutOfTheRoot) {
+  TempDir dir;
+  TempDir outside;
+  dir.write("photos/real", 3);
+  outside.write("passwd", 5);
+  ASSERT_EQ(::symlink(outside.str().c_str(), (dir.path() / "photos/link").c_str()), 0);
+  ASSERT_EQ(::symlink((dir.path() / "photos").c_str(), (dir.path() / "alias").c_str()), 0);  // a link inside the root
+  LocalBackend backend({dir.str(), 1000});
+  for (const char* key : {"photos/link/passwd", "photos/link/missing", "alias/real", "photos/link"}) {
+    auto probe = backend.probe(key, {});
+    ASSERT_TRUE(probe.ok()) << key << ": " << probe.status().to_string();
+    EXPECT_FALSE(probe->has_value()) << key << ": reached through a link";
+  }
+  auto real = backend.probe("photos/real", {});
+  ASSERT_TRUE(real.ok());
+  EXPECT_TRUE(real->has_value());
+  // The root itself may be a link.
+  TempDir links;
+  ASSERT_EQ(::symlink(dir.str().c_str(), (links.path() / "root").c_str()), 0);
+  LocalBackend via_link({(links.path() / "root").string(), 1000});
+  auto through_root = via_link.probe("photos/real", {});
+  ASSERT_TRUE(through_root.ok());
+  EXPECT_TRUE(through_root->has_value());
+}
+
 TEST(LocalBackend, StopRequestedCancels) {
   TempDir dir;
   dir.write("a");

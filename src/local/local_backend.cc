@@ -187,13 +187,32 @@ StatusOr<std::optional<ObjectInfo>> LocalBackend::probe(std::string_view storage
     return invalid_argument_error(
         fmt::format("storage key {} is not a clean relative path", quote_key(storage_key)));
   }
-  const std::string path = options_.root + "/" + std::string(storage_key);
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
+  // Walk the path one folder at a time beneath the root, following no
+  // symbolic link (as the listing follows none): a path through a link is
+  // absent, whatever lies behind the link, so that an index row's fate
+  // never depends on, nor reveals, files outside the folder. The root itself
+  // may be a link.
+  auto cannot = [&](std::string_view what, int err) {
+    return unavailable_error(fmt::format("cannot {} \"{}/{}\": {}", what, options_.root, storage_key, errno_text(err)));
+  };
+  auto absent_after = [](int err) { return err == ENOENT || err == ENOTDIR || err == ELOOP; };
+  int dir = ::open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return absent_after(errno) ? StatusOr<std::optional<ObjectInfo>>(std::nullopt) : cannot("open", errno);
+  std::size_t start = 0;
+  for (std::size_t slash; (slash = storage_key.find('/', start)) != std::string_view::npos; start = slash + 1) {
+    const std::string part(storage_key.substr(start, slash - start));
+    const int next = ::openat(dir, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) return std::optional<ObjectInfo>();
-    return unavailable_error(fmt::format("cannot stat \"{}\": {}", path, errno_text(err)));
+    ::close(dir);
+    if (next < 0) return absent_after(err) ? StatusOr<std::optional<ObjectInfo>>(std::nullopt) : cannot("open", err);
+    dir = next;
   }
+  struct stat st;
+  const std::string last(storage_key.substr(start));
+  const int rc = ::fstatat(dir, last.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+  const int err = errno;
+  ::close(dir);
+  if (rc != 0) return absent_after(err) ? StatusOr<std::optional<ObjectInfo>>(std::nullopt) : cannot("stat", err);
   if (!S_ISREG(st.st_mode)) return std::optional<ObjectInfo>();
   return std::optional<ObjectInfo>(ObjectInfo{static_cast<std::int64_t>(st.st_size)});
 }
