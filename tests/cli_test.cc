@@ -210,6 +210,10 @@ TEST_F(CliTest, PathsTheServiceIsDeletingAreNotImportedAndABadQueryExitsTwo) {
   EXPECT_NE(read_stderr(dir_).find("no such table: cleanup_quue"), std::string::npos) << read_stderr(dir_);
 
   with_query("SELECT 1 FROM cleanup_queue WHERE storage_key = $1 AND backend_name = $2");
+  auto dry = run_tool(dir_, "run --config " + config() + " --dry-run --output json");
+  ASSERT_EQ(dry.exit_code, 0) << dry.out << read_stderr(dir_);
+  EXPECT_EQ(pass(nlohmann::json::parse(dry.out), "photos")["pending_delete"], 2) << "a dry run holds them back too";
+  EXPECT_EQ(pass(nlohmann::json::parse(dry.out), "photos")["imported"], 1);
   auto o = run_tool(dir_, "run --config " + config() + " --output json");
   ASSERT_EQ(o.exit_code, 0) << o.out << read_stderr(dir_);
   auto photos = pass(nlohmann::json::parse(o.out), "photos");

@@ -34,6 +34,10 @@ struct S3BackendOptions {
   S3CredentialSource credentials;
   // ListObjectsV2 max-keys (1..1000).
   std::size_t page_size = 1000;
+  // Truncated pages holding no key, in a row, before a walk gives up: a
+  // server may send a few (keys hidden by delete markers), but one that
+  // sends them without end would keep a pass listing for ever.
+  std::size_t max_empty_pages = 1000;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{60000};
   // Attempts per request (first included) on 5xx, SlowDown, RequestTimeout,

@@ -276,6 +276,9 @@ Status load_s3_fields(const Fields& b, const std::string& base_dir, S3BackendOpt
   auto page = b.positive("page_size", s3.page_size, 1000);
   if (!page.ok()) return page.status();
   s3.page_size = *page;
+  auto empty_pages = b.positive("max_empty_pages", s3.max_empty_pages, 1000000);
+  if (!empty_pages.ok()) return empty_pages.status();
+  s3.max_empty_pages = *empty_pages;
   auto connect = b.duration("connect_timeout", s3.connect_timeout);
   if (!connect.ok()) return connect.status();
   s3.connect_timeout = *connect;
@@ -322,7 +325,7 @@ Status load_backend(const YAML::Node& node, std::size_t index, const std::string
     backend.path = resolve(*path, base_dir);
   } else if (backend.type == "s3") {
     S3R_RETURN_IF_ERROR(b.only({"name", "type", "buckets", "unprefixed_keys", "orphans", "endpoint", "region", "bucket",
-                                "addressing", "profile", "credentials", "page_size", "connect_timeout",
+                                "addressing", "profile", "credentials", "page_size", "max_empty_pages", "connect_timeout",
                                 "request_timeout", "max_attempts", "retry_base_delay", "retry_max_delay",
                                 "ca_bundle", "insecure_skip_tls_verify"}));
     S3R_RETURN_IF_ERROR(load_s3_fields(b, base_dir, backend.s3));

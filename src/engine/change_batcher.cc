@@ -98,7 +98,19 @@ Status ChangeBatcher::flush() {
 Status ChangeBatcher::write(std::vector<IndexChange>& batch) {
   if (batch.empty()) return ok_status();
   if (dry_run_) {
-    for (const auto& change : batch) record(change, ChangeResult{ok_status(), true, RemoveOutcome::kRemoved});
+    // Nothing is written, but a path the service is deleting is held back
+    // as a real pass would hold it back, so that the counts agree.
+    for (const auto& change : batch) {
+      ChangeResult would{ok_status(), true, RemoveOutcome::kRemoved};
+      if (change.kind == IndexChange::Kind::kImport) {
+        auto queued = store_.queued_for_deletion(backend_, change.entry.storage_key);
+        if (!queued.ok() && ends_pass(queued.status())) return queued.status();
+        would.status = queued.status();
+        would.pending_delete = queued.ok() && *queued;
+        would.inserted = queued.ok() && !*queued;
+      }
+      record(change, would);
+    }
     return ok_status();
   }
   auto outcomes = store_.apply_changes(backend_, batch, created_before_);

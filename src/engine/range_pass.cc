@@ -102,17 +102,20 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
     return confirmer ? confirmer->submit(std::move(candidate)) : decide(candidate);
   };
 
-  // After a change for `path` went in: every `checkpoint->every` keys
-  // merged, wait until every change so far is written and record that.
+  // Every `checkpoint->every` keys merged, wait until every change so far
+  // is written and record the greatest path whose every row is handled. An
+  // imported path is done at once (no row shares it); a removal's path is
+  // done only once the merge has moved past it, since more rows may share it.
   std::uint64_t merged_at_checkpoint = 0;
-  auto maybe_checkpoint = [&](const std::string& path) -> Status {
-    if (checkpoint == nullptr || checkpoint->every == 0) return ok_status();
+  std::string done_through, last_removal_path;
+  auto maybe_checkpoint = [&]() -> Status {
+    if (checkpoint == nullptr || checkpoint->every == 0 || done_through.empty()) return ok_status();
     const std::uint64_t merged = listing.yielded() + rows.rows_scanned();
     if (merged - merged_at_checkpoint < checkpoint->every) return ok_status();
     merged_at_checkpoint = merged;
     if (confirmer) S3R_RETURN_IF_ERROR(confirmer->drain());
     S3R_RETURN_IF_ERROR(batcher.flush());
-    return checkpoint->record(path);
+    return checkpoint->record(done_through);
   };
   auto on_import = [&](const Entry& entry) -> Status {
     if (!backend.import_orphans) {
@@ -123,11 +126,14 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
       S3R_RETURN_IF_ERROR(
           batcher.add(IndexChange{IndexChange::Kind::kImport, entry, entry.last_modified.value_or(Clock::now())}));
     }
-    return maybe_checkpoint(entry.storage_key);
+    done_through = entry.storage_key;
+    return maybe_checkpoint();
   };
   auto on_delete = [&](const Entry& entry) -> Status {
     S3R_RETURN_IF_ERROR(submit(RemovalCandidate{entry, false, listing_empty(), rows_scanned()}));
-    return maybe_checkpoint(entry.storage_key);
+    if (!last_removal_path.empty() && last_removal_path != entry.storage_key) done_through = last_removal_path;
+    last_removal_path = entry.storage_key;
+    return maybe_checkpoint();
   };
   Status status = sorted(listing, rows, on_import, on_delete, stop, options.counters);
   if (confirmer) {

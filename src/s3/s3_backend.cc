@@ -8,6 +8,8 @@
 #include <mutex>
 #include <random>
 
+#include <unordered_set>
+
 #include <fmt/format.h>
 
 #include "s3/addressing.h"
@@ -207,6 +209,11 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
 
   std::string token;
   std::string last_key = request.start_after;
+  // The tokens sent since the last page that held keys. A token sent again
+  // would walk in a circle: a page with keys cannot repeat unnoticed (its
+  // keys would not ascend), so only a run of empty pages needs remembering,
+  // and that run is bounded by max_empty_pages.
+  std::unordered_set<std::string> tokens_since_keys;
   for (int page_number = 1;; ++page_number) {
     if (stop.stop_requested()) return cancelled_error(fmt::format("s3 ListObjectsV2 {}: cancelled", im.where()));
     const std::string context = context_of(page_number);
@@ -227,6 +234,10 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
     }
     auto page = s3::parse_list_objects_v2(response->body);
     if (!page.ok()) return page.status().with_context(fmt::format("s3 ListObjectsV2 {}{}", im.where(), context));
+    if (page->objects.size() > im.options.page_size) {
+      return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: the page holds {} keys, more than the {} asked for",
+                                         im.where(), context, page->objects.size(), im.options.page_size));
+    }
     if (page->key_count && static_cast<std::size_t>(*page->key_count) != page->objects.size()) {
       return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: KeyCount says {} but the page holds {} keys",
                                          im.where(), context, *page->key_count, page->objects.size()));
@@ -249,10 +260,19 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
       return data_loss_error(fmt::format(
           "s3 ListObjectsV2 {}{}: IsTruncated is true but there is no NextContinuationToken", im.where(), context));
     }
-    if (page->next_continuation_token == token) {
-      return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: the server repeated continuation token {}",
-                                         im.where(), context, quote_key(token)));
+    if (!page->objects.empty()) tokens_since_keys.clear();
+    if (page->next_continuation_token == token || tokens_since_keys.count(page->next_continuation_token) != 0) {
+      return data_loss_error(fmt::format(
+          "s3 ListObjectsV2 {}{}: the server sent continuation token {} again: the listing would go in a circle",
+          im.where(), context, quote_key(page->next_continuation_token)));
     }
+    if (page->objects.empty() && tokens_since_keys.size() + 1 > im.options.max_empty_pages) {
+      return data_loss_error(fmt::format(
+          "s3 ListObjectsV2 {}{}: {} truncated pages in a row held no key (max_empty_pages); giving up rather "
+          "than listing for ever",
+          im.where(), context, tokens_since_keys.size() + 1));
+    }
+    if (page->objects.empty()) tokens_since_keys.insert(page->next_continuation_token);
     token = std::move(page->next_continuation_token);
   }
 }

@@ -285,6 +285,62 @@ TEST_F(S3BackendTest, OutOfOrderPageIsAnError) {
   EXPECT_NE(error.message().find("\"a\" came after \"b\""), std::string::npos) << error.message();
 }
 
+// Empty truncated pages: a server cycling between tokens (or inventing a
+// new one each time) must not keep a walk going for ever.
+TEST_F(S3BackendTest, ATokenSentAgainOrEndlessEmptyPagesEndTheWalk) {
+  auto empty_page = [](const std::string& next) {
+    return FakeResponse{200, "<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>true</IsTruncated>"
+                             "<NextContinuationToken>" + next + "</NextContinuationToken></ListBucketResult>", {}};
+  };
+  std::atomic<int> calls{0};
+  FakeHttpServer cycling([&](const FakeRequest&) { return empty_page(++calls % 2 ? "A" : "B"); });
+  Status error;
+  list_all(*open(cycling), &error);
+  EXPECT_EQ(error.code(), StatusCode::kDataLoss);
+  EXPECT_NE(error.message().find("continuation token \"A\" again"), std::string::npos) << error.message();
+  EXPECT_NE(error.message().find("page 3"), std::string::npos) << error.message();
+
+  std::atomic<int> fresh{0};
+  FakeHttpServer inventing([&](const FakeRequest&) { return empty_page(fmt::format("t{}", ++fresh)); });
+  auto options = options_for(inventing);
+  options.max_empty_pages = 5;
+  auto backend = S3Backend::open(options);
+  ASSERT_TRUE(backend.ok());
+  error = (*backend)->list({}, [](std::vector<ListedObject>&) { return true; }, {});
+  EXPECT_EQ(error.code(), StatusCode::kDataLoss);
+  EXPECT_NE(error.message().find("6 truncated pages in a row held no key"), std::string::npos) << error.message();
+  EXPECT_LE(fresh.load(), 8) << "the walk stopped right after the limit";
+
+  // A token that comes back after a page with keys is caught by key order.
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 4; ++i) bucket.objects[fmt::format("k{}", i)] = 1;
+  std::atomic<int> pages{0};
+  FakeHttpServer looping([&](const FakeRequest& r) {
+    FakeRequest first = r;
+    if (++pages > 3) first.query.erase("continuation-token");  // back to the first page
+    return bucket.handle(first);
+  });
+  list_all(*open(looping, 1), &error);
+  EXPECT_EQ(error.code(), StatusCode::kFailedPrecondition) << error.to_string();
+  EXPECT_NE(error.message().find("not in ascending key order"), std::string::npos) << error.message();
+}
+
+TEST_F(S3BackendTest, APageWithMoreKeysThanAskedForFailsNamingThePage) {
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 10; ++i) bucket.objects[fmt::format("k{}", i)] = 1;
+  FakeHttpServer server([&](const FakeRequest& r) {
+    FakeRequest all = r;
+    all.query.erase("max-keys");  // the server ignores max-keys and sends all ten
+    return bucket.handle(all);
+  });
+  Status error;
+  auto keys = list_all(*open(server, 3), &error);
+  EXPECT_EQ(error.code(), StatusCode::kDataLoss);
+  EXPECT_NE(error.message().find("10 keys, more than the 3 asked for"), std::string::npos) << error.message();
+  EXPECT_NE(error.message().find("page 1"), std::string::npos) << error.message();
+  EXPECT_TRUE(keys.empty());
+}
+
 TEST_F(S3BackendTest, StopCancelsAHungRequest) {
   FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
   auto backend = open(server);

@@ -105,7 +105,7 @@ SELECT storage_key FROM (
     }
     S3R_RETURN_IF_ERROR(prepare(insert_, R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
-VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING)sql"));
+VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (object_key, backend_name) DO NOTHING)sql"));
     S3R_RETURN_IF_ERROR(prepare(remove_, R"sql(
 DELETE FROM object_locations WHERE object_key = ?1 AND backend_name = ?2 AND created_at < ?3)sql"));
     S3R_RETURN_IF_ERROR(prepare(exists_, R"sql(
