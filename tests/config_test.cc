@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -291,6 +294,79 @@ TEST(ConfigS3, UnknownCredentialsField) {
 }
 TEST(ConfigS3, LocalFieldOnS3Backend) {
   expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    path: /x\n", "8: backends[0].path: unknown field");
+}
+
+}  // namespace
+}  // namespace s3reconcile::config
+
+namespace s3reconcile::config {
+namespace {
+
+// Hostile and clumsy config files (issue: hostile and broken inputs, item 6).
+TEST(ConfigHardening, AKeyGivenTwiceIsRefusedNamingBothLines) {
+  auto c = parse_config(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") +
+                            "backends:\n  - {name: d, type: local, path: /x}\n"
+                            "reconcile:\n  max_removals: 1000\nreconcile:\n  max_removals: 5\n",
+                        "test.yaml", "/etc/s3r");
+  ASSERT_FALSE(c.ok()) << "the second reconcile block would be ignored";
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("test.yaml:7: reconcile: given twice (first on line 5)"), std::string::npos)
+      << c.status().message();
+  auto nested = parse_config(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") +
+                                 "backends:\n  - name: d\n    type: local\n    path: /x\n    path: /y\n",
+                             "test.yaml", "/etc/s3r");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.status().message().find("test.yaml:7: backends[0].path: given twice (first on line 6)"),
+            std::string::npos)
+      << nested.status().message();
+}
+
+TEST(ConfigHardening, OnlyARegularFileOfBoundedSizeIsRead) {
+  for (const char* path : {"/dev/zero", "/tmp"}) {
+    auto c = load_config(path);
+    ASSERT_FALSE(c.ok()) << path;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << path;
+    EXPECT_NE(c.status().message().find("is not a regular file"), std::string::npos) << c.status().message();
+  }
+  // A FIFO nobody writes to: refused at once, not waited on.
+  const std::string fifo = ::testing::TempDir() + "/s3r-config-fifo";
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto from_fifo = load_config(fifo);
+  EXPECT_FALSE(from_fifo.ok());
+  EXPECT_NE(from_fifo.status().message().find("is not a regular file"), std::string::npos);
+  ::unlink(fifo.c_str());
+  const std::string big = ::testing::TempDir() + "/s3r-config-big.yaml";
+  {
+    std::ofstream out(big);
+    out << "# " << std::string(2 << 20, 'x') << "\n";
+  }
+  auto too_big = load_config(big);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_NE(too_big.status().message().find("at most 1048576 are read"), std::string::npos)
+      << too_big.status().message();
+  ::unlink(big.c_str());
+}
+
+TEST(ConfigHardening, DurationsAreBoundedAndListenIsOneAddress) {
+  EXPECT_FALSE(parse_duration("3000000h").ok());
+  EXPECT_NE(parse_duration("3000000h").status().message().find("longer than the most accepted"), std::string::npos);
+  EXPECT_TRUE(parse_duration("8784h").ok());  // a year and a day... of a leap year
+  const std::string head = "store: {sqlite: i.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x}\n";
+  auto interval = parse_config(head + "serve:\n  interval: 3000000h\n", "test.yaml", "/etc/s3r");
+  ASSERT_FALSE(interval.ok());
+  EXPECT_NE(interval.status().message().find("serve.interval"), std::string::npos) << interval.status().message();
+  for (const char* listen : {"999.1.1.1:9464", "127.0.0.1:9464,0.0.0.0:9465", "localhost:9464", "127.0.0.1:0",
+                             "127.0.0.1:70000", ":9464", "[::1:9464"}) {
+    auto c = parse_config(head + "serve:\n  listen: \"" + listen + "\"\n", "test.yaml", "/etc/s3r");
+    ASSERT_FALSE(c.ok()) << listen;
+    EXPECT_NE(c.status().message().find("serve.listen: must be one IP address and port"), std::string::npos)
+        << c.status().message();
+  }
+  for (const char* listen : {"127.0.0.1:9464", "0.0.0.0:1", "[::1]:9464"}) {
+    auto c = parse_config(head + "serve:\n  listen: \"" + listen + "\"\n", "test.yaml", "/etc/s3r");
+    EXPECT_TRUE(c.ok()) << listen << ": " << c.status().to_string();
+  }
 }
 
 }  // namespace

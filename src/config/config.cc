@@ -4,9 +4,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -15,6 +20,26 @@
 
 namespace s3reconcile::config {
 namespace {
+
+// One numeric IPv4 or bracketed IPv6 address and a port 1..65535: what the
+// metrics server binds, and nothing it would read otherwise (a comma list
+// binds several, a name may resolve anywhere).
+bool valid_listen_address(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const long number = std::stol(port);
+  if (number < 1 || number > 65535) return false;
+  unsigned char address[16];
+  if (host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    return ::inet_pton(AF_INET6, host.c_str(), address) == 1;
+  }
+  return ::inet_pton(AF_INET, host.c_str(), address) == 1;
+}
+
 
 // Reads one YAML mapping, remembering where it is so every error can name
 // the file, line and field, and rejecting fields nobody asked for.
@@ -427,8 +452,10 @@ Status load_serve(const Fields& top, Config& config) {
   if (s.has("listen")) {
     auto listen = s.string("listen");
     if (!listen.ok()) return listen.status();
-    if (listen->find(':') == std::string::npos) {
-      return s.error_at(s.get("listen"), "serve.listen", fmt::format("must be HOST:PORT, not \"{}\"", *listen));
+    if (!valid_listen_address(*listen)) {
+      return s.error_at(s.get("listen"), "serve.listen",
+                        fmt::format("must be one IP address and port, as 127.0.0.1:9464 or [::1]:9464, not \"{}\"",
+                                    *listen));
     }
     config.serve.listen = *listen;
   }
@@ -468,11 +495,40 @@ StatusOr<std::string> expand_env(const std::string& value) {
   return out;
 }
 
+namespace {
+
+// yaml-cpp keeps every pair of a mapping, and lookups find the first: a key
+// given twice would silently lose its second value (a second `reconcile:`
+// block with `max_removals: 5`, ignored). Refused, naming both lines.
+Status refuse_duplicate_keys(const YAML::Node& node, const std::string& origin, const std::string& path) {
+  if (node.IsMap()) {
+    std::map<std::string, int> seen;  // key -> its line
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      const std::string field = path.empty() ? key : path + "." + key;
+      const int line = kv.first.Mark().line + 1;
+      if (auto [at, inserted] = seen.emplace(key, line); !inserted) {
+        return invalid_argument_error(fmt::format("{}:{}: {}: given twice (first on line {}); give it once",
+                                                  origin, line, field, at->second));
+      }
+      S3R_RETURN_IF_ERROR(refuse_duplicate_keys(kv.second, origin, field));
+    }
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      S3R_RETURN_IF_ERROR(refuse_duplicate_keys(node[i], origin, fmt::format("{}[{}]", path, i)));
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 StatusOr<Config> parse_config(const std::string& text, const std::string& origin,
                               const std::string& base_dir) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
+    S3R_RETURN_IF_ERROR(refuse_duplicate_keys(root, origin, ""));
   } catch (const YAML::Exception& e) {
     return invalid_argument_error(
         fmt::format("{}:{}: not valid YAML: {}", origin, e.mark.line + 1, e.msg));
@@ -503,17 +559,37 @@ StatusOr<Config> parse_config(const std::string& text, const std::string& origin
 }
 
 StatusOr<Config> load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // Only a regular file, and only so much of it: a FIFO would block, a
+  // device (/dev/zero) would be read until memory runs out.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
     const int err = errno;
     return (err == ENOENT ? not_found_error : unavailable_error)(
         fmt::format("cannot read config file \"{}\": {}", path, std::strerror(err)));
   }
-  std::stringstream text;
-  text << in.rdbuf();
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return invalid_argument_error(fmt::format("config file \"{}\" is not a regular file", path));
+  }
+  if (st.st_size > kMaxConfigBytes) {
+    ::close(fd);
+    return invalid_argument_error(fmt::format("config file \"{}\" is {} bytes; at most {} are read", path,
+                                              st.st_size, kMaxConfigBytes));
+  }
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  text.resize(got);
   const auto slash = path.rfind('/');
   const std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  return parse_config(text.str(), path, base_dir);
+  return parse_config(text, path, base_dir);
 }
 
 }  // namespace s3reconcile::config

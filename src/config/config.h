@@ -72,6 +72,13 @@ struct Config {
   ServeConfig serve;
 };
 
+// The largest config file read: far more than any real one.
+inline constexpr long kMaxConfigBytes = 1 << 20;
+
+// The longest duration accepted (serve.interval and the like): a year. More
+// is a typo, and would overflow the clocks it is added to.
+inline constexpr std::chrono::hours kMaxDuration{24 * 366};
+
 // Reads, expands and validates a config file. Every error names the file,
 // the line and the field, and says what is wrong (INVALID_ARGUMENT; an
 // unreadable file is NOT_FOUND or UNAVAILABLE).
@@ -86,7 +93,7 @@ StatusOr<Config> parse_config(const std::string& text, const std::string& origin
 // "$"). An unset variable is an error naming it.
 StatusOr<std::string> expand_env(const std::string& value);
 
-// "500ms", "30s", "10m", "24h", "1h30m".
+// "500ms", "30s", "10m", "24h", "1h30m"; at most kMaxDuration.
 StatusOr<std::chrono::milliseconds> parse_duration(const std::string& text);
 
 }  // namespace s3reconcile::config

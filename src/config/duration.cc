@@ -29,6 +29,10 @@ StatusOr<std::chrono::milliseconds> parse_duration(const std::string& text) {
     else if (unit == "m") total += std::chrono::minutes(amount);
     else if (unit == "h") total += std::chrono::hours(amount);
     else return bad();
+    if (total > kMaxDuration) {
+      return invalid_argument_error(fmt::format("\"{}\" is longer than the most accepted, {}h", text,
+                                                kMaxDuration.count()));
+    }
   }
   return total;
 }
