@@ -262,6 +262,27 @@ TEST_F(CliTest, PrefixNarrowsThePassToPathsUnderIt) {
   EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --prefix p --bucket photos").exit_code, 2);
 }
 
+// The change log is "enough to undo the pass": one that cannot be written
+// fails the pass before its next batch is applied, naming the file and why.
+TEST_F(CliTest, AChangeLogThatCannotBeWrittenFailsThePass) {
+  for (int i = 0; i < 2000; ++i) dir_.write(fmt::format("objs/photos/bulk/{:04}", i));
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  batch_size: 100\n");
+  auto o = run_tool(dir_, "run --config " + config() + " --changes /dev/full --output json");
+  EXPECT_EQ(o.exit_code, 1) << o.out;
+  const auto doc = nlohmann::json::parse(o.out);
+  EXPECT_EQ(doc["status"], "error");
+  const std::string error = doc["passes"][0]["error"].get<std::string>();
+  EXPECT_NE(error.find("cannot write the change log \"/dev/full\": No space left on device"), std::string::npos)
+      << error;
+  // The first batch went in before its lines failed to land; the pass
+  // stopped there, far short of the 2,000 imports it had to make.
+  const auto imported = doc["passes"][0]["imported"].get<int>();
+  EXPECT_GE(imported, 1);
+  EXPECT_LE(imported, 300) << "batches were applied after the change log failed";
+  EXPECT_LE(rows("disk-1").size(), 310u);
+}
+
 TEST_F(CliTest, DryRunChangesNothingAndReportsTheSameCounts) {
   const KeySet before = rows("disk-1");
   auto dry = run_tool(dir_, "run --config " + config() + " --dry-run --output json");

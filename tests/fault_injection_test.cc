@@ -354,6 +354,7 @@ TEST(FaultInjection, ConcurrentWriterNeverLosesTheRowOfAnExistingObject) {
     std::vector<std::string> removed;
     options.on_change = [&](ChangeAction action, const Entry& e) {
       if (action == ChangeAction::kRemove) removed.push_back(e.key);
+      return ok_status();
     };
     Result r = reconcile_backend(ref, {"b"}, **store, options, PassScope{"b"});
     pass_done = true;

@@ -121,6 +121,7 @@ Outcome run_world(const std::string& root, const std::string& db, std::size_t pa
   options.on_change = [&](ChangeAction a, const Entry& e) {
     std::lock_guard lock(mu);
     EXPECT_TRUE(out.changes.emplace(static_cast<int>(a), e.key).second) << "changed twice: " << e.key;
+    return ok_status();
   };
   if (parallelism > 0) {
     options.parallelism = parallelism;

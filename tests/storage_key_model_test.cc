@@ -255,6 +255,7 @@ TEST(StorageKeyModel, OneWalkPerBackendMatchesSetDifferencesOnPaths) {
       options.on_change = [&](ChangeAction a, const Entry& e) {
         std::lock_guard lock(mu);
         EXPECT_TRUE(changes.emplace(static_cast<int>(a), e.key, e.storage_key).second) << what << " twice: " << e.key;
+        return ok_status();
       };
       if (k > 0) {
         options.parallelism = k;

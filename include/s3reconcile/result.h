@@ -104,7 +104,9 @@ enum class ChangeAction {
 // Told about each import and removal a pass made (in a dry run: would have
 // made), once it is done, and of each orphan reported: an import that found
 // its row already there, or a removal kept because the object is back, is
-// not a change.
-using ChangeObserver = std::function<void(ChangeAction, const Entry&)>;
+// not a change. An error (the change log could not be written) fails the
+// pass before its next batch of changes is applied: a change log is only
+// worth keeping if it holds every change.
+using ChangeObserver = std::function<Status(ChangeAction, const Entry&)>;
 
 }  // namespace s3reconcile

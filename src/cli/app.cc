@@ -133,14 +133,24 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
     request.on_change = [&, print_diff, dry_run](const std::string& backend, const std::string& bucket,
                                                  ChangeAction action, const Entry& entry) {
       auto j = change_json(backend, bucket, action, entry);
-      if (print_diff) std::cout << dump(j) << "\n";
+      if (print_diff) {
+        std::cout << dump(j) << "\n";
+        if (!std::cout.flush()) return unavailable_error("cannot write the drift to standard output");
+      }
       if (changes) {
         j["dry_run"] = dry_run;
         j["time"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::time(nullptr)));
         const std::string line = dump(j) + "\n";
-        std::fwrite(line.data(), 1, line.size(), changes.get());
-        std::fflush(changes.get());  // a killed process leaves whole lines behind
+        // Flushed line by line: a killed process leaves whole lines behind.
+        // A line that cannot be written fails the pass before its next batch.
+        errno = 0;
+        if (std::fwrite(line.data(), 1, line.size(), changes.get()) != line.size() ||
+            std::fflush(changes.get()) != 0) {
+          return unavailable_error(fmt::format("cannot write the change log \"{}\": {}", flags.changes_file,
+                                               std::strerror(errno != 0 ? errno : EIO)));
+        }
       }
+      return ok_status();
     };
   }
   PassRun run;

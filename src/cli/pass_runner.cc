@@ -154,7 +154,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       options.on_change = nullptr;
       if (request.on_change) {
         options.on_change = [&request, &backend_config](ChangeAction action, const Entry& entry) {
-          request.on_change(backend_config.name, entry.bucket, action, entry);
+          return request.on_change(backend_config.name, entry.bucket, action, entry);
         };
       }
       if (request.join) {

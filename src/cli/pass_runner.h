@@ -55,7 +55,8 @@ struct PassRequest {
   // Optional: live counts across all passes, for a progress display.
   MergeCounters* counters = nullptr;
   // Optional: each import and removal done (or that would be), with its pass.
-  std::function<void(const std::string& backend, const std::string& bucket, ChangeAction, const Entry&)> on_change;
+  // An error fails the pass (see ChangeObserver).
+  std::function<Status(const std::string& backend, const std::string& bucket, ChangeAction, const Entry&)> on_change;
 };
 
 // Opens the store, then runs one pass per selected backend (or per selected

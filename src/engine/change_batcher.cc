@@ -86,6 +86,7 @@ Status ChangeBatcher::flush() {
     }
   }
   changed_.wait(lock, [&] { return (!handed_.has_value() && !writing_) || !failed_.ok(); });
+  if (failed_.ok()) failed_ = recorder_.failure();
   // Changes never handed to a store that failed are not silently lost: they
   // count as failed, like the batch that found the store unusable.
   if (!failed_.ok()) {
@@ -97,6 +98,12 @@ Status ChangeBatcher::flush() {
 
 Status ChangeBatcher::write(std::vector<IndexChange>& batch) {
   if (batch.empty()) return ok_status();
+  // The changes already made could not all be recorded (the change log):
+  // make no more.
+  if (Status unrecorded = recorder_.failure(); !unrecorded.ok()) {
+    for (const auto& change : batch) record(change, ChangeResult{unrecorded, false, RemoveOutcome::kRemoved});
+    return unrecorded;
+  }
   if (dry_run_) {
     // Nothing is written, but a path the service is deleting is held back
     // as a real pass would hold it back, so that the counts agree.

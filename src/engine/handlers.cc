@@ -13,6 +13,16 @@ void OutcomeRecorder::count(const Entry& entry, std::uint64_t PassCounts::*field
   ++(result_.buckets[entry.bucket].*field);
 }
 
+void OutcomeRecorder::observe(ChangeAction action, const Entry& entry) {
+  if (!observer_) return;
+  Status told = observer_(action, entry);
+  if (!told.ok() && observer_failure_.ok()) {
+    observer_failure_ = std::move(told);
+    log_->error("change not recorded backend={} key={} error={}", backend_, quote_key(entry.key),
+                quote_key(observer_failure_.to_string()));
+  }
+}
+
 void OutcomeRecorder::import(const Entry& entry, const ChangeResult& outcome) {
   std::lock_guard lock(mu_);
   if (!outcome.status.ok()) {
@@ -27,7 +37,7 @@ void OutcomeRecorder::import(const Entry& entry, const ChangeResult& outcome) {
     count(entry, &PassCounts::imported);
     log_->debug("imported backend={} key={} storage_key={} size={}", backend_, quote_key(entry.key),
                 quote_key(entry.storage_key), entry.size);
-    if (observer_) observer_(ChangeAction::kImport, entry);
+    observe(ChangeAction::kImport, entry);
   } else if (entry.adopted) {
     // The listing matched no row at this path, so the row known by
     // "default/<path>" points at another path: the native object wins.
@@ -57,7 +67,7 @@ void OutcomeRecorder::orphan_reported(const Entry& entry) {
   count(entry, &PassCounts::orphans_reported);
   log_->info("orphan backend={} bucket={} key={} storage_key={} size={}", backend_, entry.bucket,
              quote_key(entry.key), quote_key(entry.storage_key), entry.size);
-  if (observer_) observer_(ChangeAction::kOrphan, entry);
+  observe(ChangeAction::kOrphan, entry);
 }
 
 void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOutcome outcome) {
@@ -74,7 +84,7 @@ void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOu
       count(entry, &PassCounts::removed);
       log_->info("removed backend={} key={} storage_key={}{}", backend_, quote_key(entry.key),
                  quote_key(entry.storage_key), dry_run_ ? " dry_run=true" : "");
-      if (observer_) observer_(ChangeAction::kRemove, entry);
+      observe(ChangeAction::kRemove, entry);
       break;
     case RemoveOutcome::kTooNew:
       count(entry, &PassCounts::too_new);

@@ -39,6 +39,13 @@ class OutcomeRecorder {
   // An orphan of a backend whose orphans are reported, not imported.
   void orphan_reported(const Entry& entry);
 
+  // The first error the observer returned, or OK: once set, no more changes
+  // may be applied.
+  Status failure() const {
+    std::lock_guard lock(mu_);
+    return observer_failure_;
+  }
+
   // `status` not OK: a failed removal (logged at warn); else its outcome.
   // Removals are logged at info.
   void removal(const Entry& entry, const Status& status, RemoveOutcome outcome);
@@ -46,13 +53,16 @@ class OutcomeRecorder {
  private:
   // Adds one to `field` of the totals and of the entry's bucket (lock held).
   void count(const Entry& entry, std::uint64_t PassCounts::*field);
+  // Tells the observer (lock held), keeping its first error.
+  void observe(ChangeAction action, const Entry& entry);
 
   Result& result_;
   std::shared_ptr<spdlog::logger> log_;
   const std::string backend_;
   const bool dry_run_;
   const ChangeObserver observer_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  Status observer_failure_;  // guarded by mu_
 };
 
 }  // namespace s3reconcile::internal
