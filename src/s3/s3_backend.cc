@@ -301,6 +301,20 @@ StatusOr<std::vector<std::string>> S3Backend::list_top_level(const std::string& 
 StatusOr<std::optional<ObjectInfo>> S3Backend::probe(std::string_view storage_key, std::stop_token stop) {
   Impl& im = *impl_;
   if (storage_key.empty()) return invalid_argument_error("HeadObject of an empty key");
+  // A "." or ".." segment would be folded away on the way (by libcurl or the
+  // server), asking about another object; an empty one may be merged. Such
+  // a key is a failure of its row, never a request.
+  for (std::size_t start = 0;;) {
+    const std::size_t end = std::min(storage_key.find('/', start), storage_key.size());
+    const std::string_view part = storage_key.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") {
+      return invalid_argument_error(fmt::format(
+          "HeadObject of key {}: a path with an empty, \".\" or \"..\" segment is not sent (it would name another "
+          "object)", quote_key(storage_key)));
+    }
+    if (end == storage_key.size()) break;
+    start = end + 1;
+  }
   const std::string context = fmt::format(" key {}", quote_key(storage_key));
   auto client = im.take_probe_client();
   auto response = im.send(*client, "HEAD", storage_key, {}, "HeadObject", context, stop);
