@@ -16,13 +16,34 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Where an answer goes, and how much of it may come.
+struct Sink {
+  std::string* body;
+  std::map<std::string, std::string>* headers;
+  std::size_t limit;
+  std::size_t header_bytes = 0;
+  bool too_large = false;
+};
+
+// Returning less than was handed over aborts the transfer (CURLE_WRITE_ERROR).
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
+  auto* sink = static_cast<Sink*>(user);
+  if (sink->body->size() + size * count > sink->limit) {
+    sink->too_large = true;
+    return 0;
+  }
+  sink->body->append(data, size * count);
   return size * count;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  auto* sink = static_cast<Sink*>(user);
+  sink->header_bytes += size * count;
+  if (sink->header_bytes > sink->limit) {
+    sink->too_large = true;
+    return 0;
+  }
+  auto* headers = sink->headers;
   std::string_view line(data, size * count);
   const auto colon = line.find(':');
   if (colon != std::string_view::npos) {
@@ -74,7 +95,8 @@ StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std:
   list = curl_slist_append(list, "Content-Type:");
 
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" are sent as they are
+  // Nothing rewritten on the way (keys with dot segments are refused before).
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   // Each request sets the method afresh: the handle remembers the last one.
   curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
@@ -86,10 +108,11 @@ StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std:
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
+  Sink sink{&response.body, &response.headers, options_.max_body_bytes};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &stop);
@@ -111,6 +134,11 @@ StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std:
 
   if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && stop.stop_requested())) {
     return cancelled_error(fmt::format("{} {} cancelled", method, url));
+  }
+  if (sink.too_large) {
+    // Not retried: the same server would send the same again.
+    return data_loss_error(fmt::format("{} {}: the answer is larger than {} bytes; not read further", method, url,
+                                       options_.max_body_bytes));
   }
   if (rc != CURLE_OK) {
     return unavailable_error(fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc)));

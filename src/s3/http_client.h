@@ -18,6 +18,11 @@ struct HttpOptions {
   std::chrono::milliseconds request_timeout{60000};  // whole request, first byte to last
   bool verify_tls = true;
   std::string ca_bundle;  // PEM file; empty = the system's store
+  // The most bytes of an answer's body (and of its headers) read: a listing
+  // page of 1,000 keys of 1,024 bytes, each URL-encoded three bytes a byte,
+  // is under 4 MiB. A larger (or endless) answer fails the request instead
+  // of growing the process.
+  std::size_t max_body_bytes = 16u << 20;
 };
 
 struct HttpResponse {

@@ -117,7 +117,8 @@ struct S3Backend::Impl {
         const bool retry = retryable_status(response->status) || (error && retryable_code(error->code));
         if (!retry) return response;
         last_failure = http_failure(operation, context, *response).message();
-      } else if (response.status().code() == StatusCode::kCancelled) {
+      } else if (response.status().code() == StatusCode::kCancelled ||
+                 response.status().code() == StatusCode::kDataLoss) {  // cancelled, or an oversized answer
         return response.status().with_context(fmt::format("s3 {} {}{}", operation, where(), context));
       } else {
         last_failure = fmt::format("s3 {} {}{}: {}", operation, where(), context, response.status().message());

@@ -361,6 +361,22 @@ TEST_F(S3BackendTest, AKeyWithDotSegmentsOrEmptySegmentsIsNeverSent) {
   EXPECT_TRUE(fine->has_value());
 }
 
+TEST_F(S3BackendTest, AnAnswerLargerThanTheLimitFailsWithoutBeingRead) {
+  const std::string huge(17u << 20, 'x');  // 17 MiB, over the 16 MiB a body may have
+  std::atomic<int> calls{0};
+  FakeHttpServer server([&](const FakeRequest&) {
+    ++calls;
+    return FakeResponse{200, "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>" + huge +
+                                 "</Key></Contents></ListBucketResult>", {}};
+  });
+  Status error;
+  list_all(*open(server), &error);
+  EXPECT_EQ(error.code(), StatusCode::kDataLoss) << error.to_string();
+  EXPECT_NE(error.message().find("larger than 16777216 bytes"), std::string::npos) << error.message();
+  EXPECT_NE(error.message().find("page 1"), std::string::npos) << error.message();
+  EXPECT_EQ(calls.load(), 1) << "not retried";
+}
+
 TEST_F(S3BackendTest, StopCancelsAHungRequest) {
   FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
   auto backend = open(server);
