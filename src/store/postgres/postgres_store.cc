@@ -187,7 +187,7 @@ constexpr std::array<PreparedStatement, 9> kStatements = {{
     {Prepared::kRemove, "s3r_remove", sql::kRemove, 3},
     {Prepared::kTryLockBackend, "s3r_try_lock_backend", sql::kTryLockBackend, 1},
     {Prepared::kUnlockBackend, "s3r_unlock_backend", sql::kUnlockBackend, 1},
-    {Prepared::kSplitKeys, "s3r_split_keys", sql::kSplitKeys, 4},
+    {Prepared::kSplitKeys, "s3r_split_keys", sql::kSplitKeys, 5},
 }};
 
 const PreparedStatement& statement(Prepared id) {
@@ -259,8 +259,12 @@ class PostgresStore final : public IndexStore, public PassLedger {
     // every key to split billions of them would cost as much as a pass.
     auto sampled = split_keys_by_sample(backend, range, parts, doing);
     if (!sampled.ok() || !sampled->empty()) return sampled;
+    auto counted = run(sql::kSplitCount, {std::string(backend), range.begin, range.end}, doing);
+    if (!counted.ok()) return counted.status();
+    const std::string rows = text(counted->get(), 0, 0);
     Params p;
-    if (!p.add(backend) || !p.add(range.begin) || !p.add(range.end) || !p.add(std::to_string(parts))) {
+    if (!p.add(backend) || !p.add(range.begin) || !p.add(range.end) || !p.add(std::to_string(parts)) ||
+        !p.add(rows)) {
       return nul_byte(doing);
     }
     auto r = execute(Prepared::kSplitKeys, p, doing);
