@@ -258,6 +258,7 @@ class ForwardingStore : public IndexStore {
   StatusOr<bool> queued_for_deletion(std::string_view b, std::string_view p) override {
     return inner_.queued_for_deletion(b, p);
   }
+  void cancel() override { inner_.cancel(); }
   StatusOr<bool> insert_if_absent(std::string_view b, const Entry& e, Clock::time_point t) override {
     return inner_.insert_if_absent(b, e, t);
   }

@@ -92,6 +92,12 @@ class IndexStore : public DBKeyLister {
     return unimplemented_error("this index store cannot split key ranges");
   }
 
+  // Cancels the statement this store's connection is running, if any (the
+  // statement then fails with UNAVAILABLE, which ends the pass). Safe to call
+  // from any thread while another uses the store: how a stop reaches a
+  // query the server is slow to answer.
+  virtual void cancel() {}
+
   // Where instances sharing passes coordinate, when this store offers it
   // (PostgreSQL); null otherwise. It uses this store's connection.
   virtual PassLedger* pass_ledger() { return nullptr; }

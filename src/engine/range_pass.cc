@@ -57,6 +57,8 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   cursor_options.through = range.through;
   cursor_options.prefetch = pipelined;
   DBCursorStream rows(rows_store, std::move(cursor_options));
+  // A stop reaches a query in flight, not only the next one.
+  std::stop_callback cancel_rows(stop, [&rows_store] { rows_store.cancel(); });
   std::uint64_t rows_counted = 0;  // of this range, already added to pass.rows_scanned
   auto rows_scanned = [&] {
     const std::uint64_t now = rows.rows_scanned();

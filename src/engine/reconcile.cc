@@ -95,7 +95,11 @@ Status run_pass(Pass& pass, IndexStore& store) {
                    plan.ranges.size(), range_source_name(plan.source));
   }
 
-  internal::ChangeBatcher batcher(pipelined ? *writer_store : store, pass.backend.name, options.batch_size,
+  IndexStore& writes = pipelined ? *writer_store : store;
+  // A stop cancels the writer's statement in flight too (a slow
+  // pending-delete query, a lock wait).
+  std::stop_callback cancel_writes(pass.stop.get_token(), [&writes] { writes.cancel(); });
+  internal::ChangeBatcher batcher(writes, pass.backend.name, options.batch_size,
                                   pass.started_at, options.dry_run, pass.recorder, pipelined);
   Status status = plan.ranges.size() == 1 ? internal::run_range(pass, plan.ranges.front(), store, batcher, pipelined)
                                           : run_ranges(pass, plan.ranges, batcher);

@@ -92,6 +92,7 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
               claim.range_no, claim.attempt, quote_key(claim.range.after), quote_key(claim.range.through),
               quote_key(claim.resume_after));
 
+  std::stop_callback cancel_writes(pass.stop.get_token(), [&writer] { writer.cancel(); });
   internal::ChangeBatcher batcher(writer, s.backend.name, s.options.batch_size, claim.pass_started_at,
                                   s.options.dry_run, pass.recorder, true);
   bool taken_over = false;

@@ -116,6 +116,43 @@ TEST_F(PostgresCliTest, AConsistentIndexWhoseRowsLiveAtOtherPathsIsClean) {
   EXPECT_EQ(rows("disk-1"), before);
 }
 
+// A stop reaches a statement the server is slow to answer: SIGTERM during a
+// query that would sleep a minute cancels it (PQcancel) and the tool exits
+// within seconds, not when the server is done.
+TEST_F(PostgresCliTest, SigtermCancelsASlowQueryInFlight) {
+  std::ofstream(dir_.path() / "config.yaml")
+      << "store:\n  postgres: \"${S3R_TEST_PG_RUN_DSN}\"\n"
+      << "  pending_delete_query: \"SELECT 1 FROM pg_sleep(CASE WHEN $1 = '' THEN 0 ELSE 60 END) WHERE random() < 0\"\n"
+      << "buckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n";
+  dir_.write("objs/photos/orphan");
+  testing::ChildProcess tool({S3R_BINARY, "run", "--config", config()}, (dir_.path() / "out.txt").string(),
+                             (dir_.path() / "err.txt").string());
+  PgConnection side(db_->dsn());
+  const std::string sleeping =
+      "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%FROM pg_sleep(CASE%' AND state = 'active' "
+      "AND pid <> pg_backend_pid()";
+  auto count_of = [&](const std::string& sql) {
+    auto v = side.value(sql);
+    return v.ok() ? *v : std::string("?");
+  };
+  bool blocked = false;
+  for (int i = 0; i < 200 && !blocked; ++i) {
+    blocked = count_of(sleeping) == "1";
+    if (!blocked) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(blocked) << "the pass never reached the slow query: " << tool.err();
+  const auto stopped_at = std::chrono::steady_clock::now();
+  tool.kill(SIGTERM);
+  const int exit_code = tool.wait();
+  const auto took = std::chrono::steady_clock::now() - stopped_at;
+  EXPECT_LT(took, std::chrono::seconds(10)) << "the tool waited for the server";
+  EXPECT_NE(exit_code, 0);
+  EXPECT_EQ(count_of(sleeping), "0") << "the query still runs on the server";
+  EXPECT_FALSE(rows("disk-1").count("photos/orphan"));
+  std::cout << "[ figures  ] SIGTERM to exit during a 60 s query: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+}
+
 TEST_F(PostgresCliTest, ABadPendingDeleteQueryExitsTwoNamingIt) {
   std::ofstream(dir_.path() / "config.yaml")
       << "store:\n  postgres: \"${S3R_TEST_PG_RUN_DSN}\"\n"

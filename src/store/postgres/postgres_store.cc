@@ -45,6 +45,10 @@ struct ConnDeleter {
 };
 using PgConn = std::unique_ptr<PGconn, ConnDeleter>;
 
+struct CancelDeleter {
+  void operator()(PGcancel* c) const { PQfreeCancel(c); }
+};
+
 struct ConninfoDeleter {
   void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
 };
@@ -211,6 +215,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
       return failed_precondition_error(fmt::format(
           "PostgreSQL index {}: the database's encoding is {}; s3reconcile needs UTF8", where_, server_encoding));
     }
+    cancel_.reset(PQgetCancel(conn_.get()));
     S3R_RETURN_IF_ERROR(migrate(options.migration_lock_timeout));
     for (const auto& s : kStatements) {
       PgResult r(PQprepare(conn_.get(), s.name, std::string(s.text).c_str(), s.params, nullptr));
@@ -364,6 +369,14 @@ class PostgresStore final : public IndexStore, public PassLedger {
                    doing);
     if (!r.ok()) return r.status();
     return PQntuples(r->get()) > 0;
+  }
+
+  // libpq's cancel request travels on a connection of its own and is safe
+  // from any thread.
+  void cancel() override {
+    if (!cancel_) return;
+    char why[256];
+    PQcancel(cancel_.get(), why, sizeof why);
   }
 
   StatusOr<bool> try_lock_backend(std::string_view backend) override {
@@ -886,6 +899,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
   static constexpr const char* kPendingDeleteStatement = "s3r_pending_delete";
 
   PgConn conn_;
+  std::unique_ptr<PGcancel, CancelDeleter> cancel_;  // after conn_: freed first
   const std::string where_;
   const std::string password_;
   // Parameters the pending-delete query takes; -1 when there is none.

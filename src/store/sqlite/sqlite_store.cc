@@ -215,6 +215,9 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
     return apply_changes_one_by_one(*this, backend, changes, created_before);
   }
 
+  // sqlite3_interrupt is safe from any thread while the connection is open.
+  void cancel() override { sqlite3_interrupt(db_.get()); }
+
   StatusOr<bool> queued_for_deletion(std::string_view backend, std::string_view storage_key) override {
     if (!pending_delete_) return false;
     sqlite3_stmt* s = pending_delete_.get();
