@@ -99,5 +99,28 @@ TEST(SqliteStore, LockedDatabaseIsUnavailable) {
   EXPECT_NE(inserted.status().message().find("b/x"), std::string::npos);
 }
 
+TEST(SqliteStore, ATableWhoseKeysAreNotInByteOrderIsRefusedAtOpen) {
+  TempDir dir;
+  const std::string path = (dir.path() / "index.db").string();
+  ASSERT_TRUE(exec_on(path, "CREATE TABLE object_locations (object_key TEXT COLLATE NOCASE NOT NULL, "
+                            "backend_name TEXT NOT NULL, storage_key TEXT NOT NULL, size_bytes INTEGER NOT NULL, "
+                            "created_at TEXT NOT NULL, PRIMARY KEY (object_key, backend_name))")
+                  .ok());
+  auto store = open_sqlite_store(SqliteStoreOptions{path});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("column object_key of object_locations is declared COLLATE nocase"),
+            std::string::npos)
+      << store.status().message();
+  // Declared BINARY, or not at all, is byte order.
+  TempDir other;
+  const std::string binary = (other.path() / "index.db").string();
+  ASSERT_TRUE(exec_on(binary, "CREATE TABLE object_locations (object_key TEXT COLLATE BINARY NOT NULL, "
+                              "backend_name TEXT NOT NULL, storage_key TEXT NOT NULL, size_bytes INTEGER NOT NULL, "
+                              "created_at TEXT NOT NULL, PRIMARY KEY (object_key, backend_name))")
+                  .ok());
+  EXPECT_TRUE(open_sqlite_store(SqliteStoreOptions{binary}).ok());
+}
+
 }  // namespace
 }  // namespace s3reconcile

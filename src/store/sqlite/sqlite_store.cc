@@ -78,6 +78,7 @@ class SqliteStore final : public IndexStore {
     S3R_RETURN_IF_ERROR(exec("PRAGMA synchronous=NORMAL"));
     S3R_RETURN_IF_ERROR(migrate());
     S3R_RETURN_IF_ERROR(check_columns());
+    S3R_RETURN_IF_ERROR(check_collation());
     // Pages of a backend's rows in (storage_key, object_key) order, after a
     // path (?2) or after one row (?2, ?6), inside [?3, ?5).
     constexpr std::string_view kSelect = R"sql(
@@ -311,6 +312,36 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
       if (std::find(present.begin(), present.end(), column) == present.end()) {
         return failed_precondition_error(fmt::format(
             "index \"{}\": table object_locations has no column {}", path_, column));
+      }
+    }
+    return ok_status();
+  }
+
+  // Every comparison and order here is byte order; a key column declared
+  // with another collation (NOCASE, RTRIM) would order pages otherwise and
+  // fail every pass with "out of key order". Refused at open, saying why.
+  Status check_collation() {
+    Statement s;
+    S3R_RETURN_IF_ERROR(prepare(s, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'object_locations'"));
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return ok_status();
+    std::string sql = column_text(s.get(), 0);
+    std::transform(sql.begin(), sql.end(), sql.begin(), [](unsigned char c) { return std::tolower(c); });
+    for (std::string_view column : {"object_key", "storage_key", "backend_name"}) {
+      const auto at = sql.find(column);
+      if (at == std::string::npos) continue;
+      // The column's definition runs to the next comma (or the end).
+      const auto end = std::min(sql.find(',', at), sql.size());
+      const std::string definition = sql.substr(at, end - at);
+      const auto collate = definition.find("collate");
+      if (collate == std::string::npos) continue;
+      std::string name = definition.substr(collate + 7);
+      name.erase(0, name.find_first_not_of(" \t\n\"'`["));
+      name = name.substr(0, name.find_first_of(" \t\n\"'`])"));
+      if (name != "binary") {
+        return failed_precondition_error(fmt::format(
+            "index \"{}\": column {} of object_locations is declared COLLATE {}; s3reconcile compares keys in byte "
+            "order and needs the default BINARY collation",
+            path_, column, name));
       }
     }
     return ok_status();
