@@ -3,12 +3,21 @@
 #include <fmt/format.h>
 
 #include "s3/sigv4.h"
+#include "s3reconcile/printable.h"
 
 namespace s3reconcile::s3 {
 
 StatusOr<Endpoint> parse_endpoint(std::string_view text) {
+  // An endpoint with user information ("http://AKID:SECRET@host") is refused;
+  // the refusal must not print what it refuses.
+  std::string shown(text);
+  if (const auto scheme_end = shown.find("://"); scheme_end != std::string::npos) {
+    const auto authority_end = std::min(shown.find('/', scheme_end + 3), shown.size());
+    const auto at = shown.rfind('@', authority_end);
+    if (at != std::string::npos && at > scheme_end) shown.replace(scheme_end + 3, at - scheme_end - 3, "********");
+  }
   auto bad = [&](std::string_view why) {
-    return invalid_argument_error(fmt::format("endpoint \"{}\" {}", text, why));
+    return invalid_argument_error(fmt::format("endpoint \"{}\" {}", printable(shown), why));
   };
   Endpoint e;
   const auto sep = text.find("://");

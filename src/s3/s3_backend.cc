@@ -19,6 +19,7 @@
 #include "s3/retry.h"
 #include "s3/sigv4.h"
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/printable.h"
 
 namespace s3reconcile {
 namespace {
@@ -78,11 +79,15 @@ struct S3Backend::Impl {
     if (id.empty()) {
       if (auto h = r.headers.find("x-amz-request-id"); h != r.headers.end()) id = h->second;
     }
-    std::string text = fmt::format("s3 {} {}{}: HTTP {}", operation, where(), context, r.status);
-    if (error && !error->code.empty()) text += " " + error->code;
-    if (error && !error->message.empty()) text += ": " + error->message;
-    if (!id.empty()) text += fmt::format(" (request id {})", id);
-    return Status(code_for_status(r.status), std::move(text));
+    // What the server said is escaped and cut (it may hold escape codes, or
+    // megabytes) and has our secrets taken out (a server may echo headers).
+    std::string said;
+    if (error && !error->code.empty()) said += " " + printable(error->code, 64);
+    if (error && !error->message.empty()) said += ": " + printable(error->message);
+    if (!id.empty()) said += fmt::format(" (request id {})", printable(id, 128));
+    said = redact(std::move(said), {credentials.secret_access_key, credentials.session_token});
+    return Status(code_for_status(r.status),
+                  fmt::format("s3 {} {}{}: HTTP {}{}", operation, where(), context, r.status, said));
   }
 
   // Signs and sends one request, retrying what is worth retrying. Returns

@@ -377,6 +377,39 @@ TEST_F(S3BackendTest, AnAnswerLargerThanTheLimitFailsWithoutBeingRead) {
   EXPECT_EQ(calls.load(), 1) << "not retried";
 }
 
+// A server's error text is escaped, cut to a bounded length, and has our
+// secrets taken out before it reaches any output.
+TEST_F(S3BackendTest, AServersErrorTextIsEscapedCutAndRedacted) {
+  ::setenv("S3R_TEST_FAKE_TOKEN", "FwoGZXIvYXdzEJr-session-token-value", 1);
+  FakeHttpServer server([&](const FakeRequest& r) {
+    std::string echo;
+    for (const auto& [name, value] : r.headers) echo += name + "=" + value + ";";
+    return FakeResponse{403, "<Error><Code>Access\x1b]0;pwned\x07" "Denied</Code><Message>\x1b[2J\rpass done "
+                             "backend=x\n" + echo + std::string(2u << 20, 'M') + "</Message></Error>", {}};
+  });
+  auto options = options_for(server);
+  options.credentials.session_token_env = "S3R_TEST_FAKE_TOKEN";
+  auto backend = S3Backend::open(options);
+  ASSERT_TRUE(backend.ok());
+  Status error = (*backend)->list({}, [](std::vector<ListedObject>&) { return true; }, {});
+  ASSERT_FALSE(error.ok());
+  const std::string& m = error.message();
+  for (char c : m) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << "a control byte in the message";
+  EXPECT_NE(m.find("Access\\x1b]0;pwned\\x07Denied"), std::string::npos) << m.substr(0, 400);
+  EXPECT_LT(m.size(), 2000u) << "megabytes of message are cut";
+  EXPECT_NE(m.find("more bytes)"), std::string::npos);
+  EXPECT_EQ(m.find("FwoGZXIvYXdzEJr-session-token-value"), std::string::npos) << "the session token was echoed back";
+  EXPECT_EQ(m.find("very-secret-value"), std::string::npos);
+}
+
+TEST(S3Endpoint, CredentialsInTheUrlAreRefusedWithoutPrintingThem) {
+  auto e = s3::parse_endpoint("http://AKIDEXAMPLE:wJalrXUtnFEMI-secret@127.0.0.1:9000/base");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message().find("wJalrXUtnFEMI-secret"), std::string::npos) << e.status().message();
+  EXPECT_EQ(e.status().message().find("AKIDEXAMPLE"), std::string::npos) << e.status().message();
+  EXPECT_NE(e.status().message().find("must not carry user information"), std::string::npos);
+}
+
 TEST_F(S3BackendTest, StopCancelsAHungRequest) {
   FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
   auto backend = open(server);

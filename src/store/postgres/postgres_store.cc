@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/printable.h"
 #include "s3reconcile/pass_ledger.h"
 #include "s3reconcile/time_format.h"
 #include "store/postgres/postgres_queries.h"
@@ -140,11 +141,7 @@ class Params {
 
 // Belt and braces: no message leaves with the DSN's password in it.
 std::string redact_password(std::string message, const std::string& password) {
-  if (password.empty()) return message;
-  for (auto at = message.find(password); at != std::string::npos; at = message.find(password, at + 8)) {
-    message.replace(at, password.size(), "********");
-  }
-  return message;
+  return redact(std::move(message), {password});
 }
 
 bool connection_lost_state(std::string_view sqlstate) {
