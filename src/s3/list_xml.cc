@@ -6,6 +6,8 @@
 #include <string>
 #include <system_error>
 
+#include <cctype>
+
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
@@ -52,10 +54,56 @@ std::size_t find_nul(std::string_view xml) {
   return literal;
 }
 
+// Whether `ref` (from a '&' on) is one of XML's five named references or a
+// character reference; pugixml leaves any other "&name;" in the text as it
+// is, which would make a key of "a&name;b" out of a listing that means none.
+bool known_reference(std::string_view ref) {
+  for (std::string_view named : {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"}) {
+    if (ref.starts_with(named)) return true;
+  }
+  std::size_t j = 2;
+  if (!ref.starts_with("&#")) return false;
+  const bool hex = j < ref.size() && (ref[j] == 'x' || ref[j] == 'X');
+  if (hex) ++j;
+  const std::size_t digits = j;
+  while (j < ref.size() && (hex ? std::isxdigit(static_cast<unsigned char>(ref[j])) != 0
+                                : std::isdigit(static_cast<unsigned char>(ref[j])) != 0)) {
+    ++j;
+  }
+  return j > digits && j < ref.size() && ref[j] == ';';
+}
+
+// The offset of the first '&' outside CDATA that starts no known reference,
+// or npos.
+std::size_t find_unknown_reference(std::string_view xml) {
+  std::size_t cdata = xml.find("<![CDATA[");
+  for (std::size_t i = xml.find('&'); i != std::string_view::npos; i = xml.find('&', i + 1)) {
+    while (cdata != std::string_view::npos && cdata < i) {
+      const std::size_t end = xml.find("]]>", cdata);
+      if (end == std::string_view::npos) return std::string_view::npos;  // unclosed: the parser says so
+      if (i < end) {
+        i = end;  // inside CDATA: '&' is literal there
+        break;
+      }
+      cdata = xml.find("<![CDATA[", end);
+    }
+    if (i < xml.size() && xml[i] == '&' && !known_reference(xml.substr(i, 16))) {
+      // A reference cut off by the end of the body is a truncated page: the
+      // parser names that.
+      return xml.find_first_of(";<", i) == std::string_view::npos ? std::string_view::npos : i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // Parses `xml` into `doc` and returns its only top-level element.
 StatusOr<pugi::xml_node> load_root(std::string_view xml, pugi::xml_document& doc) {
   if (const std::size_t at = find_nul(xml); at != std::string_view::npos) {
     return data_loss_error(fmt::format("not valid XML: a NUL character at byte {}", at));
+  }
+  if (const std::size_t at = find_unknown_reference(xml); at != std::string_view::npos) {
+    return data_loss_error(fmt::format("not valid XML: an unknown entity reference {} at byte {}",
+                                       quote_key(xml.substr(at, std::min<std::size_t>(16, xml.size() - at))), at));
   }
   // encoding_utf8 passes the bytes through as they are: no guessing from an
   // encoding="..." declaration, which could rewrite the bytes of a key.

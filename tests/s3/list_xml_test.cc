@@ -640,3 +640,29 @@ TEST(ParseIso8601, RejectsGarbage) {
 
 }  // namespace
 }  // namespace s3reconcile::s3
+
+namespace s3reconcile::s3 {
+namespace {
+
+// pugixml keeps an unknown "&name;" as literal text: a listing holding one
+// would import a key that exists nowhere. The page fails instead.
+TEST(ParseListObjectsV2Hostile, AnUnknownEntityReferenceFailsThePage) {
+  const std::string head = "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>";
+  const std::string tail = "</Key><Size>1</Size></Contents></ListBucketResult>";
+  for (const char* key : {"a&name;b", "a&amp", "a&#xZZ;", "a&#;", "&lt"}) {
+    auto page = parse_list_objects_v2(head + key + tail);
+    ASSERT_FALSE(page.ok()) << key;
+    EXPECT_EQ(page.status().code(), StatusCode::kDataLoss) << key;
+    EXPECT_NE(page.status().message().find("unknown entity reference"), std::string::npos) << page.status().message();
+  }
+  for (const auto& [raw, want] : std::vector<std::pair<std::string, std::string>>{
+           {"a&amp;b&lt;&gt;&quot;&apos;", "a&b<>\"'"}, {"&#65;&#x42;", "AB"}, {"<![CDATA[a&name;b]]>", "a&name;b"}}) {
+    auto page = parse_list_objects_v2(head + raw + tail);
+    ASSERT_TRUE(page.ok()) << raw << ": " << page.status().to_string();
+    ASSERT_EQ(page->objects.size(), 1u);
+    EXPECT_EQ(page->objects[0].key, want);
+  }
+}
+
+}  // namespace
+}  // namespace s3reconcile::s3
