@@ -3,7 +3,10 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -532,6 +535,37 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
   // row points at the bytes, so the reloaded pass (matching paths) keeps it.
   EXPECT_TRUE(rows("disk-1").count("photos/docs/new3"));
   EXPECT_FALSE(rows("disk-1").count("docs/new3")) << "a path already indexed is never imported twice";
+}
+
+// Connections that connect and send nothing must not keep a probe from its
+// answer.
+TEST_F(CliTest, ServeAnswersHealthAndMetricsWhileIdleClientsHoldConnections) {
+  const int port = free_port();
+  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+               "  - name: disk-1\n    type: local\n    path: objs\n"
+               "serve:\n  interval: 1h\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  const pid_t child = start_serve();
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(wait_for(port, "/healthz", "s3reconcile_up")) << "serve did not start";
+  std::vector<int> idle;
+  for (int i = 0; i < 6; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    idle.push_back(fd);  // connected, and silent
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto health = http_get(port, "/healthz");  // 2 s at most, or it fails
+  const auto metrics = http_get(port, "/metrics");
+  for (int fd : idle) ::close(fd);
+  ::kill(child, SIGTERM);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_EQ(health.first, 200) << health.second;
+  EXPECT_EQ(metrics.first, 200) << metrics.second;
 }
 
 TEST_F(CliTest, ServeSigtermDuringAPassExitsZeroPromptlyAndLeavesTheIndexConsistent) {

@@ -49,7 +49,11 @@ int serve(const ServeFlags& flags, Signals& signals) {
   auto health = std::make_shared<Health>();
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
-    exposer = std::make_unique<prometheus::Exposer>(config->serve.listen, 2);
+    // Idle or slow clients each hold a worker until their request times out:
+    // enough workers, and a short timeout, keep /metrics and /healthz
+    // answering while some connections sit idle.
+    exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+        "listening_ports", config->serve.listen, "num_threads", "16", "request_timeout_ms", "5000"});
   } catch (const std::exception& e) {
     std::cerr << "s3reconcile: " << config->file << ": serve.listen: cannot listen on " << config->serve.listen << ": "
               << e.what() << "\n";
