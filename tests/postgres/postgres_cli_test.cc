@@ -141,16 +141,13 @@ TEST_F(PostgresCliTest, SigtermCancelsASlowQueryInFlight) {
     if (!blocked) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(blocked) << "the pass never reached the slow query: " << tool.err();
-  const auto stopped_at = std::chrono::steady_clock::now();
-  tool.kill(SIGTERM);
-  const int exit_code = tool.wait();
-  const auto took = std::chrono::steady_clock::now() - stopped_at;
+  const auto [exit_code, took] = tool.stop_with(SIGTERM);
   EXPECT_LT(took, std::chrono::seconds(10)) << "the tool waited for the server";
   EXPECT_NE(exit_code, 0);
   EXPECT_EQ(count_of(sleeping), "0") << "the query still runs on the server";
   EXPECT_FALSE(rows("disk-1").count("photos/orphan"));
   std::cout << "[ figures  ] SIGTERM to exit during a 60 s query: "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+            << took.count() << " ms\n";
 }
 
 TEST_F(PostgresCliTest, ABadPendingDeleteQueryExitsTwoNamingIt) {

@@ -15,6 +15,7 @@
 #include <iterator>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace s3reconcile::testing {
@@ -70,6 +71,15 @@ class ChildProcess {
       exited_ = true;
     }
     return exit_code_;
+  }
+
+  // Sends `signal` and waits for the exit: the exit code, and how long the
+  // process took to go.
+  std::pair<int, std::chrono::milliseconds> stop_with(int signal) {
+    const auto sent = std::chrono::steady_clock::now();
+    kill(signal);
+    const int code = wait();
+    return {code, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent)};
   }
 
   std::string out() const { return slurp(out_file_); }
