@@ -305,6 +305,36 @@ TEST_F(CliTest, SigtermInterruptsASlowSqliteStatement) {
             << took.count() << " ms\n";
 }
 
+// A created_at that is not a time is an error of its row, the same in a dry
+// run and a real one: neither kept for ever as "too new" nor removed.
+TEST_F(CliTest, ARowWhoseCreatedAtIsNotATimeFailsAloneTheSameInCheckAndRun) {
+  {
+    sqlite3* handle = nullptr;
+    ASSERT_EQ(sqlite3_open(db().c_str(), &handle), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(handle,
+                           "INSERT INTO object_locations VALUES ('photos/odd1', 'disk-1', 'photos/odd1', 1, 'yesterday'),"
+                           " ('photos/odd2', 'disk-1', 'photos/odd2', 1, '2026-01-01 00:00:00')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(handle);
+  }
+  auto dry = run_tool(dir_, "run --config " + config() + " --dry-run --output json");
+  ASSERT_EQ(dry.exit_code, 0) << dry.out << read_stderr(dir_);
+  auto real = run_tool(dir_, "run --config " + config() + " --output json");
+  ASSERT_EQ(real.exit_code, 0) << real.out << read_stderr(dir_);
+  const auto d = nlohmann::json::parse(dry.out)["passes"][0];
+  const auto r = nlohmann::json::parse(real.out)["passes"][0];
+  EXPECT_EQ(r["delete_failed"], 2) << r;
+  EXPECT_EQ(d["delete_failed"], r["delete_failed"]) << d;
+  EXPECT_EQ(d["removed"], r["removed"]);
+  EXPECT_EQ(d["too_new"], 0);
+  EXPECT_EQ(r["too_new"], 0);
+  EXPECT_TRUE(rows("disk-1").count("photos/odd1"));
+  EXPECT_TRUE(rows("disk-1").count("photos/odd2"));
+  EXPECT_NE(read_stderr(dir_).find("created_at \\\"yesterday\\\" is not a time"), std::string::npos)
+      << read_stderr(dir_);
+}
+
 TEST_F(CliTest, DryRunChangesNothingAndReportsTheSameCounts) {
   const KeySet before = rows("disk-1");
   auto dry = run_tool(dir_, "run --config " + config() + " --dry-run --output json");

@@ -226,6 +226,14 @@ class FakeStore final : public IndexStore {
     return RemoveOutcome::kRemoved;
   }
 
+  StatusOr<RemoveOutcome> removal_outcome(std::string_view backend, std::string_view key,
+                                          Clock::time_point cutoff) override {
+    auto& rows = rows_[std::string(backend)];
+    auto it = rows.find(std::string(key));
+    if (it == rows.end()) return RemoveOutcome::kAlreadyGone;
+    return it->second.created_at >= cutoff ? RemoveOutcome::kTooNew : RemoveOutcome::kRemoved;
+  }
+
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
                                                     Clock::time_point created_before) override {
     ++batches_;
@@ -259,6 +267,9 @@ class ForwardingStore : public IndexStore {
     return inner_.queued_for_deletion(b, p);
   }
   void cancel() override { inner_.cancel(); }
+  StatusOr<RemoveOutcome> removal_outcome(std::string_view b, std::string_view k, Clock::time_point t) override {
+    return inner_.removal_outcome(b, k, t);
+  }
   StatusOr<bool> insert_if_absent(std::string_view b, const Entry& e, Clock::time_point t) override {
     return inner_.insert_if_absent(b, e, t);
   }

@@ -67,6 +67,15 @@ class IndexStore : public DBKeyLister {
     return false;
   }
 
+  // What remove_if_created_before would do now, changing nothing: a dry run
+  // asks this, so that it reports too-new rows, rows already gone and rows
+  // that cannot be judged (a created_at that is not a time) as a real pass
+  // would. The default answers kRemoved.
+  virtual StatusOr<RemoveOutcome> removal_outcome(std::string_view /*backend*/, std::string_view /*object_key*/,
+                                                  Clock::time_point /*created_before*/) {
+    return RemoveOutcome::kRemoved;
+  }
+
   // Applies `changes` (imports as insert_if_absent unless
   // queued_for_deletion, removals as
   // remove_if_created_before with `created_before`) in one transaction, so

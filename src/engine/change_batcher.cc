@@ -105,8 +105,9 @@ Status ChangeBatcher::write(std::vector<IndexChange>& batch) {
     return unrecorded;
   }
   if (dry_run_) {
-    // Nothing is written, but a path the service is deleting is held back
-    // as a real pass would hold it back, so that the counts agree.
+    // Nothing is written, but the store says what it would do (a path the
+    // service is deleting held back, a row too new kept), so that the counts
+    // agree with a real pass.
     for (const auto& change : batch) {
       ChangeResult would{ok_status(), true, RemoveOutcome::kRemoved};
       if (change.kind == IndexChange::Kind::kImport) {
@@ -115,6 +116,11 @@ Status ChangeBatcher::write(std::vector<IndexChange>& batch) {
         would.status = queued.status();
         would.pending_delete = queued.ok() && *queued;
         would.inserted = queued.ok() && !*queued;
+      } else {
+        auto outcome = store_.removal_outcome(backend_, change.entry.key, created_before_);
+        if (!outcome.ok() && ends_pass(outcome.status())) return outcome.status();
+        would.status = outcome.status();
+        if (outcome.ok()) would.removal = *outcome;
       }
       record(change, would);
     }

@@ -13,6 +13,16 @@ void OutcomeRecorder::count(const Entry& entry, std::uint64_t PassCounts::*field
   ++(result_.buckets[entry.bucket].*field);
 }
 
+void OutcomeRecorder::walked(std::uint64_t listed, std::uint64_t rows,
+                             const std::map<std::string, std::uint64_t>& listed_by_bucket,
+                             const std::map<std::string, std::uint64_t>& rows_by_bucket) {
+  std::lock_guard lock(mu_);
+  result_.listed += listed;
+  result_.rows += rows;
+  for (const auto& [bucket, n] : listed_by_bucket) result_.buckets[bucket].listed += n;
+  for (const auto& [bucket, n] : rows_by_bucket) result_.buckets[bucket].rows += n;
+}
+
 void OutcomeRecorder::observe(ChangeAction action, const Entry& entry) {
   if (!observer_) return;
   Status told = observer_(action, entry);

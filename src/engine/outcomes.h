@@ -2,6 +2,8 @@
 // shared by the per-row handlers and the batch writer.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,6 +40,11 @@ class OutcomeRecorder {
 
   // An orphan of a backend whose orphans are reported, not imported.
   void orphan_reported(const Entry& entry);
+
+  // What a range walked: entries listed and rows scanned, in total and by
+  // bucket. Every count of the Result goes through here (and its lock).
+  void walked(std::uint64_t listed, std::uint64_t rows, const std::map<std::string, std::uint64_t>& listed_by_bucket,
+              const std::map<std::string, std::uint64_t>& rows_by_bucket);
 
   // The first error the observer returned, or OK: once set, no more changes
   // may be applied.

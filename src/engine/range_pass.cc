@@ -145,13 +145,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   listing.stop();
   rows.stop();
   rows_scanned();
-  {
-    std::lock_guard lock(pass.mu);
-    pass.result.listed += listing.yielded();
-    pass.result.rows += rows.rows_scanned();
-    for (const auto& [bucket, n] : listing.listed_by_bucket()) pass.result.buckets[bucket].listed += n;
-    for (const auto& [bucket, n] : rows.rows_by_bucket()) pass.result.buckets[bucket].rows += n;
-  }
+  pass.recorder.walked(listing.yielded(), rows.rows_scanned(), listing.listed_by_bucket(), rows.rows_by_bucket());
   return status;
 }
 

@@ -64,7 +64,6 @@ struct Pass {
   // Ends every range: the caller's stop, or one range failing.
   std::stop_source stop;
   std::optional<std::stop_callback<std::function<void()>>> caller_stop;
-  std::mutex mu;  // guards the Result's listing and index counts
 };
 
 // Whether the backend lists at least one key under `prefix`: one page.

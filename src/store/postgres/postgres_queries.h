@@ -232,4 +232,9 @@ WITH gone AS (
 SELECT (SELECT count(*) FROM gone),
        EXISTS (SELECT 1 FROM object_locations WHERE object_key = $1 AND backend_name = $2))sql";
 
+// What kRemove would do, changing nothing: no row, or whether it is old
+// enough.
+inline constexpr std::string_view kRemovalOutcome = R"sql(
+SELECT created_at < $3 FROM object_locations WHERE object_key = $1 AND backend_name = $2)sql";
+
 }  // namespace s3reconcile::postgres

@@ -323,6 +323,15 @@ class PostgresStore final : public IndexStore, public PassLedger {
     return removal_outcome(r->get());
   }
 
+  StatusOr<RemoveOutcome> removal_outcome(std::string_view backend, std::string_view object_key,
+                                          Clock::time_point created_before) override {
+    auto r = run(sql::kRemovalOutcome, {std::string(object_key), std::string(backend), iso8601_utc_micros(created_before)},
+                 removing(object_key));
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 0) return RemoveOutcome::kAlreadyGone;
+    return text(r->get(), 0, 0) == "t" ? RemoveOutcome::kRemoved : RemoveOutcome::kTooNew;
+  }
+
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
                                                     Clock::time_point created_before) override {
     if (changes.empty()) return std::vector<ChangeResult>();

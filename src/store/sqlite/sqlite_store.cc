@@ -107,10 +107,15 @@ SELECT storage_key FROM (
     S3R_RETURN_IF_ERROR(prepare(insert_, R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (object_key, backend_name) DO NOTHING)sql"));
+    // created_at is text here: only a row whose created_at reads as this
+    // store's timestamps (text order is then time order) is compared.
     S3R_RETURN_IF_ERROR(prepare(remove_, R"sql(
-DELETE FROM object_locations WHERE object_key = ?1 AND backend_name = ?2 AND created_at < ?3)sql"));
+DELETE FROM object_locations WHERE object_key = ?1 AND backend_name = ?2 AND created_at < ?3
+   AND created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z')sql"));
     S3R_RETURN_IF_ERROR(prepare(exists_, R"sql(
-SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql"));
+SELECT created_at, created_at < ?3,
+       created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'
+  FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql"));
     return ok_status();
   }
 
@@ -184,14 +189,25 @@ SELECT 1 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql")
       if (rc != SQLITE_DONE) return error(rc, fmt::format("removing key {}", quote_key(object_key)));
       if (sqlite3_changes(db_.get()) == 1) return RemoveOutcome::kRemoved;
     }
+    return removal_outcome(backend, object_key, created_before);
+  }
+
+  StatusOr<RemoveOutcome> removal_outcome(std::string_view backend, std::string_view object_key,
+                                          Clock::time_point created_before) override {
     sqlite3_stmt* s = exists_.get();
     StatementUse use(s);
     bind_text(s, 1, object_key);
     bind_text(s, 2, backend);
+    bind_text(s, 3, iso8601_utc_micros(created_before));
     const int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) return RemoveOutcome::kTooNew;
     if (rc == SQLITE_DONE) return RemoveOutcome::kAlreadyGone;
-    return error(rc, fmt::format("checking key {}", quote_key(object_key)));
+    if (rc != SQLITE_ROW) return error(rc, fmt::format("checking key {}", quote_key(object_key)));
+    if (sqlite3_column_int(s, 2) == 0) {
+      // Neither kept for ever as too new nor removed: an error of this row.
+      return invalid_argument_error(fmt::format("row {}: created_at {} is not a time; the row is left alone",
+                                                quote_key(object_key), quote_key(column_text(s, 0))));
+    }
+    return sqlite3_column_int(s, 1) != 0 ? RemoveOutcome::kRemoved : RemoveOutcome::kTooNew;
   }
 
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
