@@ -1,7 +1,6 @@
 // End to end: the s3reconcile binary on a folder and a SQLite index.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,6 +23,7 @@
 #include "support/child_process.h"
 #include "support/fake_http_server.h"
 #include "support/layouts.h"
+#include "support/sqlite_exec.h"
 #include "support/run_tool.h"
 #include "temp_dir.h"
 
@@ -190,16 +190,10 @@ TEST_F(CliTest, AConsistentIndexWhoseRowsLiveAtOtherPathsIsClean) {
 }
 
 TEST_F(CliTest, PathsTheServiceIsDeletingAreNotImportedAndABadQueryExitsTwo) {
-  {
-    sqlite3* handle = nullptr;
-    ASSERT_EQ(sqlite3_open(db().c_str(), &handle), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(handle,
-                           "CREATE TABLE cleanup_queue (storage_key TEXT, backend_name TEXT);"
-                           "INSERT INTO cleanup_queue VALUES ('photos/new1', 'disk-1'), ('loose', 'disk-1');",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(handle);
-  }
+  ASSERT_TRUE(testing::exec_on(db(),
+                                "CREATE TABLE cleanup_queue (storage_key TEXT, backend_name TEXT);"
+                                "INSERT INTO cleanup_queue VALUES ('photos/new1', 'disk-1'), ('loose', 'disk-1');")
+                  .ok());
   auto with_query = [&](const std::string& query) {
     write_config("store:\n  sqlite: index.db\n  pending_delete_query: \"" + query +
                  "\"\nbuckets: [photos, docs]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n");
@@ -308,16 +302,10 @@ TEST_F(CliTest, SigtermInterruptsASlowSqliteStatement) {
 // A created_at that is not a time is an error of its row, the same in a dry
 // run and a real one: neither kept for ever as "too new" nor removed.
 TEST_F(CliTest, ARowWhoseCreatedAtIsNotATimeFailsAloneTheSameInCheckAndRun) {
-  {
-    sqlite3* handle = nullptr;
-    ASSERT_EQ(sqlite3_open(db().c_str(), &handle), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(handle,
-                           "INSERT INTO object_locations VALUES ('photos/odd1', 'disk-1', 'photos/odd1', 1, 'yesterday'),"
-                           " ('photos/odd2', 'disk-1', 'photos/odd2', 1, '2026-01-01 00:00:00')",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(handle);
-  }
+  ASSERT_TRUE(testing::exec_on(db(),
+                                "INSERT INTO object_locations VALUES ('photos/odd1', 'disk-1', 'photos/odd1', 1, "
+                                "'yesterday'), ('photos/odd2', 'disk-1', 'photos/odd2', 1, '2026-01-01 00:00:00')")
+                  .ok());
   auto dry = run_tool(dir_, "run --config " + config() + " --dry-run --output json");
   ASSERT_EQ(dry.exit_code, 0) << dry.out << read_stderr(dir_);
   auto real = run_tool(dir_, "run --config " + config() + " --output json");

@@ -9,6 +9,7 @@
 
 #include "fakes.h"
 #include "store_conformance.h"
+#include "support/sqlite_exec.h"
 #include "temp_dir.h"
 
 namespace s3reconcile {
@@ -20,17 +21,7 @@ using testing::TempDir;
 
 const Clock::time_point kLongAgo = Clock::time_point{} + std::chrono::hours(24 * 365 * 50);
 
-// SQL on a connection of its own, as another program would.
-Status exec_on(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  char* message = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
-  Status status = rc == SQLITE_OK ? ok_status() : internal_error(message ? message : sqlite3_errstr(rc));
-  sqlite3_free(message);
-  sqlite3_close(db);
-  return status;
-}
+using testing::exec_on;
 
 class SqliteUnderTest final : public StoreUnderTest {
  public:

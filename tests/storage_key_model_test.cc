@@ -7,7 +7,6 @@
 // SQLite index.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <map>
@@ -25,6 +24,7 @@
 #include "s3reconcile/s3_backend.h"
 #include "s3reconcile/sqlite_store.h"
 #include "support/fake_s3.h"
+#include "support/sqlite_exec.h"
 #include "temp_dir.h"
 
 namespace s3reconcile {
@@ -167,16 +167,6 @@ Expected model(const World& w, bool adopt, bool import_orphans) {
   return e;
 }
 
-Status exec(const std::string& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  sqlite3_open(db.c_str(), &handle);
-  char* message = nullptr;
-  const int rc = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &message);
-  Status s = rc == SQLITE_OK ? ok_status() : internal_error(message ? message : "sqlite error");
-  sqlite3_free(message);
-  sqlite3_close(handle);
-  return s;
-}
 
 std::string quoted(const std::string& text) {
   std::string out = "'";
@@ -193,9 +183,9 @@ StatusOr<std::unique_ptr<IndexStore>> open_index(const std::string& db) {
 // A fresh index holding the world's rows (and another backend's), and its
 // deletion queue.
 void seed(const std::string& db, const World& w) {
-  ASSERT_TRUE(exec(db, "CREATE TABLE cleanup_queue (storage_key TEXT NOT NULL, backend_name TEXT NOT NULL)").ok());
+  ASSERT_TRUE(testing::exec_on(db, "CREATE TABLE cleanup_queue (storage_key TEXT NOT NULL, backend_name TEXT NOT NULL)").ok());
   for (const auto& path : w.queued) {
-    ASSERT_TRUE(exec(db, "INSERT INTO cleanup_queue VALUES (" + quoted(path) + ", 'disk')").ok());
+    ASSERT_TRUE(testing::exec_on(db, "INSERT INTO cleanup_queue VALUES (" + quoted(path) + ", 'disk')").ok());
   }
   auto store = open_index(db);
   ASSERT_TRUE(store.ok()) << store.status().to_string();
