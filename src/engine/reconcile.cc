@@ -46,6 +46,8 @@ Status first_cause(const std::vector<Status>& statuses) {
 // all writing through one batcher. A failing range stops the others.
 Status run_ranges(Pass& pass, const std::vector<KeyInterval>& ranges, internal::ChangeBatcher& batcher) {
   std::vector<Status> statuses(ranges.size());
+  std::mutex cause_mu;
+  Status cause;  // guarded by cause_mu
   std::vector<std::thread> threads;
   threads.reserve(ranges.size());
   for (std::size_t i = 0; i < ranges.size(); ++i) {
@@ -56,11 +58,17 @@ Status run_ranges(Pass& pass, const std::vector<KeyInterval>& ranges, internal::
       } else {
         statuses[i] = internal::run_range(pass, ranges[i], **store, batcher, true);
       }
-      if (!statuses[i].ok()) pass.stop.request_stop();
+      if (!statuses[i].ok()) {
+        // The first range to fail before any stop is the cause: the others
+        // then fail because the stop cancelled their statements.
+        std::lock_guard lock(cause_mu);
+        if (cause.ok() && !pass.stop.stop_requested()) cause = statuses[i];
+        pass.stop.request_stop();
+      }
     });
   }
   for (auto& t : threads) t.join();
-  return first_cause(statuses);
+  return cause.ok() ? first_cause(statuses) : cause;
 }
 
 Status run_pass(Pass& pass, IndexStore& store) {
