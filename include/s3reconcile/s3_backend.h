@@ -16,19 +16,30 @@ enum class S3Addressing {
   kPath,     // https://host/bucket/key
 };
 
-// Where credentials come from (see README "Credentials"). Secrets themselves
+// Where credentials come from (see README "Credentials, region and
+// endpoint"). With nothing set, the AWS default chain: environment, web
+// identity, shared files, container, instance metadata. Secrets themselves
 // never appear in a config, a log or an error.
 struct S3CredentialSource {
-  std::string profile;            // a profile of the shared credentials file
+  // "" or "chain": the default chain; or one source only: "environment",
+  // "web_identity", "profile", "container", "instance_metadata".
+  std::string source;
+  std::string profile;            // a profile of the shared files (implies source "profile")
   std::string access_key_env;     // names of environment variables to read
   std::string secret_key_env;
   std::string session_token_env;  // optional
+  // web_identity without the AWS_* variables: the role and the token file.
+  std::string role_arn;
+  std::string web_identity_token_file;
+  std::string role_session_name;
 };
 
 struct S3BackendOptions {
-  // "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:7480", ...
+  // "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:7480", ...;
+  // "" = AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's, else AWS's.
   std::string endpoint;
-  std::string region = "us-east-1";
+  // "" = AWS_REGION, AWS_DEFAULT_REGION, the profile's; required for AWS.
+  std::string region;
   std::string bucket;  // the physical bucket
   S3Addressing addressing = S3Addressing::kVirtual;
   S3CredentialSource credentials;
@@ -78,6 +89,16 @@ class S3Backend final : public ObjectLister, public ObjectProber {
 
   // Connections opened so far (for tests of keep-alive).
   long connections_opened() const;
+
+  // What the backend resolved, for `check --explain-credentials`: no secret.
+  struct Setup {
+    std::string credentials;  // the source the chain picked
+    std::optional<Clock::time_point> expiration;  // of the credentials in use
+    int refreshes = 0;                            // since open()
+    std::string region, region_source;
+    std::string endpoint, endpoint_source;
+  };
+  Setup setup() const;
 
  private:
   struct Impl;

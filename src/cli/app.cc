@@ -13,6 +13,7 @@
 #include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/explain_credentials.h"
 #include "cli/logging.h"
 #include "cli/pass_runner.h"
 #include "cli/progress.h"
@@ -220,6 +221,10 @@ int run_app(int argc, char** argv) {
   add_pass_flags(*diff, diff_flags, false);
   CLI::App* check = app.add_subcommand("check", "A dry run whose exit code says whether drift exists (3 = drift)");
   add_pass_flags(*check, check_flags, true);
+  bool explain_credentials = false;
+  check->add_flag("--explain-credentials", explain_credentials,
+                  "Run no pass: print, per backend, the credential source, region and endpoint resolved, and when "
+                  "the credentials expire (no secret)");
   ServeFlags serve_flags;
   std::string serve_log_format = "text";
   CLI::App* serve_cmd = app.add_subcommand(
@@ -270,6 +275,9 @@ int run_app(int argc, char** argv) {
   }
   if (run->parsed()) return pass_command(Command::kRun, run_flags, stop);
   if (diff->parsed()) return pass_command(Command::kDiff, diff_flags, stop);
+  if (check->parsed() && explain_credentials) {
+    return explain_credentials_command(check_flags.config_file, check_flags.backends, check_flags.output);
+  }
   if (check->parsed()) return pass_command(Command::kCheck, check_flags, stop);
   return kExitUsage;
 }

@@ -250,13 +250,17 @@ Status load_store(const Fields& top, const std::string& base_dir, Config& config
 }
 
 Status load_s3_fields(const Fields& b, const std::string& base_dir, S3BackendOptions& s3) {
-  auto endpoint = b.string("endpoint");
-  if (!endpoint.ok()) return endpoint.status();
-  if (!endpoint->starts_with("http://") && !endpoint->starts_with("https://")) {
-    return b.error_at(b.get("endpoint"), b.field_path("endpoint"),
-                      fmt::format("must start with http:// or https://, not \"{}\"", *endpoint));
+  // Without endpoint: or region:, the AWS conventions fill them in when the
+  // backend opens (AWS_ENDPOINT_URL, AWS_REGION, the profile, ...).
+  if (b.has("endpoint")) {
+    auto endpoint = b.string("endpoint");
+    if (!endpoint.ok()) return endpoint.status();
+    if (!endpoint->starts_with("http://") && !endpoint->starts_with("https://")) {
+      return b.error_at(b.get("endpoint"), b.field_path("endpoint"),
+                        fmt::format("must start with http:// or https://, not \"{}\"", *endpoint));
+    }
+    s3.endpoint = *endpoint;
   }
-  s3.endpoint = *endpoint;
   if (b.has("region")) {
     auto region = b.string("region");
     if (!region.ok()) return region.status();
@@ -285,17 +289,45 @@ Status load_s3_fields(const Fields& b, const std::string& base_dir, S3BackendOpt
   if (b.has("credentials")) {
     Fields c(b.get("credentials"), b.origin(), b.field_path("credentials"));
     S3R_RETURN_IF_ERROR(c.expect_map());
-    S3R_RETURN_IF_ERROR(c.only({"access_key_env", "secret_key_env", "session_token_env"}));
-    auto access = c.string("access_key_env");
-    if (!access.ok()) return access.status();
-    auto secret = c.string("secret_key_env");
-    if (!secret.ok()) return secret.status();
-    s3.credentials.access_key_env = *access;
-    s3.credentials.secret_key_env = *secret;
-    if (c.has("session_token_env")) {
-      auto token = c.string("session_token_env");
-      if (!token.ok()) return token.status();
-      s3.credentials.session_token_env = *token;
+    S3R_RETURN_IF_ERROR(c.only({"source", "access_key_env", "secret_key_env", "session_token_env", "role_arn",
+                                "web_identity_token_file", "role_session_name"}));
+    S3CredentialSource& source = s3.credentials;
+    for (auto [field, into] : {std::pair{"source", &source.source}, {"access_key_env", &source.access_key_env},
+                               {"secret_key_env", &source.secret_key_env},
+                               {"session_token_env", &source.session_token_env}, {"role_arn", &source.role_arn},
+                               {"web_identity_token_file", &source.web_identity_token_file},
+                               {"role_session_name", &source.role_session_name}}) {
+      if (!c.has(field)) continue;
+      auto value = c.string(field);
+      if (!value.ok()) return value.status();
+      *into = *value;
+    }
+    if (c.has("web_identity_token_file")) source.web_identity_token_file = resolve(source.web_identity_token_file, base_dir);
+    const bool named_env = c.has("access_key_env") || c.has("secret_key_env");
+    if (named_env && (!c.has("access_key_env") || !c.has("secret_key_env"))) {
+      return c.error_at(c.get(c.has("access_key_env") ? "access_key_env" : "secret_key_env"),
+                        c.field_path(c.has("access_key_env") ? "access_key_env" : "secret_key_env"),
+                        "access_key_env and secret_key_env go together");
+    }
+    static const std::set<std::string> kSources = {"chain", "environment", "web_identity", "profile", "container",
+                                                   "instance_metadata"};
+    if (c.has("source") && kSources.count(source.source) == 0) {
+      return c.error_at(c.get("source"), c.field_path("source"),
+                        fmt::format("must be one of chain, environment, web_identity, profile, container, "
+                                    "instance_metadata, not \"{}\"", source.source));
+    }
+    if (c.has("source") && named_env) {
+      return c.error_at(c.get("source"), c.field_path("source"),
+                        "choose the source or name the variables (access_key_env), not both");
+    }
+    if ((c.has("role_arn") || c.has("web_identity_token_file")) && source.source != "web_identity") {
+      return c.error_at(c.get(c.has("role_arn") ? "role_arn" : "web_identity_token_file"),
+                        c.field_path(c.has("role_arn") ? "role_arn" : "web_identity_token_file"),
+                        "belongs with source: web_identity");
+    }
+    if (b.has("profile") && c.has("source") && source.source != "profile" && source.source != "chain") {
+      return c.error_at(c.get("source"), c.field_path("source"),
+                        fmt::format("profile: is set, so the source is the profile, not {}", source.source));
     }
   }
   auto page = b.positive("page_size", s3.page_size, 1000);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <strings.h>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -92,7 +93,11 @@ StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std:
   // No "Expect: 100-continue", no Accept default noise in the signature.
   list = curl_slist_append(list, "Accept:");
   list = curl_slist_append(list, "Expect:");
-  list = curl_slist_append(list, "Content-Type:");
+  // No Content-Type either, unless the caller sends one (STS's form body).
+  const bool typed = std::any_of(headers.begin(), headers.end(), [](const std::string& h) {
+    return h.size() >= 13 && strncasecmp(h.c_str(), "content-type:", 13) == 0;
+  });
+  if (!typed) list = curl_slist_append(list, "Content-Type:");
 
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   // Nothing rewritten on the way (keys with dot segments are refused before).

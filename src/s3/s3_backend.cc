@@ -13,9 +13,10 @@
 #include <fmt/format.h>
 
 #include "s3/addressing.h"
-#include "s3/credentials.h"
+#include "s3/aws_setup.h"
 #include "s3/http_client.h"
 #include "s3/list_xml.h"
+#include "s3/refreshing_credentials.h"
 #include "s3/retry.h"
 #include "s3/sigv4.h"
 #include "s3reconcile/key_order.h"
@@ -29,6 +30,12 @@ constexpr const char* kEmptyPayloadSha256 = "e3b0c44298fc1c149afbf4c8996fb92427a
 
 bool retryable_code(std::string_view code) {
   return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" || code == "ServiceUnavailable";
+}
+
+// What a server answers to a request signed with temporary credentials
+// past their expiry (AWS: ExpiredToken; some SDKs also know these two).
+bool expired_token_code(std::string_view code) {
+  return code == "ExpiredToken" || code == "ExpiredTokenException" || code == "TokenRefreshRequired";
 }
 
 bool retryable_status(long status) { return status == 500 || status == 502 || status == 503 || status == 504; }
@@ -45,7 +52,8 @@ StatusCode code_for_status(long status) {
 struct S3Backend::Impl {
   S3BackendOptions options;
   s3::Endpoint endpoint;
-  s3::Credentials credentials;
+  std::string region_source, endpoint_source;
+  std::unique_ptr<s3::RefreshingCredentials> credentials;
   s3::RetryPolicy retry;
   s3::HttpOptions http;
   std::atomic<long> connections{0};
@@ -85,7 +93,7 @@ struct S3Backend::Impl {
     if (error && !error->code.empty()) said += " " + printable(error->code, 64);
     if (error && !error->message.empty()) said += ": " + printable(error->message);
     if (!id.empty()) said += fmt::format(" (request id {})", printable(id, 128));
-    said = redact(std::move(said), {credentials.secret_access_key, credentials.session_token});
+    for (const std::string& secret : credentials->secrets()) said = redact(std::move(said), {secret});
     return Status(code_for_status(r.status),
                   fmt::format("s3 {} {}{}: HTTP {}{}", operation, where(), context, r.status, said));
   }
@@ -100,16 +108,21 @@ struct S3Backend::Impl {
     const std::string query_string = s3::canonical_query(query);
     const std::string url = target.url + (query_string.empty() ? "" : "?" + query_string);
     std::string last_failure;
+    bool renewed = false;  // an ExpiredToken answer renews the credentials once per request
+    auto credentials = this->credentials->current(stop);
     for (int attempt = 1;; ++attempt) {
+      if (!credentials.ok()) {
+        return credentials.status().with_context(fmt::format("s3 {} {}{}", operation, where(), context));
+      }
       const auto now = Clock::now();
       s3::RequestToSign request{method, target.canonical_uri, query, {}, kEmptyPayloadSha256};
       request.headers = {{"host", target.host_header},
                          {"x-amz-content-sha256", kEmptyPayloadSha256},
                          {"x-amz-date", s3::amz_date(now)}};
-      if (!credentials.session_token.empty()) {
-        request.headers.emplace_back("x-amz-security-token", credentials.session_token);
+      if (!credentials->session_token.empty()) {
+        request.headers.emplace_back("x-amz-security-token", credentials->session_token);
       }
-      const s3::Signature signature = s3::sign_v4(request, credentials, options.region, "s3", now);
+      const s3::Signature signature = s3::sign_v4(request, *credentials, options.region, "s3", now);
       std::vector<std::string> wire;
       for (const auto& [name, value] : request.headers) wire.push_back(name + ": " + value);
       wire.push_back("Authorization: " + signature.authorization);
@@ -119,6 +132,16 @@ struct S3Backend::Impl {
       connections += client.connects() - before;
       if (response.ok()) {
         const auto error = response->status >= 300 ? s3::parse_s3_error(response->body) : std::nullopt;
+        // A HEAD answer has no body to name its error: a 400 to a request
+        // signed with a session token is taken for an expired one.
+        const bool expired = (error && expired_token_code(error->code)) ||
+                             (method == "HEAD" && response->status == 400 && !credentials->session_token.empty());
+        if (expired && !renewed) {
+          renewed = true;
+          credentials = this->credentials->renew_after_rejection(*credentials, stop);
+          --attempt;  // not the server's fault: the retry is free
+          continue;
+        }
         const bool retry = retryable_status(response->status) || (error && retryable_code(error->code));
         if (!retry) return response;
         last_failure = http_failure(operation, context, *response).message();
@@ -147,26 +170,38 @@ S3Backend::~S3Backend() = default;
 
 StatusOr<std::unique_ptr<S3Backend>> S3Backend::open(S3BackendOptions options) {
   auto impl = std::make_unique<Impl>();
-  auto endpoint = s3::parse_endpoint(options.endpoint);
-  if (!endpoint.ok()) return endpoint.status();
   if (options.bucket.empty()) return invalid_argument_error("s3 backend needs a bucket");
-  if (options.region.empty()) return invalid_argument_error("s3 backend needs a region");
   if (options.page_size == 0 || options.page_size > 1000) {
     return invalid_argument_error(fmt::format("s3 page_size must be 1..1000, not {}", options.page_size));
   }
   if (options.max_attempts < 1) return invalid_argument_error("s3 max_attempts must be at least 1");
-  auto credentials = s3::resolve_credentials(options.credentials);
-  if (!credentials.ok()) return credentials.status().with_context(fmt::format("s3 bucket {}", options.bucket));
-  impl->endpoint = std::move(*endpoint);
-  impl->credentials = std::move(*credentials);
-  impl->retry = s3::RetryPolicy{options.max_attempts, options.retry_base_delay, options.retry_max_delay};
   impl->http = s3::HttpOptions{options.connect_timeout, options.request_timeout,
                                !options.insecure_skip_tls_verify, options.ca_bundle};
+  const std::string context = fmt::format("s3 bucket {}", options.bucket);
+  auto setup = s3::resolve_aws_setup(options, s3::AwsEnvironment::from_process(), impl->http);
+  if (!setup.ok()) return setup.status().with_context(context);
+  auto endpoint = s3::parse_endpoint(setup->endpoint);
+  if (!endpoint.ok()) return endpoint.status().with_context(fmt::format("{}: endpoint from {}", context, setup->endpoint_source));
+  auto credentials = s3::RefreshingCredentials::start(std::move(setup->credentials));
+  if (!credentials.ok()) return credentials.status().with_context(context);
+  impl->endpoint = std::move(*endpoint);
+  impl->credentials = std::move(*credentials);
+  impl->region_source = setup->region_source;
+  impl->endpoint_source = setup->endpoint_source;
+  options.region = setup->region;
+  options.endpoint = setup->endpoint;
+  impl->retry = s3::RetryPolicy{options.max_attempts, options.retry_base_delay, options.retry_max_delay};
   impl->options = std::move(options);
   return std::unique_ptr<S3Backend>(new S3Backend(std::move(impl)));
 }
 
 long S3Backend::connections_opened() const { return impl_->connections.load(); }
+
+S3Backend::Setup S3Backend::setup() const {
+  return Setup{impl_->credentials->describe(),   impl_->credentials->expiration(), impl_->credentials->refreshes(),
+               impl_->options.region,            impl_->region_source,             impl_->options.endpoint,
+               impl_->endpoint_source};
+}
 
 namespace {
 

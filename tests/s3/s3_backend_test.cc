@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "s3/addressing.h"
-#include "s3/credentials.h"
 #include "support/fake_s3.h"
 #include "temp_dir.h"
 
@@ -488,51 +487,6 @@ TEST(S3Addressing, PathAndVirtualTargets) {
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->host, "[::1]");
   EXPECT_EQ(v6->port, "9000");
-}
-
-TEST(S3Credentials, SourcesInOrderAndNoSecretInErrors) {
-  testing::TempDir dir;
-  const std::string file = (dir.path() / "credentials").string();
-  std::ofstream(file) << "[default]\naws_access_key_id = DEFKEY\naws_secret_access_key = defsecret\n"
-                         "[prod]\naws_access_key_id=PRODKEY\naws_secret_access_key=prodsecret\naws_session_token=tok\n"
-                         "[broken]\naws_access_key_id=ONLYKEY\n";
-  ::setenv("AWS_SHARED_CREDENTIALS_FILE", file.c_str(), 1);
-  ::unsetenv("AWS_PROFILE");
-  ::unsetenv("AWS_ACCESS_KEY_ID");
-  ::unsetenv("AWS_SECRET_ACCESS_KEY");
-  ::unsetenv("AWS_SESSION_TOKEN");
-  auto c = s3::resolve_credentials({});
-  ASSERT_TRUE(c.ok()) << c.status().to_string();
-  EXPECT_EQ(c->access_key_id, "DEFKEY");
-  c = s3::resolve_credentials(S3CredentialSource{"prod", "", "", ""});
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->access_key_id, "PRODKEY");
-  EXPECT_EQ(c->session_token, "tok");
-  ::setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
-  ::setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
-  c = s3::resolve_credentials({});
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->access_key_id, "ENVKEY");
-  ::setenv("AWS_PROFILE", "prod", 1);
-  c = s3::resolve_credentials({});
-  EXPECT_EQ(c->access_key_id, "PRODKEY");
-  ::unsetenv("AWS_PROFILE");
-  auto broken = s3::resolve_credentials(S3CredentialSource{"broken", "", "", ""});
-  ASSERT_FALSE(broken.ok());
-  EXPECT_NE(broken.status().message().find("aws_secret_access_key"), std::string::npos);
-  auto missing = s3::resolve_credentials(S3CredentialSource{"nope", "", "", ""});
-  EXPECT_NE(missing.status().message().find("[nope]"), std::string::npos);
-  auto named = s3::resolve_credentials(S3CredentialSource{"", "S3R_UNSET_A", "S3R_UNSET_B", ""});
-  ASSERT_FALSE(named.ok());
-  EXPECT_NE(named.status().message().find("S3R_UNSET_A"), std::string::npos);
-  for (const auto* st : {&broken, &missing, &named}) {
-    for (const char* secret : {"defsecret", "prodsecret", "envsecret"}) {
-      EXPECT_EQ(st->status().message().find(secret), std::string::npos);
-    }
-  }
-  ::unsetenv("AWS_ACCESS_KEY_ID");
-  ::unsetenv("AWS_SECRET_ACCESS_KEY");
-  ::unsetenv("AWS_SHARED_CREDENTIALS_FILE");
 }
 
 }  // namespace

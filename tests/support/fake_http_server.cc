@@ -147,6 +147,7 @@ void FakeHttpServer::serve(int fd) {
         if (n <= 0) break;
         buffer.append(chunk, static_cast<std::size_t>(n));
       }
+      request.body = buffer.substr(0, std::min(body, buffer.size()));
       buffer.erase(0, std::min(body, buffer.size()));
     }
     ++requests_;

@@ -19,6 +19,7 @@ struct FakeRequest {
   std::string path;                            // as sent (still percent-encoded)
   std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
 };
 
 struct FakeResponse {
