@@ -264,14 +264,40 @@ backends:
   EXPECT_FALSE(s3.insecure_skip_tls_verify);
   const auto& env = c->backends[1].s3;
   EXPECT_EQ(env.addressing, S3Addressing::kVirtual);
-  EXPECT_EQ(env.region, "us-east-1");
+  EXPECT_EQ(env.region, "") << "left to AWS_REGION, AWS_DEFAULT_REGION or the profile when the backend opens";
   EXPECT_EQ(env.credentials.access_key_env, "MY_KEY");
   EXPECT_EQ(env.credentials.session_token_env, "MY_TOKEN");
 }
 
 const char* kS3Head = "store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - name: s\n    type: s3\n";
 
-TEST(ConfigS3, MissingEndpoint) { expect_error(std::string(kS3Head) + "    bucket: b\n", "4: backends[0]: missing field backends[0].endpoint"); }
+TEST(ConfigS3, EndpointAndRegionMayBeLeftToTheAwsConventions) {
+  auto c = parse(std::string(kS3Head) + "    bucket: b\n");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->backends[0].s3.endpoint, "");
+  EXPECT_EQ(c->backends[0].s3.region, "");
+}
+TEST(ConfigS3, CredentialsBlockChoosesOneSource) {
+  auto c = parse(std::string(kS3Head) + "    bucket: b\n    credentials: {source: web_identity, role_arn: arn:r, "
+                 "web_identity_token_file: token, role_session_name: nightly}\n");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  const auto& source = c->backends[0].s3.credentials;
+  EXPECT_EQ(source.source, "web_identity");
+  EXPECT_EQ(source.role_arn, "arn:r");
+  EXPECT_EQ(source.web_identity_token_file, "/etc/s3r/token");
+  EXPECT_EQ(source.role_session_name, "nightly");
+  expect_error(std::string(kS3Head) + "    bucket: b\n    credentials: {source: sso}\n",
+               "7: backends[0].credentials.source: must be one of chain, environment, web_identity");
+  expect_error(std::string(kS3Head) + "    bucket: b\n    credentials: {source: container, access_key_env: K, "
+                                      "secret_key_env: S}\n",
+               "7: backends[0].credentials.source: choose the source or name the variables");
+  expect_error(std::string(kS3Head) + "    bucket: b\n    credentials: {access_key_env: K}\n",
+               "7: backends[0].credentials.access_key_env: access_key_env and secret_key_env go together");
+  expect_error(std::string(kS3Head) + "    bucket: b\n    credentials: {source: container, role_arn: arn:r}\n",
+               "7: backends[0].credentials.role_arn: belongs with source: web_identity");
+  expect_error(std::string(kS3Head) + "    bucket: b\n    profile: p\n    credentials: {source: container}\n",
+               "8: backends[0].credentials.source: profile: is set");
+}
 TEST(ConfigS3, BadEndpointScheme) {
   expect_error(std::string(kS3Head) + "    endpoint: s3.amazonaws.com\n    bucket: b\n", "6: backends[0].endpoint: must start with http");
 }

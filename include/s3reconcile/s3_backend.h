@@ -67,8 +67,14 @@ struct S3BackendOptions {
 // each walk has its own connection; probes share one under a lock.
 class S3Backend final : public ObjectLister, public ObjectProber {
  public:
-  // Checks the options and resolves credentials; no request is sent yet.
+  // Checks the options, resolves region, endpoint and the credential
+  // source, and fetches credentials; no S3 request is sent yet.
   static StatusOr<std::unique_ptr<S3Backend>> open(S3BackendOptions options);
+
+  // What open() resolves, without fetching anything: INVALID_ARGUMENT when
+  // a setting cannot work (no region for AWS, an endpoint that is not a
+  // URL, a profile that contradicts itself), naming it.
+  static Status validate(const S3BackendOptions& options);
   ~S3Backend() override;
 
   // A failure names the endpoint, bucket, operation, page, HTTP status, S3

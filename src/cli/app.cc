@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include "cli/signals.h"
 #include "cli/stores.h"
 #include "config/config.h"
+#include "s3reconcile/s3_backend.h"
 
 namespace s3reconcile::cli {
 namespace {
@@ -107,6 +109,17 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   if (Status s = check_selection(*config, request.selection); !s.ok()) {
     std::cerr << "s3reconcile: " << s.message() << "\n";
     return kExitUsage;
+  }
+  // Settings the AWS conventions cannot complete (no region for AWS, ...)
+  // are the config's fault, like a bad field: exit 2 before any pass.
+  for (const auto& b : config->backends) {
+    if (b.type != "s3" || !(flags.backends.empty() || std::count(flags.backends.begin(), flags.backends.end(), b.name))) {
+      continue;
+    }
+    if (Status s = S3Backend::validate(b.s3); s.code() == StatusCode::kInvalidArgument) {
+      std::cerr << "s3reconcile: backend " << b.name << ": " << s.message() << "\n";
+      return kExitUsage;
+    }
   }
   request.dry_run = flags.dry_run || command != Command::kRun;
   request.limits = config->reconcile.limits;

@@ -195,6 +195,16 @@ StatusOr<std::unique_ptr<S3Backend>> S3Backend::open(S3BackendOptions options) {
   return std::unique_ptr<S3Backend>(new S3Backend(std::move(impl)));
 }
 
+Status S3Backend::validate(const S3BackendOptions& options) {
+  const s3::HttpOptions http{options.connect_timeout, options.request_timeout, !options.insecure_skip_tls_verify,
+                             options.ca_bundle};
+  const std::string context = fmt::format("s3 bucket {}", options.bucket);
+  auto setup = s3::resolve_aws_setup(options, s3::AwsEnvironment::from_process(), http);
+  if (!setup.ok()) return setup.status().with_context(context);
+  return s3::parse_endpoint(setup->endpoint).status().with_context(
+      fmt::format("{}: endpoint from {}", context, setup->endpoint_source));
+}
+
 long S3Backend::connections_opened() const { return impl_->connections.load(); }
 
 S3Backend::Setup S3Backend::setup() const {
