@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
 
   Service service(AuthConfig{o.access_key, o.secret_key, o.region}, o.bucket, KeySpace(o.key_prefix, o.keys));
+  if (o.session_ttl_ms > 0) service.issue_session_credentials(std::chrono::milliseconds(o.session_ttl_ms));
   HttpServer server(service, std::chrono::milliseconds(o.latency_ms));
   std::string error;
   const int port = server.start(o.port, o.threads, error);

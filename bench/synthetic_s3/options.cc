@@ -9,8 +9,11 @@ namespace s3r_synthetic {
 const char* const kUsage =
     "usage: s3r-synthetic-s3 --listen 127.0.0.1:PORT [--access-key K] [--secret-key S] [--region R]\n"
     "                        [--bucket NAME] [--keys N] [--key-prefix P] [--latency-ms L] [--threads T]\n"
+    "                        [--session-ttl-ms MS]\n"
     "A synthetic S3 endpoint for benchmarks: bucket NAME holds N generated keys\n"
     "P + \"d\" + (i/10000, 5 digits) + \"/o\" + (i, 12 digits), i = 0..N-1, plus whatever clients PUT.\n"
+    "With --session-ttl-ms, GET /_credentials issues temporary credentials (container-endpoint JSON) that\n"
+    "expire after MS, and GET /_stats counts requests refused; both unsigned.\n"
     "Defaults: s3r-test-key, s3r-test-secret, us-east-1, bench, 0 keys, no prefix, 0 ms, 64 threads.\n";
 
 namespace {
@@ -65,6 +68,10 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       o.key_prefix = value;
     } else if (flag == "--latency-ms") {
       if (!parse_number(value, 0, 3'600'000, o.latency_ms)) return fail("--latency-ms must be 0..3600000, not '" + value + "'");
+    } else if (flag == "--session-ttl-ms") {
+      if (!parse_number(value, 1, 86'400'000, o.session_ttl_ms)) {
+        return fail("--session-ttl-ms must be 1..86400000, not '" + value + "'");
+      }
     } else if (flag == "--threads") {
       if (!parse_number(value, 1, 4096, o.threads)) return fail("--threads must be 1..4096, not '" + value + "'");
     } else {

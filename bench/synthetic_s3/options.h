@@ -1,6 +1,7 @@
 // The command line of s3r-synthetic-s3. Other engineers' scripts rely on it:
 //   --listen 127.0.0.1:PORT [--access-key K] [--secret-key S] [--region R]
 //   [--bucket NAME] [--keys N] [--key-prefix P] [--latency-ms L] [--threads T]
+//   [--session-ttl-ms MS]
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,9 @@ struct Options {
   std::string key_prefix;
   int latency_ms = 0;
   int threads = 64;
+  // > 0: GET /_credentials hands out temporary credentials living this long
+  // (container-endpoint JSON), and requests signed with them are checked.
+  int session_ttl_ms = 0;
 };
 
 extern const char* const kUsage;

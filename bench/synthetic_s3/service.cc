@@ -69,9 +69,40 @@ std::shared_ptr<Bucket> Service::find(const std::string& name) const {
   return it == buckets_.end() ? nullptr : it->second;
 }
 
+void Service::issue_session_credentials(std::chrono::milliseconds lifetime) {
+  sessions_ = std::make_unique<SessionCredentials>(auth_.secret_key, lifetime);
+}
+
+std::optional<AuthFailure> Service::authenticate(const Request& request) const {
+  if (sessions_) {
+    const std::string* authorization = request.header("Authorization");
+    const auto from = authorization ? authorization->find("Credential=") : std::string::npos;
+    if (from != std::string::npos) {
+      const std::string key = authorization->substr(from + 11, authorization->find('/', from) - from - 11);
+      if (SessionCredentials::issued_key(key)) {
+        if (auto failure = check_sigv4(request, AuthConfig{key, sessions_->secret_for(key), auth_.region})) {
+          return failure;
+        }
+        return sessions_->check_token(key, request.header("x-amz-security-token"), s3reconcile::Clock::now());
+      }
+    }
+  }
+  return check_sigv4(request, auth_);
+}
+
 Response Service::handle(const Request& request) {
   Call call{request, fmt::format("{:016X}", ++requests_), {}, {}, {}};
-  if (auto failure = check_sigv4(request, auth_)) return call.error(failure->status, failure->code, failure->message);
+  if (sessions_ && request.method == "GET" && request.raw_path == "/_credentials") {
+    return call.reply(200, sessions_->issue_json(s3reconcile::Clock::now()), "application/json");
+  }
+  if (request.method == "GET" && request.raw_path == "/_stats") {
+    return call.reply(200, fmt::format(R"({{"requests":{},"refused":{}}})", requests_.load(), refused_.load()),
+                      "application/json");
+  }
+  if (auto failure = authenticate(request)) {
+    ++refused_;
+    return call.error(failure->status, failure->code, failure->message);
+  }
 
   const auto path = decode_path(request.raw_path);
   auto query = parse_query(request.raw_query);

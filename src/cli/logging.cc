@@ -122,6 +122,8 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& level, LogFormat 
                                                                        spdlog::pattern_time_type::utc));
   }
   logger->set_level(spdlog::level::from_str(level));
+  // The library's own messages (a credential refresh) go the same way.
+  spdlog::set_default_logger(logger);
   return logger;
 }
 
