@@ -249,8 +249,10 @@ TEST(FaultInjection, KilledMidPassLeavesWholeBatchesAndTheNextPassConverges) {
     whole = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began);
   }
   std::mt19937 rng(7);
-  int trials = 0, killed_mid_pass = 0;
-  for (int trial = 0; trial < 12; ++trial) {
+  int trials = 0, killed = 0, killed_mid_pass = 0;
+  // At least 12 trials, and more (up to 40) until three kills landed with
+  // part of the pass written: the case this test is about.
+  for (int trial = 0; trial < 40 && (trial < 12 || killed_mid_pass < 3); ++trial) {
     TempDir dir;
     const pid_t child = start_tool(config_in(dir));
     ASSERT_GT(child, 0);
@@ -259,6 +261,7 @@ TEST(FaultInjection, KilledMidPassLeavesWholeBatchesAndTheNextPassConverges) {
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ++killed;  // else it had finished first
     auto store = open_sqlite_store(SqliteStoreOptions{(dir.path() / "index.db").string()});
     ASSERT_TRUE(store.ok()) << store.status().to_string();
     const auto rows = index_keys(**store, "disk").size();
@@ -275,8 +278,10 @@ TEST(FaultInjection, KilledMidPassLeavesWholeBatchesAndTheNextPassConverges) {
     EXPECT_EQ(index_keys(**store, "disk").size(), static_cast<std::size_t>(kFiles));
     ++trials;
   }
-  std::cout << "kill trials: " << trials << " (" << killed_mid_pass << " killed with part of the pass written; a "
-            << "whole pass takes " << whole.count() / 1000 << " ms)\n";
+  std::cout << "kill trials: " << trials << " (" << killed << " killed, " << killed_mid_pass
+            << " with part of the pass written; a whole pass takes " << whole.count() / 1000 << " ms)\n";
+  EXPECT_GE(killed_mid_pass, 3) << "too few kills landed mid-pass: the test did not test whole batches";
+  EXPECT_GE(killed, killed_mid_pass);
 }
 
 // Remembers when each "absent" answer was asked for.
@@ -304,7 +309,7 @@ class TimedProber final : public ObjectProber {
 };
 
 TEST(FaultInjection, ConcurrentWriterNeverLosesTheRowOfAnExistingObject) {
-  int trials = 0, raced_total = 0;
+  int trials = 0, raced_total = 0, removed_total = 0, written_back_total = 0, writer_ops_total = 0;
   for (int trial = 0; trial < 10; ++trial) {
     TempDir dir;
     auto store = open_sqlite_store(SqliteStoreOptions{(dir.path() / "index.db").string()});
@@ -322,6 +327,7 @@ TEST(FaultInjection, ConcurrentWriterNeverLosesTheRowOfAnExistingObject) {
     // objects with their rows. Every object it finishes writing is timed.
     std::map<std::string, std::chrono::steady_clock::time_point> written_at;
     std::atomic<bool> pass_done{false};
+    std::atomic<int> writer_ops{0};
     std::thread writer([&] {
       auto writer_store = open_sqlite_store(SqliteStoreOptions{(dir.path() / "index.db").string()});
       std::mt19937 rng(static_cast<unsigned>(trial));
@@ -340,6 +346,7 @@ TEST(FaultInjection, ConcurrentWriterNeverLosesTheRowOfAnExistingObject) {
           dir.write("objs/" + fresh);
           (*writer_store)->insert_if_absent("disk", testing::entry(fresh), Clock::now()).status().ignore_error();
         }
+        ++writer_ops;
         std::this_thread::yield();
       }
     });
@@ -363,16 +370,27 @@ TEST(FaultInjection, ConcurrentWriterNeverLosesTheRowOfAnExistingObject) {
     EXPECT_TRUE(r.status.ok() || r.status.code() == StatusCode::kUnavailable) << r.status.to_string();
     const auto asked = prober.absent_asked_at();
     for (const auto& key : removed) {
+      // Every removal follows a probe that found the object absent...
+      ASSERT_TRUE(asked.count(key)) << key << " removed without a probe";
       auto w = written_at.find(key);
       if (w == written_at.end()) continue;  // never written back: the removal was right
-      ASSERT_TRUE(asked.count(key)) << key << " removed without a probe";
+      // ...and an object written back was written after that probe.
+      ++written_back_total;
       EXPECT_GT(w->second, asked.at(key)) << key << " was on disk before the probe, yet its row was removed";
     }
     raced_total += static_cast<int>(r.raced);
+    removed_total += static_cast<int>(removed.size());
+    writer_ops_total += writer_ops.load();
     ++trials;
   }
-  std::cout << "concurrent writer trials: " << trials << " (" << raced_total
-            << " rows kept because their object came back)\n";
+  std::cout << "concurrent writer trials: " << trials << " (" << writer_ops_total << " writes, " << removed_total
+            << " rows removed, " << raced_total << " rows kept because their object came back, "
+            << written_back_total << " removed rows whose object came back after the probe)\n";
+  // The faults must have fired: the writer wrote while passes ran, some rows
+  // were removed (and checked against their probes), some races were seen.
+  EXPECT_GT(writer_ops_total, 0);
+  EXPECT_GT(removed_total, 0) << "no pass removed anything: the probe-before-removal check saw nothing";
+  EXPECT_GT(raced_total, 0) << "no object ever came back during a pass: the race was never tested";
 }
 
 }  // namespace
