@@ -40,9 +40,7 @@ TEST(KeyOrder, PrefixSuccessor) {
   EXPECT_EQ(prefix_successor(""), "");
 }
 
-TEST(KeyOrder, QuoteKeyEscapesControlBytes) {
-  EXPECT_EQ(quote_key("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\x0a\\x01\"");
-}
+TEST(KeyOrder, QuoteKeyEscapesControlBytes) { EXPECT_EQ(quote_key("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\x0a\\x01\""); }
 
 }  // namespace
 }  // namespace s3reconcile

@@ -45,8 +45,10 @@ class CliCredentials : public ::testing::Test {
   std::string path(const std::string& relative) const { return (dir_.path() / relative).string(); }
   // A config of one S3 backend with `fields` (endpoint, region, ... or none).
   std::string config(const std::string& fields) {
-    write("config.yaml", "store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - name: s3-1\n    type: s3\n"
-                         "    bucket: phys\n    addressing: path\n    max_attempts: 1\n" + fields);
+    write("config.yaml",
+          "store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - name: s3-1\n    type: s3\n"
+          "    bucket: phys\n    addressing: path\n    max_attempts: 1\n" +
+              fields);
     return path("config.yaml");
   }
   // `check` lists the bucket: two orphans, exit 3 (drift), nothing refused.
@@ -80,16 +82,20 @@ TEST_F(CliCredentials, EndpointFromAwsEndpointUrl) {
 TEST_F(CliCredentials, KeysRegionAndEndpointOnlyInTheAwsConfigFile) {
   auto server = s3("eu-north-1");
   issuer_.allow("CFGKEY", "cfg-secret");
-  write("home/.aws/config", "[default]\naws_access_key_id = CFGKEY\naws_secret_access_key = cfg-secret\n"
-                            "region = eu-north-1\nendpoint_url = " + server->endpoint() + "\n");
+  write("home/.aws/config",
+        "[default]\naws_access_key_id = CFGKEY\naws_secret_access_key = cfg-secret\n"
+        "region = eu-north-1\nendpoint_url = " +
+            server->endpoint() + "\n");
   expect_listed(config(""), *server);
 }
 
 TEST_F(CliCredentials, AProfileWithCredentialProcess) {
   auto server = s3("us-east-1");
   issuer_.allow("PROCKEY", "proc-secret");
-  write("bin/creds", "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"PROCKEY\", \"SecretAccessKey\": "
-                     "\"proc-secret\"}'\n", 0755);
+  write("bin/creds",
+        "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"PROCKEY\", \"SecretAccessKey\": "
+        "\"proc-secret\"}'\n",
+        0755);
   write("home/.aws/config", "[profile ops]\ncredential_process = " + path("bin/creds") + "\n");
   env_.set("AWS_PROFILE", "ops");
   expect_listed(config("    endpoint: " + server->endpoint() + "\n"), *server);
@@ -179,15 +185,17 @@ TEST_F(CliCredentials, NoSecretOnAnyErrorPath) {
   sts.expected_token = "not-what-the-file-says";
   testing::FakeContainerEndpoint container(issuer_, "CONTAINER-SECRET-right", 1h);
   issuer_.allow("ENVKEY", "ENV-SECRET-right");
-  const std::vector<std::string> secrets = {"ENV-SECRET-wrong", "ENV-TOKEN-wrong", "JWT-SECRET-file",
+  const std::vector<std::string> secrets = {"ENV-SECRET-wrong",       "ENV-TOKEN-wrong",     "JWT-SECRET-file",
                                             "CONTAINER-SECRET-wrong", "PROFILE-SECRET-half", "PROC-SECRET-stderr",
-                                            "SRC-SECRET-profile", "imds-session-token-7"};
+                                            "SRC-SECRET-profile",     "imds-session-token-7"};
   write("jwt", "JWT-SECRET-file");
   write("bin/fails", "#!/bin/sh\necho 'denied' >&2\necho 'PROC-SECRET-stderr' >&2\nexit 1\n", 0755);
-  write("home/.aws/credentials", "[half]\naws_secret_access_key = PROFILE-SECRET-half\n"
-                                 "[src]\naws_access_key_id = SRCKEY\naws_secret_access_key = SRC-SECRET-profile\n");
-  write("home/.aws/config", "[profile proc]\ncredential_process = " + path("bin/fails") + "\n"
-                            "[profile role]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = src\n");
+  write("home/.aws/credentials",
+        "[half]\naws_secret_access_key = PROFILE-SECRET-half\n"
+        "[src]\naws_access_key_id = SRCKEY\naws_secret_access_key = SRC-SECRET-profile\n");
+  write("home/.aws/config", "[profile proc]\ncredential_process = " + path("bin/fails") +
+                                "\n"
+                                "[profile role]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = src\n");
   testing::CredentialIssuer ec2_issuer("EC2");
   testing::FakeImds roleless(ec2_issuer, "");
   const std::string endpoint = "    endpoint: " + server->endpoint() + "\n";
@@ -198,18 +206,36 @@ TEST_F(CliCredentials, NoSecretOnAnyErrorPath) {
     std::string reported;  // what the output must say went wrong
   };
   const std::vector<Case> cases = {
-      {"wrong static keys", {{"AWS_ACCESS_KEY_ID", "ENVKEY"}, {"AWS_SECRET_ACCESS_KEY", "ENV-SECRET-wrong"},
-                             {"AWS_SESSION_TOKEN", "ENV-TOKEN-wrong"}}, endpoint, "SignatureDoesNotMatch"},
-      {"web identity refused", {{"AWS_WEB_IDENTITY_TOKEN_FILE", path("jwt")}, {"AWS_ROLE_ARN", "arn:aws:iam::1:role/w"},
-                                {"AWS_ENDPOINT_URL_STS", sts.endpoint()}}, endpoint, "InvalidIdentityToken"},
-      {"container token wrong", {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url()},
-                                 {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "CONTAINER-SECRET-wrong"}}, endpoint, "HTTP 401"},
+      {"wrong static keys",
+       {{"AWS_ACCESS_KEY_ID", "ENVKEY"},
+        {"AWS_SECRET_ACCESS_KEY", "ENV-SECRET-wrong"},
+        {"AWS_SESSION_TOKEN", "ENV-TOKEN-wrong"}},
+       endpoint,
+       "SignatureDoesNotMatch"},
+      {"web identity refused",
+       {{"AWS_WEB_IDENTITY_TOKEN_FILE", path("jwt")},
+        {"AWS_ROLE_ARN", "arn:aws:iam::1:role/w"},
+        {"AWS_ENDPOINT_URL_STS", sts.endpoint()}},
+       endpoint,
+       "InvalidIdentityToken"},
+      {"container token wrong",
+       {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url()},
+        {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "CONTAINER-SECRET-wrong"}},
+       endpoint,
+       "HTTP 401"},
       {"profile half", {{"AWS_PROFILE", "half"}}, endpoint, "has aws_secret_access_key without aws_access_key_id"},
       {"process fails", {{"AWS_PROFILE", "proc"}}, endpoint, "exit status 1: denied"},
-      {"assume role refused", {{"AWS_PROFILE", "role"}, {"AWS_ENDPOINT_URL_STS", sts.endpoint()}}, endpoint, "AssumeRole: HTTP 403"},
-      {"imds without role", {{"AWS_EC2_METADATA_DISABLED", "false"},
-                             {"AWS_EC2_METADATA_SERVICE_ENDPOINT", roleless.endpoint()}}, endpoint, "no role attached"},
-      {"no region for AWS", {{"AWS_ACCESS_KEY_ID", "ENVKEY"}, {"AWS_SECRET_ACCESS_KEY", "ENV-SECRET-wrong"}}, "",
+      {"assume role refused",
+       {{"AWS_PROFILE", "role"}, {"AWS_ENDPOINT_URL_STS", sts.endpoint()}},
+       endpoint,
+       "AssumeRole: HTTP 403"},
+      {"imds without role",
+       {{"AWS_EC2_METADATA_DISABLED", "false"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", roleless.endpoint()}},
+       endpoint,
+       "no role attached"},
+      {"no region for AWS",
+       {{"AWS_ACCESS_KEY_ID", "ENVKEY"}, {"AWS_SECRET_ACCESS_KEY", "ENV-SECRET-wrong"}},
+       "",
        "no region for an AWS endpoint"},
   };
   for (const auto& c : cases) {

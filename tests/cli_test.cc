@@ -11,8 +11,8 @@
 
 #include <fstream>
 #include <set>
-#include <thread>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -23,8 +23,8 @@
 #include "support/child_process.h"
 #include "support/fake_http_server.h"
 #include "support/layouts.h"
-#include "support/sqlite_exec.h"
 #include "support/run_tool.h"
+#include "support/sqlite_exec.h"
 #include "temp_dir.h"
 
 namespace s3reconcile {
@@ -51,8 +51,9 @@ class CliTest : public ::testing::Test {
       }
       ASSERT_TRUE((*store)->insert_if_absent("retired", testing::entry("photos/elsewhere"), kOld).ok());
     }
-    write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-                 "  - name: disk-1\n    type: local\n    path: objs\n");
+    write_config(
+        "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+        "  - name: disk-1\n    type: local\n    path: objs\n");
   }
 
   void write_config(const std::string& text) { std::ofstream(dir_.path() / "config.yaml") << text; }
@@ -88,7 +89,8 @@ class CliTest : public ::testing::Test {
       for (const auto& b : p["buckets"]) {
         if (b["bucket"] != bucket) continue;
         nlohmann::json merged = b;
-        for (const char* field : {"backend", "status", "error", "ranges", "api_pages", "prefix"}) merged[field] = p[field];
+        for (const char* field : {"backend", "status", "error", "ranges", "api_pages", "prefix"})
+          merged[field] = p[field];
         return merged;
       }
     }
@@ -108,9 +110,9 @@ TEST_F(CliTest, RunImportsAndRemovesExactlyTheDrift) {
   // its counts per bucket beside its totals.
   ASSERT_EQ(doc["passes"].size(), 1u);
   for (const auto& p : doc["passes"]) {
-    for (const char* field : {"backend", "bucket", "prefix", "status", "error", "listed", "rows", "imported",
-                              "removed", "already_present", "import_failed", "delete_failed", "collisions",
-                              "pending_delete", "orphans_reported", "api_pages", "duration_ms", "buckets"}) {
+    for (const char* field : {"backend", "bucket", "prefix", "status", "error", "listed", "rows", "imported", "removed",
+                              "already_present", "import_failed", "delete_failed", "collisions", "pending_delete",
+                              "orphans_reported", "api_pages", "duration_ms", "buckets"}) {
       EXPECT_TRUE(p.contains(field)) << field;
     }
     EXPECT_EQ(p["listed"], 6);
@@ -128,8 +130,8 @@ TEST_F(CliTest, RunImportsAndRemovesExactlyTheDrift) {
   auto docs = pass(doc, "docs");
   EXPECT_EQ(docs["imported"], 1);
   EXPECT_EQ(docs["removed"], 1);
-  EXPECT_EQ(rows("disk-1"), (KeySet{"docs/keep2", "docs/new3", "photos/keep", "photos/loose", "photos/new1",
-                                    "photos/sub/new2"}));
+  EXPECT_EQ(rows("disk-1"),
+            (KeySet{"docs/keep2", "docs/new3", "photos/keep", "photos/loose", "photos/new1", "photos/sub/new2"}));
   EXPECT_EQ(rows("retired"), (KeySet{"photos/elsewhere"})) << "other backends' rows are not touched";
 
   // A second run right after changes nothing.
@@ -150,7 +152,8 @@ TEST_F(CliTest, ParallelismSplitsThePassAndChangesNothingInTheResult) {
     for (int i = 0; i < 40; ++i) {
       dir_.write(fmt::format("objs/photos/many/{:02}", i), 3);
       if (i % 4 == 0) continue;  // an orphan
-      ASSERT_TRUE((*store)->insert_if_absent("disk-1", testing::entry(fmt::format("photos/many/{:02}", i), 3), kOld).ok());
+      ASSERT_TRUE(
+          (*store)->insert_if_absent("disk-1", testing::entry(fmt::format("photos/many/{:02}", i), 3), kOld).ok());
     }
   }
   auto o = run_tool(dir_, "run --config " + config() + " --parallelism 4 --output json");
@@ -167,8 +170,9 @@ TEST_F(CliTest, ParallelismSplitsThePassAndChangesNothingInTheResult) {
   for (int i = 0; i < 40; ++i) expected.insert(fmt::format("photos/many/{:02}", i));
   EXPECT_EQ(rows("disk-1"), expected);
   // The config's setting is the default; the flag's range is checked.
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  parallelism: 3\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  parallelism: 3\n");
   auto from_config = run_tool(dir_, "run --config " + config() + " --output json");
   ASSERT_EQ(from_config.exit_code, 0) << read_stderr(dir_);
   EXPECT_EQ(pass(nlohmann::json::parse(from_config.out), "photos")["ranges"], 3);
@@ -182,8 +186,9 @@ TEST_F(CliTest, AConsistentIndexWhoseRowsLiveAtOtherPathsIsClean) {
     ASSERT_TRUE(store.ok());
     testing::seed_rows(**store, "disk-2", rows_at, kOld);
   }
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: disk-2\n    type: local\n    path: layout\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-2\n    type: local\n    path: layout\n");
   const KeySet before = rows("disk-2");
   testing::expect_clean_and_unchanged(dir_, config());
   EXPECT_EQ(rows("disk-2"), before);
@@ -191,8 +196,8 @@ TEST_F(CliTest, AConsistentIndexWhoseRowsLiveAtOtherPathsIsClean) {
 
 TEST_F(CliTest, PathsTheServiceIsDeletingAreNotImportedAndABadQueryExitsTwo) {
   ASSERT_TRUE(testing::exec_on(db(),
-                                "CREATE TABLE cleanup_queue (storage_key TEXT, backend_name TEXT);"
-                                "INSERT INTO cleanup_queue VALUES ('photos/new1', 'disk-1'), ('loose', 'disk-1');")
+                               "CREATE TABLE cleanup_queue (storage_key TEXT, backend_name TEXT);"
+                               "INSERT INTO cleanup_queue VALUES ('photos/new1', 'disk-1'), ('loose', 'disk-1');")
                   .ok());
   auto with_query = [&](const std::string& query) {
     write_config("store:\n  sqlite: index.db\n  pending_delete_query: \"" + query +
@@ -221,8 +226,9 @@ TEST_F(CliTest, PathsTheServiceIsDeletingAreNotImportedAndABadQueryExitsTwo) {
 }
 
 TEST_F(CliTest, OrphansReportedAreListedInDiffAndNeverImported) {
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: disk-1\n    type: local\n    path: objs\n    orphans: report\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-1\n    type: local\n    path: objs\n    orphans: report\n");
   const KeySet before = rows("disk-1");
   auto diff = run_tool(dir_, "diff --config " + config());
   ASSERT_EQ(diff.exit_code, 0) << read_stderr(dir_);
@@ -232,9 +238,9 @@ TEST_F(CliTest, OrphansReportedAreListedInDiffAndNeverImported) {
     auto j = nlohmann::json::parse(line);
     lines.insert(j["action"].get<std::string>() + " " + j["storage_key"].get<std::string>());
   }
-  EXPECT_EQ(lines, (std::set<std::string>{"orphan photos/new1", "orphan photos/sub/new2", "orphan loose",
-                                          "orphan docs/new3", "remove photos/stale1", "remove photos/stale2",
-                                          "remove docs/stale3"}));
+  EXPECT_EQ(lines,
+            (std::set<std::string>{"orphan photos/new1", "orphan photos/sub/new2", "orphan loose", "orphan docs/new3",
+                                   "remove photos/stale1", "remove photos/stale2", "remove docs/stale3"}));
   auto o = run_tool(dir_, "run --config " + config() + " --output json");
   ASSERT_EQ(o.exit_code, 0);
   const auto doc = nlohmann::json::parse(o.out);
@@ -262,8 +268,9 @@ TEST_F(CliTest, PrefixNarrowsThePassToPathsUnderIt) {
 // fails the pass before its next batch is applied, naming the file and why.
 TEST_F(CliTest, AChangeLogThatCannotBeWrittenFailsThePass) {
   for (int i = 0; i < 2000; ++i) dir_.write(fmt::format("objs/photos/bulk/{:04}", i));
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  batch_size: 100\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  batch_size: 100\n");
   auto o = run_tool(dir_, "run --config " + config() + " --changes /dev/full --output json");
   EXPECT_EQ(o.exit_code, 1) << o.out;
   const auto doc = nlohmann::json::parse(o.out);
@@ -282,9 +289,10 @@ TEST_F(CliTest, AChangeLogThatCannotBeWrittenFailsThePass) {
 // SIGTERM during a statement SQLite is slow to finish interrupts it
 // (sqlite3_interrupt): the tool exits within seconds.
 TEST_F(CliTest, SigtermInterruptsASlowSqliteStatement) {
-  write_config("store:\n  sqlite: index.db\n  pending_delete_query: \"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
-               "SELECT x + 1 FROM c WHERE x < CASE WHEN $1 = '' THEN 1 ELSE 4000000000 END) SELECT 1 FROM c WHERE x < "
-               "0\"\nbuckets: [photos, docs]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n");
+  write_config(
+      "store:\n  sqlite: index.db\n  pending_delete_query: \"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+      "SELECT x + 1 FROM c WHERE x < CASE WHEN $1 = '' THEN 1 ELSE 4000000000 END) SELECT 1 FROM c WHERE x < "
+      "0\"\nbuckets: [photos, docs]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n");
   testing::ChildProcess tool({S3R_BINARY, "run", "--config", config()}, (dir_.path() / "out.txt").string(),
                              (dir_.path() / "err.txt").string());
   // The pass reaches its first orphan's query well within this; the query
@@ -295,16 +303,15 @@ TEST_F(CliTest, SigtermInterruptsASlowSqliteStatement) {
   EXPECT_LT(took, std::chrono::seconds(10)) << "the tool waited for the statement to finish";
   EXPECT_NE(exit_code, 0);
   EXPECT_FALSE(rows("disk-1").count("photos/new1"));
-  std::cout << "[ figures  ] SIGTERM to exit during a long SQLite statement: "
-            << took.count() << " ms\n";
+  std::cout << "[ figures  ] SIGTERM to exit during a long SQLite statement: " << took.count() << " ms\n";
 }
 
 // A created_at that is not a time is an error of its row, the same in a dry
 // run and a real one: neither kept for ever as "too new" nor removed.
 TEST_F(CliTest, ARowWhoseCreatedAtIsNotATimeFailsAloneTheSameInCheckAndRun) {
   ASSERT_TRUE(testing::exec_on(db(),
-                                "INSERT INTO object_locations VALUES ('photos/odd1', 'disk-1', 'photos/odd1', 1, "
-                                "'yesterday'), ('photos/odd2', 'disk-1', 'photos/odd2', 1, '2026-01-01 00:00:00')")
+                               "INSERT INTO object_locations VALUES ('photos/odd1', 'disk-1', 'photos/odd1', 1, "
+                               "'yesterday'), ('photos/odd2', 'disk-1', 'photos/odd2', 1, '2026-01-01 00:00:00')")
                   .ok());
   auto dry = run_tool(dir_, "run --config " + config() + " --dry-run --output json");
   ASSERT_EQ(dry.exit_code, 0) << dry.out << read_stderr(dir_);
@@ -360,8 +367,9 @@ TEST_F(CliTest, BackendAndBucketNarrowThePass) {
 }
 
 TEST_F(CliTest, MissingFolderFailsThePassAndRemovesNothing) {
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: disk-1\n    type: local\n    path: missing-folder\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-1\n    type: local\n    path: missing-folder\n");
   const KeySet before = rows("disk-1");
   auto o = run_tool(dir_, "run --config " + config() + " --output json");
   EXPECT_EQ(o.exit_code, 1);
@@ -373,7 +381,8 @@ TEST_F(CliTest, MissingFolderFailsThePassAndRemovesNothing) {
 }
 
 TEST_F(CliTest, BadConfigExitsTwoNamingTheField) {
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    paht: objs\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    paht: objs\n");
   auto o = run_tool(dir_, "run --config " + config());
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_NE(read_stderr(dir_).find("config.yaml:7: backends[0].paht: unknown field"), std::string::npos)
@@ -457,8 +466,9 @@ TEST_F(CliTest, MaxRemovalsFlagAndConfigStopRemovals) {
   const auto doc = nlohmann::json::parse(limited.out);
   for (const auto& p : doc["passes"]) removed += p["removed"].get<int>();
   EXPECT_EQ(removed, 1) << "one pass over the backend, stopped after its first removal";
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  max_removals: 5\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-1\n    type: local\n    path: objs\nreconcile:\n  max_removals: 5\n");
   EXPECT_EQ(run_tool(dir_, "run --config " + config()).exit_code, 0);
 }
 
@@ -506,9 +516,11 @@ bool wait_for(int port, const std::string& path, const std::string& text) {
 TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
   const int port = free_port();
   auto serve_config = [&](const std::string& buckets) {
-    write_config("store:\n  sqlite: index.db\nbuckets: " + buckets + "\nbackends:\n"
+    write_config("store:\n  sqlite: index.db\nbuckets: " + buckets +
+                 "\nbackends:\n"
                  "  - name: disk-1\n    type: local\n    path: objs\n"
-                 "serve:\n  interval: 1s\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+                 "serve:\n  interval: 1s\n  listen: 127.0.0.1:" +
+                 std::to_string(port) + "\n");
   };
   serve_config("[photos]");
   const pid_t child = start_serve();
@@ -535,9 +547,10 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
   EXPECT_EQ(health.first, 200);
   EXPECT_NE(health.second.find("s3reconcile_up 1"), std::string::npos);
   EXPECT_TRUE(reloaded);
-  for (const char* family : {"s3reconcile_keys_listed_total", "s3reconcile_rows_scanned_total", "s3reconcile_imported_total",
-                             "s3reconcile_removed_total", "s3reconcile_failures_total", "s3reconcile_api_pages_total",
-                             "s3reconcile_pass_duration_seconds", "s3reconcile_last_success_timestamp_seconds"}) {
+  for (const char* family :
+       {"s3reconcile_keys_listed_total", "s3reconcile_rows_scanned_total", "s3reconcile_imported_total",
+        "s3reconcile_removed_total", "s3reconcile_failures_total", "s3reconcile_api_pages_total",
+        "s3reconcile_pass_duration_seconds", "s3reconcile_last_success_timestamp_seconds"}) {
     EXPECT_NE(body.find(family), std::string::npos) << family;
   }
   ASSERT_TRUE(WIFEXITED(status));
@@ -556,9 +569,11 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
 // answer.
 TEST_F(CliTest, ServeAnswersHealthAndMetricsWhileIdleClientsHoldConnections) {
   const int port = free_port();
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: disk-1\n    type: local\n    path: objs\n"
-               "serve:\n  interval: 1h\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-1\n    type: local\n    path: objs\n"
+      "serve:\n  interval: 1h\n  listen: 127.0.0.1:" +
+      std::to_string(port) + "\n");
   const pid_t child = start_serve();
   ASSERT_GT(child, 0);
   ASSERT_TRUE(wait_for(port, "/healthz", "s3reconcile_up")) << "serve did not start";
@@ -589,11 +604,15 @@ TEST_F(CliTest, ServeSigtermDuringAPassExitsZeroPromptlyAndLeavesTheIndexConsist
   ::setenv("S3R_CLI_KEY", "AKIDCLI", 1);
   ::setenv("S3R_CLI_SECRET", "cli-secret", 1);
   const int port = free_port();
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: s3-hung\n    type: s3\n    endpoint: " + hung.endpoint() + "\n    bucket: phys\n"
-               "    addressing: path\n    request_timeout: 10m\n"
-               "    credentials: {access_key_env: S3R_CLI_KEY, secret_key_env: S3R_CLI_SECRET}\n"
-               "serve:\n  interval: 1s\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: s3-hung\n    type: s3\n    endpoint: " +
+      hung.endpoint() +
+      "\n    bucket: phys\n"
+      "    addressing: path\n    request_timeout: 10m\n"
+      "    credentials: {access_key_env: S3R_CLI_KEY, secret_key_env: S3R_CLI_SECRET}\n"
+      "serve:\n  interval: 1s\n  listen: 127.0.0.1:" +
+      std::to_string(port) + "\n");
   const KeySet before = rows("disk-1");
   const pid_t child = start_serve();
   ASSERT_GT(child, 0);
@@ -640,12 +659,15 @@ TEST_F(CliTest, NoSecretInAnyOutput) {
                                  "calculated does not match</Message><RequestId>r-1</RequestId></Error>",
                                  {}};
   });
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
-               "  - name: disk-1\n    type: local\n    path: objs\n"
-               "  - name: s3-leak\n    type: s3\n    endpoint: " + forbidden.endpoint() + "\n    bucket: phys\n"
-               "    addressing: path\n    max_attempts: 1\n"
-               "    credentials: {access_key_env: S3R_LEAK_KEY, secret_key_env: S3R_LEAK_SECRET, "
-               "session_token_env: S3R_LEAK_TOKEN}\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-1\n    type: local\n    path: objs\n"
+      "  - name: s3-leak\n    type: s3\n    endpoint: " +
+      forbidden.endpoint() +
+      "\n    bucket: phys\n"
+      "    addressing: path\n    max_attempts: 1\n"
+      "    credentials: {access_key_env: S3R_LEAK_KEY, secret_key_env: S3R_LEAK_SECRET, "
+      "session_token_env: S3R_LEAK_TOKEN}\n");
   std::string everything;
   const std::vector<std::string> commands = {
       "run --log-level trace --output json", "run --log-level trace --log-format json", "diff --log-level trace",
@@ -664,19 +686,23 @@ TEST_F(CliTest, NoSecretInAnyOutput) {
 }
 
 TEST_F(CliTest, ServeRejectsABadConfigOrAddress) {
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: objs}\n"
-               "serve: {interval: never}\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: objs}\n"
+      "serve: {interval: never}\n");
   EXPECT_EQ(run_tool(dir_, "serve --config " + config()).exit_code, 2);
   EXPECT_NE(read_stderr(dir_).find("serve.interval"), std::string::npos);
   testing::FakeHttpServer taken([](const testing::FakeRequest&) { return testing::FakeResponse{}; });
-  write_config("store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: objs}\n"
-               "serve: {listen: \"127.0.0.1:" + std::to_string(taken.port()) + "\"}\n");
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: objs}\n"
+      "serve: {listen: \"127.0.0.1:" +
+      std::to_string(taken.port()) + "\"}\n");
   EXPECT_EQ(run_tool(dir_, "serve --config " + config()).exit_code, 2);
   EXPECT_NE(read_stderr(dir_).find("cannot listen"), std::string::npos) << read_stderr(dir_);
 }
 
 TEST_F(CliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
-  write_config("store:\n  sqlite: fresh.db\nbuckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n");
+  write_config(
+      "store:\n  sqlite: fresh.db\nbuckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n");
   auto o = run_tool(dir_, "migrate --config " + config());
   ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);
   const std::string fresh = (dir_.path() / "fresh.db").string();

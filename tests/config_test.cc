@@ -57,8 +57,7 @@ void expect_error(const std::string& text, const std::string& line_and_field) {
   auto c = parse(text);
   ASSERT_FALSE(c.ok()) << "accepted:\n" << text;
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(c.status().message().find("test.yaml:" + line_and_field), std::string::npos)
-      << c.status().message();
+  EXPECT_NE(c.status().message().find("test.yaml:" + line_and_field), std::string::npos) << c.status().message();
 }
 
 const char* kBackend = "backends:\n  - {name: d, type: local, path: /x}\n";
@@ -69,8 +68,9 @@ TEST(Config, ParallelismIsOneByDefaultAndBounded) {
   EXPECT_EQ(c->reconcile.parallelism, 1u);
   expect_error(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend + "reconcile:\n  parallelism: 0\n",
                "6: reconcile.parallelism");
-  expect_error(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend + "reconcile:\n  parallelism: 257\n",
-               "6: reconcile.parallelism");
+  expect_error(
+      std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend + "reconcile:\n  parallelism: 257\n",
+      "6: reconcile.parallelism");
 }
 
 TEST(Config, SharedPassSettings) {
@@ -89,19 +89,26 @@ TEST(Config, SharedPassSettings) {
 }
 
 TEST(Config, UnknownTopLevelField) {
-  expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "colour: blue\n", "5: colour: unknown field");
+  expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "colour: blue\n",
+               "5: colour: unknown field");
 }
 TEST(Config, UnknownBackendField) {
-  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - name: d\n    type: local\n    path: /x\n    pth: /y\n",
-               "7: backends[0].pth: unknown field");
+  expect_error(
+      "store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - name: d\n    type: local\n    path: /x\n    pth: /y\n",
+      "7: backends[0].pth: unknown field");
 }
-TEST(Config, MissingStore) { expect_error(std::string("buckets: [photos]\n") + kBackend, "1: config: missing field store"); }
+TEST(Config, MissingStore) {
+  expect_error(std::string("buckets: [photos]\n") + kBackend, "1: config: missing field store");
+}
 TEST(Config, BadBucketName) {
-  expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos, Bad_Name]\n") + kBackend, "2: buckets[1]: bucket name \"Bad_Name\"");
+  expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos, Bad_Name]\n") + kBackend,
+               "2: buckets[1]: bucket name \"Bad_Name\"");
 }
 TEST(Config, DuplicateBackendName) {
-  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x}\n  - {name: d, type: local, path: /y}\n",
-               "5: backends[1].name: backend name \"d\" is used twice");
+  expect_error(
+      "store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x}\n  - {name: d, type: "
+      "local, path: /y}\n",
+      "5: backends[1].name: backend name \"d\" is used twice");
 }
 TEST(Config, WrongType) {
   expect_error(std::string("store: {sqlite: a.db}\nbuckets: photos\n") + kBackend, "2: buckets: must be a list");
@@ -115,12 +122,16 @@ TEST(Config, UnknownBackendType) {
                "4: backends[0].type: unknown backend type \"ftp\"");
 }
 TEST(Config, BackendBucketNotKnown) {
-  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - name: d\n    type: local\n    path: /x\n    buckets: [docs]\n",
-               "7: backends[0].buckets[0]: bucket \"docs\" is not in the top-level buckets list");
+  expect_error(
+      "store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - name: d\n    type: local\n    path: /x\n    buckets: "
+      "[docs]\n",
+      "7: backends[0].buckets[0]: bucket \"docs\" is not in the top-level buckets list");
 }
 TEST(Config, BadUnprefixedKeysMode) {
-  expect_error("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x, unprefixed_keys: keep}\n",
-               "4: backends[0].unprefixed_keys: must be adopt or ignore");
+  expect_error(
+      "store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x, unprefixed_keys: "
+      "keep}\n",
+      "4: backends[0].unprefixed_keys: must be adopt or ignore");
 }
 TEST(Config, BadDuration) {
   expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "serve:\n  interval: soon\n",
@@ -157,18 +168,22 @@ TEST(Config, UnreadableFileIsNotFound) {
 
 TEST(Config, ExpandsEnvironmentVariables) {
   ::setenv("S3R_TEST_ROOT", "/data/objects", 1);
-  auto c = parse("store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: \"${S3R_TEST_ROOT}/x\"}\n");
+  auto c = parse(
+      "store: {sqlite: a.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: "
+      "\"${S3R_TEST_ROOT}/x\"}\n");
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   EXPECT_EQ(c->backends[0].path, "/data/objects/x");
   EXPECT_EQ(*expand_env("cost $$5"), "cost $5");
   ::unsetenv("S3R_UNSET_VAR");
-  expect_error("store: {sqlite: \"${S3R_UNSET_VAR}\"}\nbuckets: [photos]\n", "1: store.sqlite: environment variable S3R_UNSET_VAR is not set");
+  expect_error("store: {sqlite: \"${S3R_UNSET_VAR}\"}\nbuckets: [photos]\n",
+               "1: store.sqlite: environment variable S3R_UNSET_VAR is not set");
 }
 
 TEST(Config, PostgresStoreTakesADsnWithThePasswordFromTheEnvironment) {
   ::setenv("S3R_TEST_PGPASSWORD", "pw-from-env", 1);
   auto c = parse(std::string("store:\n  postgres: \"host=db port=5433 dbname=index password=${S3R_TEST_PGPASSWORD}\"\n"
-                             "buckets: [photos]\n") + kBackend);
+                             "buckets: [photos]\n") +
+                 kBackend);
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   EXPECT_EQ(c->store.kind, StoreConfig::Kind::kPostgres);
   EXPECT_EQ(c->store.postgres_dsn, "host=db port=5433 dbname=index password=pw-from-env");
@@ -185,15 +200,17 @@ TEST(Config, ExactlyOneStore) {
 
 TEST(Config, OrphanPolicyAndPendingDeleteQuery) {
   auto c = parse(
-      "store:\n  sqlite: i.db\n  pending_delete_query: \"SELECT 1 FROM q WHERE storage_key = $1 AND backend_name = $2\"\n"
+      "store:\n  sqlite: i.db\n  pending_delete_query: \"SELECT 1 FROM q WHERE storage_key = $1 AND backend_name = "
+      "$2\"\n"
       "buckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x, orphans: report}\n"
       "  - {name: e, type: local, path: /y}\n");
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   EXPECT_EQ(c->store.pending_delete_query, "SELECT 1 FROM q WHERE storage_key = $1 AND backend_name = $2");
   EXPECT_FALSE(c->backends[0].import_orphans);
   EXPECT_TRUE(c->backends[1].import_orphans);  // import is the default
-  expect_error("store: {sqlite: i.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x, orphans: keep}\n",
-               "4: backends[0].orphans: must be import or report");
+  expect_error(
+      "store: {sqlite: i.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x, orphans: keep}\n",
+      "4: backends[0].orphans: must be import or report");
   expect_error("store: {sqlite: i.db, pending_delete_query: \" \"}\nbuckets: [photos]\n" + std::string(kBackend),
                "1: store.pending_delete_query: must be a query");
 }
@@ -202,12 +219,15 @@ TEST(Config, PostgresDsnErrorsNameTheFieldButNeverEchoTheDsn) {
   ::unsetenv("S3R_UNSET_VAR");
   expect_error(std::string("store: {postgres: \"dbname=x password=${S3R_UNSET_VAR}\"}\nbuckets: [photos]\n") + kBackend,
                "1: store.postgres: environment variable S3R_UNSET_VAR is not set");
-  auto c = parse(std::string("store: {postgres: \"dbname=x password=literal-secret${OOPS\"}\nbuckets: [photos]\n") + kBackend);
+  auto c = parse(std::string("store: {postgres: \"dbname=x password=literal-secret${OOPS\"}\nbuckets: [photos]\n") +
+                 kBackend);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("store.postgres"), std::string::npos) << c.status().message();
   EXPECT_EQ(c.status().message().find("literal-secret"), std::string::npos) << c.status().message();
-  expect_error(std::string("store: {postgres: \"  \"}\nbuckets: [photos]\n") + kBackend, "1: store.postgres: must be a connection string");
-  expect_error(std::string("store: {postgres: [a, b]}\nbuckets: [photos]\n") + kBackend, "1: store.postgres: must be a string");
+  expect_error(std::string("store: {postgres: \"  \"}\nbuckets: [photos]\n") + kBackend,
+               "1: store.postgres: must be a connection string");
+  expect_error(std::string("store: {postgres: [a, b]}\nbuckets: [photos]\n") + kBackend,
+               "1: store.postgres: must be a string");
 }
 
 TEST(Config, Durations) {
@@ -278,7 +298,8 @@ TEST(ConfigS3, EndpointAndRegionMayBeLeftToTheAwsConventions) {
   EXPECT_EQ(c->backends[0].s3.region, "");
 }
 TEST(ConfigS3, CredentialsBlockChoosesOneSource) {
-  auto c = parse(std::string(kS3Head) + "    bucket: b\n    credentials: {source: web_identity, role_arn: arn:r, "
+  auto c = parse(std::string(kS3Head) +
+                 "    bucket: b\n    credentials: {source: web_identity, role_arn: arn:r, "
                  "web_identity_token_file: token, role_session_name: nightly}\n");
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   const auto& source = c->backends[0].s3.credentials;
@@ -288,8 +309,9 @@ TEST(ConfigS3, CredentialsBlockChoosesOneSource) {
   EXPECT_EQ(source.role_session_name, "nightly");
   expect_error(std::string(kS3Head) + "    bucket: b\n    credentials: {source: sso}\n",
                "7: backends[0].credentials.source: must be one of chain, environment, web_identity");
-  expect_error(std::string(kS3Head) + "    bucket: b\n    credentials: {source: container, access_key_env: K, "
-                                      "secret_key_env: S}\n",
+  expect_error(std::string(kS3Head) +
+                   "    bucket: b\n    credentials: {source: container, access_key_env: K, "
+                   "secret_key_env: S}\n",
                "7: backends[0].credentials.source: choose the source or name the variables");
   expect_error(std::string(kS3Head) + "    bucket: b\n    credentials: {access_key_env: K}\n",
                "7: backends[0].credentials.access_key_env: access_key_env and secret_key_env go together");
@@ -299,16 +321,20 @@ TEST(ConfigS3, CredentialsBlockChoosesOneSource) {
                "8: backends[0].credentials.source: profile: is set");
 }
 TEST(ConfigS3, BadEndpointScheme) {
-  expect_error(std::string(kS3Head) + "    endpoint: s3.amazonaws.com\n    bucket: b\n", "6: backends[0].endpoint: must start with http");
+  expect_error(std::string(kS3Head) + "    endpoint: s3.amazonaws.com\n    bucket: b\n",
+               "6: backends[0].endpoint: must start with http");
 }
 TEST(ConfigS3, BadAddressing) {
-  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    addressing: dns\n", "8: backends[0].addressing: must be virtual or path");
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    addressing: dns\n",
+               "8: backends[0].addressing: must be virtual or path");
 }
 TEST(ConfigS3, PageSizeOverS3Limit) {
-  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    page_size: 5000\n", "8: backends[0].page_size: must be a whole number from 1 to 1000");
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    page_size: 5000\n",
+               "8: backends[0].page_size: must be a whole number from 1 to 1000");
 }
 TEST(ConfigS3, BadTimeout) {
-  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    request_timeout: forever\n", "8: backends[0].request_timeout");
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    request_timeout: forever\n",
+               "8: backends[0].request_timeout");
 }
 TEST(ConfigS3, BadBoolean) {
   expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    insecure_skip_tls_verify: maybe\n",
@@ -319,7 +345,8 @@ TEST(ConfigS3, UnknownCredentialsField) {
                "8: backends[0].credentials.secret: unknown field");
 }
 TEST(ConfigS3, LocalFieldOnS3Backend) {
-  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    path: /x\n", "8: backends[0].path: unknown field");
+  expect_error(std::string(kS3Head) + "    endpoint: http://h\n    bucket: b\n    path: /x\n",
+               "8: backends[0].path: unknown field");
 }
 
 }  // namespace
@@ -378,7 +405,8 @@ TEST(ConfigHardening, DurationsAreBoundedAndListenIsOneAddress) {
   EXPECT_FALSE(parse_duration("3000000h").ok());
   EXPECT_NE(parse_duration("3000000h").status().message().find("longer than the most accepted"), std::string::npos);
   EXPECT_TRUE(parse_duration("8784h").ok());  // a year and a day... of a leap year
-  const std::string head = "store: {sqlite: i.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x}\n";
+  const std::string head =
+      "store: {sqlite: i.db}\nbuckets: [photos]\nbackends:\n  - {name: d, type: local, path: /x}\n";
   auto interval = parse_config(head + "serve:\n  interval: 3000000h\n", "test.yaml", "/etc/s3r");
   ASSERT_FALSE(interval.ok());
   EXPECT_NE(interval.status().message().find("serve.interval"), std::string::npos) << interval.status().message();

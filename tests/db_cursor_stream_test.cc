@@ -26,8 +26,8 @@ std::vector<std::string> drain(DBCursorStream& c, bool paths = false) {
 DBCursorOptions opts(std::size_t page, std::string prefix = "b/", bool adopt = false) {
   DBCursorOptions o;
   o.backend = "disk";
-  o.classifier = std::make_shared<PathClassifier>(std::vector<std::string>{"b"},
-                                                  std::vector<std::string>{"a", "b", "c"}, adopt);
+  o.classifier =
+      std::make_shared<PathClassifier>(std::vector<std::string>{"b"}, std::vector<std::string>{"a", "b", "c"}, adopt);
   o.prefix = std::move(prefix);
   o.page_size = page;
   return o;
@@ -147,8 +147,8 @@ TEST(DBCursorStream, WalksRowsByPathAndPagesExactlyThroughSharedPaths) {
 TEST(DBCursorStream, CoversRowsByPathAndCountsThemByKey) {
   FakeStore store;
   store.put("disk", "b/x", 0, "b/x");
-  store.put("disk", "b/loose", 0, "loose");       // an adopted row: covered only when adopting
-  store.put("disk", "b/elsewhere", 0, "a/e");     // stored under bucket a's prefix: never covered here
+  store.put("disk", "b/loose", 0, "loose");    // an adopted row: covered only when adopting
+  store.put("disk", "b/elsewhere", 0, "a/e");  // stored under bucket a's prefix: never covered here
   DBCursorStream without(store, opts(10, ""));
   EXPECT_EQ(paths_of(without), (std::vector<std::string>{"b/x=b/x"}));
   DBCursorStream with(store, opts(10, "", true));

@@ -149,8 +149,8 @@ class FakeStore final : public IndexStore {
     Clock::time_point created_at;
   };
 
-  void put(const std::string& backend, const std::string& key, std::int64_t size = 0,
-           std::string storage_key = "", Clock::time_point created_at = Clock::time_point{}) {
+  void put(const std::string& backend, const std::string& key, std::int64_t size = 0, std::string storage_key = "",
+           Clock::time_point created_at = Clock::time_point{}) {
     rows_[backend][key] = Row{storage_key.empty() ? key : storage_key, size, created_at};
   }
   bool has(const std::string& backend, const std::string& key) const {
@@ -160,7 +160,8 @@ class FakeStore final : public IndexStore {
   KeySet keys(const std::string& backend) const {
     KeySet out;
     auto b = rows_.find(backend);
-    if (b != rows_.end()) for (const auto& kv : b->second) out.insert(kv.first);
+    if (b != rows_.end())
+      for (const auto& kv : b->second) out.insert(kv.first);
     return out;
   }
   const Row& row(const std::string& backend, const std::string& key) const { return rows_.at(backend).at(key); }
@@ -197,8 +198,8 @@ class FakeStore final : public IndexStore {
       if (out.size() == limit) break;
       const int by_path = compare_keys(row.storage_key, after.storage_key);
       const bool from_start = after.storage_key.empty() && !after.object_key;
-      const bool past = by_path > 0 || (by_path == 0 && after.object_key &&
-                                        compare_keys(row.object_key, *after.object_key) > 0);
+      const bool past =
+          by_path > 0 || (by_path == 0 && after.object_key && compare_keys(row.object_key, *after.object_key) > 0);
       if (!from_start && !past) continue;
       if (!ignore_range_) {
         if (compare_keys(row.storage_key, range.begin) < 0) continue;

@@ -40,7 +40,8 @@ KeySet index_keys(IndexStore& store, const std::string& backend) {
   KeySet out;
   auto rows = store.list_by_storage_key(backend, RowPosition{"", std::nullopt}, 1000000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
-  if (rows.ok()) for (const auto& r : *rows) out.insert(r.object_key);
+  if (rows.ok())
+    for (const auto& r : *rows) out.insert(r.object_key);
   return out;
 }
 
@@ -48,21 +49,27 @@ enum class ListingFault { kReset, kServerError, kTruncatedXml, kMalformedXml, kH
 
 const char* name(ListingFault f) {
   switch (f) {
-    case ListingFault::kReset: return "connection reset";
-    case ListingFault::kServerError: return "500 after retries";
-    case ListingFault::kTruncatedXml: return "truncated XML";
-    case ListingFault::kMalformedXml: return "malformed XML";
-    case ListingFault::kHang: return "hung request";
-    case ListingFault::kOutOfOrder: return "page out of order";
+    case ListingFault::kReset:
+      return "connection reset";
+    case ListingFault::kServerError:
+      return "500 after retries";
+    case ListingFault::kTruncatedXml:
+      return "truncated XML";
+    case ListingFault::kMalformedXml:
+      return "malformed XML";
+    case ListingFault::kHang:
+      return "hung request";
+    case ListingFault::kOutOfOrder:
+      return "page out of order";
   }
   return "?";
 }
 
 TEST(FaultInjection, ListingFaultsAtRandomPagesLoseNoRow) {
   std::mt19937 rng(4242);
-  const std::vector<ListingFault> faults = {ListingFault::kReset, ListingFault::kServerError,
+  const std::vector<ListingFault> faults = {ListingFault::kReset,        ListingFault::kServerError,
                                             ListingFault::kTruncatedXml, ListingFault::kMalformedXml,
-                                            ListingFault::kHang, ListingFault::kOutOfOrder};
+                                            ListingFault::kHang,         ListingFault::kOutOfOrder};
   int trials = 0;
   std::map<std::string, int> per_fault;
   for (int trial = 0; trial < 60; ++trial) {
@@ -92,11 +99,18 @@ TEST(FaultInjection, ListingFaultsAtRandomPagesLoseNoRow) {
       FakeResponse response = bucket.handle(r);
       if (page.fetch_add(1) < fault_page) return response;
       switch (fault) {
-        case ListingFault::kReset: return FakeResponse{200, "", {}, false, true};
-        case ListingFault::kServerError: return FakeResponse{500, "<Error><Code>InternalError</Code></Error>", {}};
-        case ListingFault::kTruncatedXml: response.body.resize(response.body.size() * 2 / 3); return response;
-        case ListingFault::kMalformedXml: response.body.replace(response.body.size() / 2, 3, "<<<"); return response;
-        case ListingFault::kHang: return FakeResponse{200, "", {}, true};
+        case ListingFault::kReset:
+          return FakeResponse{200, "", {}, false, true};
+        case ListingFault::kServerError:
+          return FakeResponse{500, "<Error><Code>InternalError</Code></Error>", {}};
+        case ListingFault::kTruncatedXml:
+          response.body.resize(response.body.size() * 2 / 3);
+          return response;
+        case ListingFault::kMalformedXml:
+          response.body.replace(response.body.size() / 2, 3, "<<<");
+          return response;
+        case ListingFault::kHang:
+          return FakeResponse{200, "", {}, true};
         case ListingFault::kOutOfOrder: {
           const auto first = response.body.find("<Key>");
           response.body.insert(first + 5, "b/000");  // a key sorting before everything listed so far
@@ -165,7 +179,7 @@ TEST(FaultInjection, SqliteLockedAtARandomMomentLosesNoRow) {
         }
       }
       StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
-                                                              const KeyRange& r) override {
+                                                          const KeyRange& r) override {
         if (calls_++ == after_) {
           sqlite3_open(path_.c_str(), &other_);
           sqlite3_exec(other_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
@@ -233,8 +247,11 @@ TEST(FaultInjection, KilledMidPassLeavesWholeBatchesAndTheNextPassConverges) {
   for (int i = 0; i < kFiles; ++i) objects.write(fmt::format("bkt/{:05}", i));
   auto config_in = [&](const TempDir& dir) {
     std::ofstream(dir.path() / "config.yaml") << "store: {sqlite: index.db}\nbuckets: [bkt]\nbackends:\n"
-                                                 "  - {name: disk, type: local, path: " << objects.str() << "}\n"
-                                                 "reconcile: {batch_size: " << kBatch << "}\n";
+                                                 "  - {name: disk, type: local, path: "
+                                              << objects.str()
+                                              << "}\n"
+                                                 "reconcile: {batch_size: "
+                                              << kBatch << "}\n";
     return (dir.path() / "config.yaml").string();
   };
   // How long an uninterrupted pass takes here, so kills land inside one.
@@ -340,7 +357,10 @@ TEST(FaultInjection, ConcurrentWriterNeverLosesTheRowOfAnExistingObject) {
         } else if (i % 3 == 2 && op % 2 == 0) {
           std::filesystem::remove(dir.path() / "objs" / key);  // a deletion: object, then row
           written_at.erase(key);
-          (*writer_store)->remove_if_created_before("disk", key, Clock::now() + std::chrono::hours(1)).status().ignore_error();
+          (*writer_store)
+              ->remove_if_created_before("disk", key, Clock::now() + std::chrono::hours(1))
+              .status()
+              .ignore_error();
         } else {
           const std::string fresh = fmt::format("b/new-{:04}-{}", i, op);
           dir.write("objs/" + fresh);
@@ -384,8 +404,8 @@ TEST(FaultInjection, ConcurrentWriterNeverLosesTheRowOfAnExistingObject) {
     ++trials;
   }
   std::cout << "concurrent writer trials: " << trials << " (" << writer_ops_total << " writes, " << removed_total
-            << " rows removed, " << raced_total << " rows kept because their object came back, "
-            << written_back_total << " removed rows whose object came back after the probe)\n";
+            << " rows removed, " << raced_total << " rows kept because their object came back, " << written_back_total
+            << " removed rows whose object came back after the probe)\n";
   // The faults must have fired: the writer wrote while passes ran, some rows
   // were removed (and checked against their probes), some races were seen.
   EXPECT_GT(writer_ops_total, 0);

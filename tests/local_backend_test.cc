@@ -19,14 +19,13 @@ using testing::TempDir;
 
 std::vector<ListedObject> list_all(LocalBackend& backend, ListRequest request = {}, std::size_t* pages = nullptr) {
   std::vector<ListedObject> out;
-  Status s = backend.list(
-      request,
-      [&](std::vector<ListedObject>& page) {
-        if (pages) ++*pages;
-        for (auto& o : page) out.push_back(std::move(o));
-        return true;
-      },
-      {});
+  Status s = backend.list(request,
+                          [&](std::vector<ListedObject>& page) {
+                            if (pages) ++*pages;
+                            for (auto& o : page) out.push_back(std::move(o));
+                            return true;
+                          },
+                          {});
   EXPECT_TRUE(s.ok()) << s.to_string();
   return out;
 }
@@ -41,13 +40,13 @@ TEST(LocalBackend, ByteOrderAcrossDirectoryBoundaries) {
   TempDir dir;
   // Directory order would put "a" (and so "a/b") anywhere; byte order says
   // "a-b" < "a/b" < "a/b-c" < "a/b/c"... and "a0" after all of "a/".
-  for (const char* f : {"a0", "a/b/c", "a-b", "a/b-c", "a.x", "a/b0", "b~", "\xc3\xa9t\xc3\xa9", "A", "z", "a/\xc3\xa9/1"}) {
+  for (const char* f :
+       {"a0", "a/b/c", "a-b", "a/b-c", "a.x", "a/b0", "b~", "\xc3\xa9t\xc3\xa9", "A", "z", "a/\xc3\xa9/1"}) {
     dir.write(f);
   }
   LocalBackend backend({dir.str(), 1000});
-  EXPECT_EQ(keys(list_all(backend)),
-            (std::vector<std::string>{"A", "a-b", "a.x", "a/b-c", "a/b/c", "a/b0", "a/\xc3\xa9/1", "a0",
-                                      "b~", "z", "\xc3\xa9t\xc3\xa9"}));
+  EXPECT_EQ(keys(list_all(backend)), (std::vector<std::string>{"A", "a-b", "a.x", "a/b-c", "a/b/c", "a/b0",
+                                                               "a/\xc3\xa9/1", "a0", "b~", "z", "\xc3\xa9t\xc3\xa9"}));
 }
 
 TEST(LocalBackend, RandomTreesListStrictlyAscendingAndComplete) {
@@ -162,7 +161,8 @@ TEST(LocalBackend, StopRequestedCancels) {
   LocalBackend backend({dir.str(), 1});
   std::stop_source stop;
   stop.request_stop();
-  Status s = backend.list({}, [](std::vector<ListedObject>&) { return true; }, stop.get_token());
+  Status s = backend.list(
+      {}, [](std::vector<ListedObject>&) { return true; }, stop.get_token());
   EXPECT_EQ(s.code(), StatusCode::kCancelled);
 }
 
@@ -200,10 +200,12 @@ TEST(LocalBackend, UnreadableFolderFailsTheWalk) {
     if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
     LocalBackend backend({dir.str(), 10});
     int listed = 0;
-    Status s = backend.list({}, [&](std::vector<ListedObject>& page) {
-      listed += static_cast<int>(page.size());
-      return true;
-    }, {});
+    Status s = backend.list({},
+                            [&](std::vector<ListedObject>& page) {
+                              listed += static_cast<int>(page.size());
+                              return true;
+                            },
+                            {});
     const bool named = s.message().find("b/locked") != std::string::npos;
     ::_exit(!s.ok() && s.code() != StatusCode::kCancelled && named ? 0 : 1);
   }

@@ -42,7 +42,8 @@ struct Recorder {
 
 KeySet difference(const KeySet& a, const KeySet& b) {
   KeySet out;
-  for (const auto& k : a) if (!b.count(k)) out.insert(k);
+  for (const auto& k : a)
+    if (!b.count(k)) out.insert(k);
   return out;
 }
 
@@ -51,7 +52,8 @@ std::vector<std::string> as_vector(const KeySet& s) { return {s.begin(), s.end()
 // Keys made of the characters whose order trips naive code: '/', '-', '~',
 // multi-byte UTF-8 (bytes >= 0x80), and short keys that prefix longer ones.
 std::string random_tail(std::mt19937& rng) {
-  static const std::vector<std::string> kPieces = {"a", "b", "/", "-", "~", "0", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "A", " "};
+  static const std::vector<std::string> kPieces = {
+      "a", "b", "/", "-", "~", "0", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "A", " "};
   std::uniform_int_distribution<std::size_t> len(1, 5), piece(0, kPieces.size() - 1);
   std::string out;
   for (std::size_t n = len(rng); n > 0; --n) out += kPieces[piece(rng)];
@@ -98,8 +100,8 @@ TEST(Merge, InterleavesInByteOrder) {
   auto i = VectorSource::of({"b/a", "b/a/b", "b/ab", "b/\xc3\xa9t\xc3\xa9"});
   Recorder r;
   ASSERT_TRUE(sorted(l, i, r.on_import(), r.on_delete()).ok());
-  EXPECT_EQ(r.all, (std::vector<std::string>{"-b/a", "+b/a-b", "+b/a0", "-b/ab", "+b/\xc3\xa9",
-                                             "-b/\xc3\xa9t\xc3\xa9"}));
+  EXPECT_EQ(r.all,
+            (std::vector<std::string>{"-b/a", "+b/a-b", "+b/a0", "-b/ab", "+b/\xc3\xa9", "-b/\xc3\xa9t\xc3\xa9"}));
 }
 
 // The full pipeline (lister -> S3KeyStream, store -> DBCursorStream -> merge)
@@ -129,9 +131,19 @@ TEST(Merge, MatchesReferenceModelOverPageAndQueueSizes) {
         for (int n = count(rng); n > 0; --n) {
           const std::string tail = random_tail(rng);
           switch (coin(rng)) {
-            case 0: native.insert("b/" + tail); objects["b/" + tail] = 1; break;
-            case 1: if (is_raw(tail)) { raw.insert(tail); objects[tail] = 1; } break;
-            default: objects["c/" + tail] = 1; break;  // a bucket stored elsewhere
+            case 0:
+              native.insert("b/" + tail);
+              objects["b/" + tail] = 1;
+              break;
+            case 1:
+              if (is_raw(tail)) {
+                raw.insert(tail);
+                objects[tail] = 1;
+              }
+              break;
+            default:
+              objects["c/" + tail] = 1;
+              break;  // a bucket stored elsewhere
           }
         }
         for (int n = count(rng); n > 0; --n) {
@@ -139,7 +151,7 @@ TEST(Merge, MatchesReferenceModelOverPageAndQueueSizes) {
           store.put("disk", key);
           rows.insert({key, key});
           store.put("disk", "c/" + random_tail(rng));  // rows of a bucket stored elsewhere
-          store.put("other", key + "x");                // another backend's rows
+          store.put("other", key + "x");               // another backend's rows
           const std::string tail = random_tail(rng);
           if (is_raw(tail) && coin(rng) == 0) {
             store.put("disk", "b/adopted/" + tail, 0, tail);  // an adopted row: known by one key, stored at another
@@ -148,8 +160,14 @@ TEST(Merge, MatchesReferenceModelOverPageAndQueueSizes) {
         }
         // Some rows match listed keys exactly; some paths have a second row.
         for (const auto& k : native) {
-          if (coin(rng) == 0) { store.put("disk", k); rows.insert({k, k}); }
-          if (coin(rng) == 0) { store.put("disk", "b/copy/" + k, 0, k); rows.insert({k, "b/copy/" + k}); }
+          if (coin(rng) == 0) {
+            store.put("disk", k);
+            rows.insert({k, k});
+          }
+          if (coin(rng) == 0) {
+            store.put("disk", "b/copy/" + k, 0, k);
+            rows.insert({k, "b/copy/" + k});
+          }
         }
 
         KeySet listed = native;
@@ -157,11 +175,12 @@ TEST(Merge, MatchesReferenceModelOverPageAndQueueSizes) {
         KeySet indexed;
         for (const auto& [path, key] : rows) indexed.insert(path);
         std::vector<std::string> expected_deletes;
-        for (const auto& [path, key] : rows) if (!listed.count(path)) expected_deletes.push_back(path);
+        for (const auto& [path, key] : rows)
+          if (!listed.count(path)) expected_deletes.push_back(path);
 
         FakeLister lister(objects, page);
-        auto classifier = std::make_shared<PathClassifier>(std::vector<std::string>{"b"},
-                                                           std::vector<std::string>{"b", "c"}, adopt);
+        auto classifier =
+            std::make_shared<PathClassifier>(std::vector<std::string>{"b"}, std::vector<std::string>{"b", "c"}, adopt);
         S3KeyStreamOptions options;
         options.classifier = classifier;
         options.queue_size = queue;

@@ -35,8 +35,8 @@ const std::vector<std::string> kPieces = {"a", "A", "-", "_", "0", "~", " ", "\x
 // One generated world: files in a folder, and index rows (some matching,
 // some stale, some missing) for the same keys.
 struct World {
-  std::vector<std::string> files;                                   // relative paths
-  std::vector<std::tuple<std::string, std::string, int>> rows;      // object key, storage key, size
+  std::vector<std::string> files;                               // relative paths
+  std::vector<std::tuple<std::string, std::string, int>> rows;  // object key, storage key, size
 };
 
 World make_world(std::mt19937& rng, int files, bool with_index) {
@@ -295,7 +295,7 @@ class ThreadRecordingStore final : public testing::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
   StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
-                                                          const KeyRange& r) override {
+                                                      const KeyRange& r) override {
     note(list_threads_);
     return ForwardingStore::list_by_storage_key(b, a, l, r);
   }
@@ -350,7 +350,8 @@ TEST(PipelinedPass, ConfirmsRemovalsConcurrentlyReadsAheadAndWritesOffTheMergeTh
   options.open_store = [&]() -> StatusOr<std::unique_ptr<IndexStore>> {
     EXPECT_FALSE(opened) << "one range: only the writer needs a connection of its own";
     opened = true;
-    return std::unique_ptr<IndexStore>(std::make_unique<testing::ForwardingStore>(static_cast<IndexStore&>(*recording_writer)));
+    return std::unique_ptr<IndexStore>(
+        std::make_unique<testing::ForwardingStore>(static_cast<IndexStore&>(*recording_writer)));
   };
   const auto merge_thread = std::this_thread::get_id();
   Result r = reconcile_backend(ref, kBuckets, cursor_store, options, PassScope{"b"});
@@ -420,7 +421,7 @@ TEST(RangePlan, AnEmptyIndexSplitsAtTheListingsNamesDescendingThroughALoneFolder
 }
 
 TEST(RangePlan, APlannerThatCanDoNeitherPlansOneRange) {
-  testing::FakeStore store;  // split_keys: UNIMPLEMENTED
+  testing::FakeStore store;                              // split_keys: UNIMPLEMENTED
   testing::FakeLister lister({{"b/x", 1}, {"b/y", 1}});  // list_top_level: UNIMPLEMENTED
   auto plan = plan_ranges(store, lister, "disk", "b/", 8, {});
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();

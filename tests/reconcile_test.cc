@@ -28,14 +28,15 @@ struct Harness {
   FakeStore store;
   FakeProber prober;
   std::ostringstream log_text;
-  std::shared_ptr<spdlog::logger> log = std::make_shared<spdlog::logger>(
-      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text));
+  std::shared_ptr<spdlog::logger> log =
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text));
 
   // A pass over the whole backend, or over `bucket`'s paths only.
   Result run(PassOptions options = {}, std::string bucket = "", bool adopt = true) {
     FakeLister lister(objects, 2);
     // By default the prober sees exactly what the lister sees.
-    if (prober.present.empty()) for (const auto& kv : objects) prober.present.insert(kv.first);
+    if (prober.present.empty())
+      for (const auto& kv : objects) prober.present.insert(kv.first);
     BackendRef backend{"disk", &lister, &prober, {"b", "c"}, adopt};
     options.logger = log;
     options.page_size = 2;
@@ -118,7 +119,7 @@ TEST(Reconcile, AdoptedRowIsConfirmedAtItsStorageKey) {
   Harness h;
   h.objects = {{"b/1", 1}};
   h.store.put("disk", "b/m", 1, "m", kOld);  // an adopted row whose bytes are at "m"
-  h.prober.present = {"b/1", "m"};             // "m" is there, though no longer listed
+  h.prober.present = {"b/1", "m"};           // "m" is there, though no longer listed
   Result r = h.run();
   EXPECT_EQ(r.raced, 1u);
   EXPECT_TRUE(h.store.has("disk", "b/m"));

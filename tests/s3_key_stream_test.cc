@@ -63,7 +63,7 @@ TEST(S3KeyStream, WholeBackendClassifiesWithoutReordering) {
   EXPECT_EQ(entries[0].storage_key, "b/a");
   EXPECT_EQ(entries[1].storage_key, "b/z");
   EXPECT_EQ(entries[2].storage_key, "m");  // the bytes stay where they are
-  EXPECT_EQ(entries[2].key, "b/m");         // the key it would be known by
+  EXPECT_EQ(entries[2].key, "b/m");        // the key it would be known by
   EXPECT_TRUE(entries[2].adopted);
   EXPECT_EQ(entries[2].bucket, "b");
   EXPECT_EQ(entries[2].size, 7);

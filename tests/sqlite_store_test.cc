@@ -60,11 +60,11 @@ class SqliteUnderTest final : public StoreUnderTest {
 };
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance,
-                         ::testing::Values(testing::StoreKind{
-                             "Sqlite",
-                             []() -> StatusOr<std::unique_ptr<StoreUnderTest>> {
-                               return std::unique_ptr<StoreUnderTest>(std::make_unique<SqliteUnderTest>());
-                             }}),
+                         ::testing::Values(testing::StoreKind{"Sqlite",
+                                                              []() -> StatusOr<std::unique_ptr<StoreUnderTest>> {
+                                                                return std::unique_ptr<StoreUnderTest>(
+                                                                    std::make_unique<SqliteUnderTest>());
+                                                              }}),
                          testing::store_kind_name);
 
 TEST(SqliteStore, UnopenableFileIsAClearError) {
@@ -93,9 +93,10 @@ TEST(SqliteStore, LockedDatabaseIsUnavailable) {
 TEST(SqliteStore, ATableWhoseKeysAreNotInByteOrderIsRefusedAtOpen) {
   TempDir dir;
   const std::string path = (dir.path() / "index.db").string();
-  ASSERT_TRUE(exec_on(path, "CREATE TABLE object_locations (object_key TEXT COLLATE NOCASE NOT NULL, "
-                            "backend_name TEXT NOT NULL, storage_key TEXT NOT NULL, size_bytes INTEGER NOT NULL, "
-                            "created_at TEXT NOT NULL, PRIMARY KEY (object_key, backend_name))")
+  ASSERT_TRUE(exec_on(path,
+                      "CREATE TABLE object_locations (object_key TEXT COLLATE NOCASE NOT NULL, "
+                      "backend_name TEXT NOT NULL, storage_key TEXT NOT NULL, size_bytes INTEGER NOT NULL, "
+                      "created_at TEXT NOT NULL, PRIMARY KEY (object_key, backend_name))")
                   .ok());
   auto store = open_sqlite_store(SqliteStoreOptions{path});
   ASSERT_FALSE(store.ok());
@@ -106,9 +107,10 @@ TEST(SqliteStore, ATableWhoseKeysAreNotInByteOrderIsRefusedAtOpen) {
   // Declared BINARY, or not at all, is byte order.
   TempDir other;
   const std::string binary = (other.path() / "index.db").string();
-  ASSERT_TRUE(exec_on(binary, "CREATE TABLE object_locations (object_key TEXT COLLATE BINARY NOT NULL, "
-                              "backend_name TEXT NOT NULL, storage_key TEXT NOT NULL, size_bytes INTEGER NOT NULL, "
-                              "created_at TEXT NOT NULL, PRIMARY KEY (object_key, backend_name))")
+  ASSERT_TRUE(exec_on(binary,
+                      "CREATE TABLE object_locations (object_key TEXT COLLATE BINARY NOT NULL, "
+                      "backend_name TEXT NOT NULL, storage_key TEXT NOT NULL, size_bytes INTEGER NOT NULL, "
+                      "created_at TEXT NOT NULL, PRIMARY KEY (object_key, backend_name))")
                   .ok());
   EXPECT_TRUE(open_sqlite_store(SqliteStoreOptions{binary}).ok());
 }

@@ -34,7 +34,7 @@ using testing::KeySet;
 using testing::TempDir;
 
 const Clock::time_point kOld = Clock::now() - std::chrono::hours(24);
-const std::vector<std::string> kOnBackend = {"photos", "docs", "music"};  // photos is the default
+const std::vector<std::string> kOnBackend = {"photos", "docs", "music"};       // photos is the default
 const std::vector<std::string> kKnown = {"photos", "docs", "music", "other"};  // other: stored elsewhere
 constexpr const char* kPendingQuery = "SELECT 1 FROM cleanup_queue WHERE storage_key = $1 AND backend_name = $2";
 
@@ -113,7 +113,7 @@ World make_world(std::mt19937& rng, int size) {
 
 // What a pass over the world must do, by set operations on paths.
 struct Expected {
-  std::set<Row> rows;                                     // the index afterwards
+  std::set<Row> rows;                                           // the index afterwards
   std::set<std::tuple<int, std::string, std::string>> changes;  // (action, key, path)
   std::map<std::string, PassCounts> buckets;
   PassCounts totals;
@@ -167,7 +167,6 @@ Expected model(const World& w, bool adopt, bool import_orphans) {
   return e;
 }
 
-
 std::string quoted(const std::string& text) {
   std::string out = "'";
   for (char ch : text) out += ch == '\'' ? std::string("''") : std::string(1, ch);
@@ -183,7 +182,8 @@ StatusOr<std::unique_ptr<IndexStore>> open_index(const std::string& db) {
 // A fresh index holding the world's rows (and another backend's), and its
 // deletion queue.
 void seed(const std::string& db, const World& w) {
-  ASSERT_TRUE(testing::exec_on(db, "CREATE TABLE cleanup_queue (storage_key TEXT NOT NULL, backend_name TEXT NOT NULL)").ok());
+  ASSERT_TRUE(
+      testing::exec_on(db, "CREATE TABLE cleanup_queue (storage_key TEXT NOT NULL, backend_name TEXT NOT NULL)").ok());
   for (const auto& path : w.queued) {
     ASSERT_TRUE(testing::exec_on(db, "INSERT INTO cleanup_queue VALUES (" + quoted(path) + ", 'disk')").ok());
   }

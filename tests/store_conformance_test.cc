@@ -42,8 +42,9 @@ TEST_P(StoreConformance, PagingReturnsEveryRowOnceInByteOrder) {
   std::mt19937 rng(3);
   // '-' < '/' < '0' < 'A' < '_' < 'a' < 0x7f < multi-byte UTF-8 in byte order;
   // a locale orders most of these differently.
-  const std::vector<std::string> pieces = {"a", "B", "-", "/", "~", "_", "\xc3\xa9", "\xc3\x89", "\xe2\x82\xac",
-                                           "\xf0\x9f\x98\x80", "\x7f", " ", "Z", "z", "."};
+  const std::vector<std::string> pieces = {
+      "a",    "B", "-", "/", "~", "_", "\xc3\xa9", "\xc3\x89", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+      "\x7f", " ", "Z", "z", "."};
   std::uniform_int_distribution<int> len(1, 6), piece(0, static_cast<int>(pieces.size()) - 1);
   KeySet expected;
   for (int i = 0; i < 300; ++i) {
@@ -69,8 +70,8 @@ TEST_P(StoreConformance, PagesByPathThenKeyAndExactlyThroughSharedPaths) {
   for (const auto& [key, path] : rows) {
     ASSERT_TRUE(*store->insert_if_absent("disk", entry_at(key, path), kLongAgo));
   }
-  const std::vector<std::string> expected = {"cas/00=p/Z",        "cas/00=p/c.jpg",       "cas/00=p/copy-of-c",
-                                             "cas/00=p/\xc3\xa9", "cas/ff=p/b.jpg",       "p/a.jpg!w1=p/a.jpg",
+  const std::vector<std::string> expected = {"cas/00=p/Z",        "cas/00=p/c.jpg", "cas/00=p/copy-of-c",
+                                             "cas/00=p/\xc3\xa9", "cas/ff=p/b.jpg", "p/a.jpg!w1=p/a.jpg",
                                              "p/a.jpg!w1=p/e",    "p/d=p/d"};
   for (std::size_t page : {1, 2, 3, 1000}) {
     std::vector<std::string> got;
@@ -89,8 +90,10 @@ TEST_P(StoreConformance, PagesByPathThenKeyAndExactlyThroughSharedPaths) {
 }
 
 TEST_P(StoreConformance, PendingDeleteQueryHoldsBackImportsOfQueuedPaths) {
-  ASSERT_TRUE(under_test().exec("CREATE TABLE cleanup_queue (storage_key text NOT NULL, backend_name text NOT NULL)").ok());
-  ASSERT_TRUE(under_test().exec("INSERT INTO cleanup_queue VALUES ('p/queued', 'disk'), ('p/other', 'elsewhere')").ok());
+  ASSERT_TRUE(
+      under_test().exec("CREATE TABLE cleanup_queue (storage_key text NOT NULL, backend_name text NOT NULL)").ok());
+  ASSERT_TRUE(
+      under_test().exec("INSERT INTO cleanup_queue VALUES ('p/queued', 'disk'), ('p/other', 'elsewhere')").ok());
   auto store = under_test().open_with_pending_delete_query(
       "SELECT 1 FROM cleanup_queue WHERE storage_key = $1 AND backend_name = $2");
   ASSERT_TRUE(store.ok()) << store.status().to_string();
@@ -117,10 +120,11 @@ TEST_P(StoreConformance, PendingDeleteQueryHoldsBackImportsOfQueuedPaths) {
 }
 
 TEST_P(StoreConformance, ABadPendingDeleteQueryIsRefusedAtOpenNamingIt) {
-  ASSERT_TRUE(under_test().exec("CREATE TABLE cleanup_queue (storage_key text NOT NULL, backend_name text NOT NULL)").ok());
-  for (const std::string query : {"SELECT 1 FROM no_such_queue WHERE storage_key = $1",
-                                  "SELEKT 1 FROM cleanup_queue WHERE storage_key = $1",
-                                  "DELETE FROM cleanup_queue WHERE storage_key = $1"}) {
+  ASSERT_TRUE(
+      under_test().exec("CREATE TABLE cleanup_queue (storage_key text NOT NULL, backend_name text NOT NULL)").ok());
+  for (const std::string query :
+       {"SELECT 1 FROM no_such_queue WHERE storage_key = $1", "SELEKT 1 FROM cleanup_queue WHERE storage_key = $1",
+        "DELETE FROM cleanup_queue WHERE storage_key = $1"}) {
     auto store = under_test().open_with_pending_delete_query(query);
     ASSERT_FALSE(store.ok()) << query;
     EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument) << store.status().to_string();
@@ -320,8 +324,10 @@ TEST_P(StoreConformance, LargeBatchWithABadRowDeepInsideLandsTheOthers) {
       EXPECT_FALSE(r.inserted) << "b/old1 was already there";
     } else {
       ASSERT_TRUE(r.status.ok()) << i << ": " << r.status.to_string();
-      if (changes[i].kind == IndexChange::Kind::kImport) EXPECT_TRUE(r.inserted) << i;
-      else EXPECT_EQ(r.removal, RemoveOutcome::kRemoved) << i;
+      if (changes[i].kind == IndexChange::Kind::kImport)
+        EXPECT_TRUE(r.inserted) << i;
+      else
+        EXPECT_EQ(r.removal, RemoveOutcome::kRemoved) << i;
     }
   }
   auto rows = keys_of(page_all(*store, "disk", 1000));
@@ -384,7 +390,8 @@ TEST_P(StoreConformance, RefusesANewerSchema) {
 }
 
 TEST_P(StoreConformance, RefusesATableMissingAColumn) {
-  ASSERT_TRUE(under_test().exec("CREATE TABLE object_locations (object_key TEXT, backend_name TEXT, size_bytes INTEGER)").ok());
+  ASSERT_TRUE(
+      under_test().exec("CREATE TABLE object_locations (object_key TEXT, backend_name TEXT, size_bytes INTEGER)").ok());
   auto store = under_test().open();
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("storage_key"), std::string::npos) << store.status().message();
@@ -408,7 +415,9 @@ TEST_P(StoreConformance, InstancesMigratingAtOnceAllSucceed) {
       });
     }
   }
-  for (int i = 0; i < kInstances; ++i) EXPECT_TRUE(outcomes[static_cast<std::size_t>(i)].ok()) << i << ": " << outcomes[static_cast<std::size_t>(i)].to_string();
+  for (int i = 0; i < kInstances; ++i)
+    EXPECT_TRUE(outcomes[static_cast<std::size_t>(i)].ok())
+        << i << ": " << outcomes[static_cast<std::size_t>(i)].to_string();
   auto version = under_test().stored_schema_version();
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, under_test().build_schema_version());

@@ -23,8 +23,9 @@ std::string make_page(int keys, bool url_encoded) {
     std::snprintf(key, sizeof key, "vb%sd%05d%so%012d", slash, i / 10000, slash, i);
     xml += "<Contents><Key>";
     xml += key;
-    xml += "</Key><LastModified>2024-05-01T12:00:00.000Z</LastModified>"
-           "<ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>";
+    xml +=
+        "</Key><LastModified>2024-05-01T12:00:00.000Z</LastModified>"
+        "<ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>";
     xml += std::to_string(1000 + i % 9000);
     xml += "</Size><StorageClass>STANDARD</StorageClass></Contents>";
   }

@@ -23,8 +23,7 @@ using s3reconcile::StatusOr;
 // Keys as the synthetic endpoint names them: "vb/d00000/o000000000000".
 std::string key_of(std::int64_t i) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "vb/d%05lld/o%012lld", static_cast<long long>(i / 10000),
-                static_cast<long long>(i));
+  std::snprintf(buf, sizeof buf, "vb/d%05lld/o%012lld", static_cast<long long>(i / 10000), static_cast<long long>(i));
   return buf;
 }
 
@@ -75,8 +74,15 @@ void BM_SortedMerge(benchmark::State& state) {
     VectorSource listing(sides.listing), index(sides.index);
     imports = removals = 0;
     Status s = s3reconcile::sorted(
-        listing, index, [&](const Entry&) { ++imports; return Status(); },
-        [&](const Entry&) { ++removals; return Status(); });
+        listing, index,
+        [&](const Entry&) {
+          ++imports;
+          return Status();
+        },
+        [&](const Entry&) {
+          ++removals;
+          return Status();
+        });
     if (!s.ok()) state.SkipWithError(s.to_string().c_str());
     benchmark::DoNotOptimize(imports + removals);
   }

@@ -22,8 +22,8 @@ struct ObjectInfo {
 struct ListQuery {
   std::string prefix;
   std::string delimiter;
-  std::string start_after;               // ignored when a continuation token is given, as S3 does
-  std::optional<std::string> position;   // the decoded continuation token
+  std::string start_after;              // ignored when a continuation token is given, as S3 does
+  std::optional<std::string> position;  // the decoded continuation token
   int max_keys = 1000;
 };
 

@@ -42,8 +42,8 @@ TEST(Listing, PagesEndExactlyWithoutAnEmptyTruncatedPage) {
   EXPECT_TRUE(first.truncated);
   q.position = decode_token(first.next_continuation_token);
   ListResult second = b.list(q);
-  EXPECT_EQ(keys_of(second), (std::vector<std::string>{"d00000/o000000000003", "d00000/o000000000004",
-                                                       "d00000/o000000000005"}));
+  EXPECT_EQ(keys_of(second),
+            (std::vector<std::string>{"d00000/o000000000003", "d00000/o000000000004", "d00000/o000000000005"}));
   EXPECT_FALSE(second.truncated);
 }
 
@@ -89,8 +89,8 @@ TEST(Listing, DelimiterGroupsAndPagesOverCommonPrefixes) {
   q.prefix = "vb/";
   q.delimiter = "/";
   q.max_keys = 2;
-  EXPECT_EQ(walk(b, q), (std::vector<std::string>{"CP:vb/d00000/", "CP:vb/d00001/", "CP:vb/d00002/", "vb/loose",
-                                                  "CP:vb/zz/"}));
+  EXPECT_EQ(walk(b, q),
+            (std::vector<std::string>{"CP:vb/d00000/", "CP:vb/d00001/", "CP:vb/d00002/", "vb/loose", "CP:vb/zz/"}));
 }
 
 TEST(Listing, TokensRoundTripAnyBytes) {

@@ -43,7 +43,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       result.help = true;
       return result;
     }
-    if (i + 1 >= args.size()) return fail(flag.starts_with("--") ? flag + " needs a value" : "unexpected argument " + flag);
+    if (i + 1 >= args.size())
+      return fail(flag.starts_with("--") ? flag + " needs a value" : "unexpected argument " + flag);
     const std::string& value = args[++i];
     if (flag == "--listen") {
       // Loopback only: this endpoint accepts any client holding a test key.
@@ -67,7 +68,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
     } else if (flag == "--key-prefix") {
       o.key_prefix = value;
     } else if (flag == "--latency-ms") {
-      if (!parse_number(value, 0, 3'600'000, o.latency_ms)) return fail("--latency-ms must be 0..3600000, not '" + value + "'");
+      if (!parse_number(value, 0, 3'600'000, o.latency_ms))
+        return fail("--latency-ms must be 0..3600000, not '" + value + "'");
     } else if (flag == "--session-ttl-ms") {
       if (!parse_number(value, 1, 86'400'000, o.session_ttl_ms)) {
         return fail("--session-ttl-ms must be 1..86400000, not '" + value + "'");

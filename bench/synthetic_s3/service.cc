@@ -11,7 +11,7 @@
 namespace s3r_synthetic {
 namespace {
 
-constexpr int kMaxKeysCap = 1000;     // S3 never returns more per page
+constexpr int kMaxKeysCap = 1000;            // S3 never returns more per page
 constexpr std::size_t kMaxKeyLength = 1024;  // S3's limit, in bytes
 
 const std::string* find_param(const Fields& query, std::string_view name) {
@@ -106,7 +106,8 @@ Response Service::handle(const Request& request) {
 
   const auto path = decode_path(request.raw_path);
   auto query = parse_query(request.raw_query);
-  if (!path || !path->starts_with('/') || !query) return call.error(400, "InvalidURI", "Couldn't parse the specified URI.");
+  if (!path || !path->starts_with('/') || !query)
+    return call.error(400, "InvalidURI", "Couldn't parse the specified URI.");
   call.query = std::move(*query);
   const std::string_view rest = std::string_view(*path).substr(1);
   const std::size_t slash = rest.find('/');
@@ -129,7 +130,8 @@ Response Service::bucket_request(Call& call) {
   const std::string& method = call.request.method;
   if (method == "PUT") {
     if (!call.query.empty()) return call.not_implemented();  // ?acl, ?versioning, ...
-    if (!valid_bucket_name(call.bucket)) return call.error(400, "InvalidBucketName", "The specified bucket is not valid.");
+    if (!valid_bucket_name(call.bucket))
+      return call.error(400, "InvalidBucketName", "The specified bucket is not valid.");
     std::unique_lock lock(mu_);
     // Creating a bucket one already owns succeeds, as in us-east-1.
     buckets_.try_emplace(call.bucket, std::make_shared<Bucket>());
@@ -222,8 +224,7 @@ Response Service::object_request(Call& call) {
     return r;
   }
   if (method == "PUT") {
-    const std::string etag =
-        bucket->put(call.key, call.request.body, iso8601(s3reconcile::Clock::now()));
+    const std::string etag = bucket->put(call.key, call.request.body, iso8601(s3reconcile::Clock::now()));
     Response r = call.reply(200);
     r.headers.emplace_back("ETag", etag);
     return r;

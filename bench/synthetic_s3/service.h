@@ -7,9 +7,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <optional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 

@@ -29,7 +29,9 @@ class ServiceTest : public ::testing::Test {
     s3::RequestToSign sign{method, path, query, {}, hash};
     sign.headers = {{"host", "127.0.0.1:1"}, {"x-amz-content-sha256", hash}, {"x-amz-date", s3::amz_date(now)}};
     const auto sig = s3::sign_v4(sign, s3::Credentials{"ak", secret, ""}, "us-east-1", "s3", now);
-    r.headers = {{"Host", "127.0.0.1:1"}, {"X-Amz-Content-Sha256", hash}, {"X-Amz-Date", s3::amz_date(now)},
+    r.headers = {{"Host", "127.0.0.1:1"},
+                 {"X-Amz-Content-Sha256", hash},
+                 {"X-Amz-Date", s3::amz_date(now)},
                  {"Authorization", sig.authorization}};
     return service_.handle(r);
   }
@@ -39,8 +41,11 @@ class ServiceTest : public ::testing::Test {
 
 TEST_F(ServiceTest, ListsGeneratedKeysWithStartAfter) {
   const Response r = send("GET", "/bench",
-                          {{"list-type", "2"}, {"encoding-type", "url"}, {"max-keys", "3"},
-                           {"prefix", "vb/"}, {"start-after", "vb/d00500/o000005000000"}});
+                          {{"list-type", "2"},
+                           {"encoding-type", "url"},
+                           {"max-keys", "3"},
+                           {"prefix", "vb/"},
+                           {"start-after", "vb/d00500/o000005000000"}});
   ASSERT_EQ(r.status, 200) << r.body;
   auto page = s3::parse_list_objects_v2(r.body);
   ASSERT_TRUE(page.ok()) << page.status().to_string();
@@ -50,7 +55,9 @@ TEST_F(ServiceTest, ListsGeneratedKeysWithStartAfter) {
   EXPECT_TRUE(page->is_truncated);
   EXPECT_EQ(page->key_count, 3);
   const Response next = send("GET", "/bench",
-                             {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", "vb/"},
+                             {{"list-type", "2"},
+                              {"max-keys", "1"},
+                              {"prefix", "vb/"},
                               {"continuation-token", page->next_continuation_token}});
   auto page2 = s3::parse_list_objects_v2(next.body);
   ASSERT_TRUE(page2.ok());
@@ -59,8 +66,9 @@ TEST_F(ServiceTest, ListsGeneratedKeysWithStartAfter) {
 
 TEST_F(ServiceTest, AwkwardKeysRoundTripThroughPutAndList) {
   ASSERT_EQ(send("PUT", "/awk").status, 200);
-  const std::vector<std::string> keys = {"b/ctrl\x01\x1f", "b/plus+sign", "b/tab\there", "b/with space",
-                                         "b/\xc3\xa9t\xc3\xa9/\xe2\x82\xac", "b/\"q\" 'a' <&>", "b/cr\r"};
+  const std::vector<std::string> keys = {
+      "b/ctrl\x01\x1f",  "b/plus+sign", "b/tab\there", "b/with space", "b/\xc3\xa9t\xc3\xa9/\xe2\x82\xac",
+      "b/\"q\" 'a' <&>", "b/cr\r"};
   for (const auto& k : keys) ASSERT_EQ(send("PUT", "/awk/" + s3::uri_encode(k, true), {}, "abc").status, 200) << k;
   for (bool url : {true, false}) {
     s3::NameValues query = {{"list-type", "2"}, {"prefix", "b/"}};

@@ -27,8 +27,9 @@ std::string SessionCredentials::secret_for(std::string_view access_key) const {
 // "<expiry in ms>.<check>": the expiry travels in the token, the check makes
 // it unforgeable without the endpoint's secret.
 std::string SessionCredentials::token_for(std::string_view access_key, long long expires_ms) const {
-  return fmt::format("{}.{}", expires_ms,
-                     s3reconcile::s3::sha256_hex(fmt::format("{}/token/{}/{}", master_secret_, access_key, expires_ms)));
+  return fmt::format(
+      "{}.{}", expires_ms,
+      s3reconcile::s3::sha256_hex(fmt::format("{}/token/{}/{}", master_secret_, access_key, expires_ms)));
 }
 
 std::string SessionCredentials::issue_json(std::chrono::system_clock::time_point now) {

@@ -4,8 +4,8 @@
 // endpoint's own secret), and refused once expired with S3's ExpiredToken.
 #pragma once
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <string>
 

@@ -45,17 +45,19 @@ std::optional<s3reconcile::Clock::time_point> parse_amz_date(std::string_view t)
   using namespace std::chrono;
   const year_month_day date{year{*y}, month(static_cast<unsigned>(*mo)), day(static_cast<unsigned>(*d))};
   if (!date.ok()) return std::nullopt;
-  return s3reconcile::Clock::time_point(sys_days(date).time_since_epoch() + hours(*h) + minutes(*mi) +
-                                        seconds(*s));
+  return s3reconcile::Clock::time_point(sys_days(date).time_since_epoch() + hours(*h) + minutes(*mi) + seconds(*s));
 }
 
-AuthFailure malformed(std::string message) { return AuthFailure{400, "AuthorizationHeaderMalformed", std::move(message)}; }
+AuthFailure malformed(std::string message) {
+  return AuthFailure{400, "AuthorizationHeaderMalformed", std::move(message)};
+}
 
 }  // namespace
 
 std::optional<AuthFailure> check_sigv4(const Request& request, const AuthConfig& auth) {
   const std::string* authorization = request.header("authorization");
-  if (!authorization) return AuthFailure{403, "AccessDenied", "Anonymous access is not allowed (no Authorization header)"};
+  if (!authorization)
+    return AuthFailure{403, "AccessDenied", "Anonymous access is not allowed (no Authorization header)"};
   constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256 ";
   if (!std::string_view(*authorization).starts_with(kAlgorithm)) {
     return AuthFailure{400, "InvalidRequest", "Only AWS4-HMAC-SHA256 header signatures are supported"};
@@ -74,8 +76,9 @@ std::optional<AuthFailure> check_sigv4(const Request& request, const AuthConfig&
   }
   const auto scope = split(credential, '/');
   if (scope.size() != 5 || scope[4] != "aws4_request" || signed_headers.empty() || signature.empty()) {
-    return malformed("the Authorization header needs Credential=AK/DATE/REGION/SERVICE/aws4_request, "
-                     "SignedHeaders and Signature");
+    return malformed(
+        "the Authorization header needs Credential=AK/DATE/REGION/SERVICE/aws4_request, "
+        "SignedHeaders and Signature");
   }
   if (scope[0] != auth.access_key) {
     return AuthFailure{403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."};

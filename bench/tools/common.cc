@@ -33,8 +33,7 @@ std::unique_ptr<s3reconcile::IndexStore> open_index(const Args& args) {
 
 std::string synthetic_key(const std::string& prefix, std::int64_t i) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "d%05lld/o%012lld", static_cast<long long>(i / 10000),
-                static_cast<long long>(i));
+  std::snprintf(buf, sizeof buf, "d%05lld/o%012lld", static_cast<long long>(i / 10000), static_cast<long long>(i));
   return prefix + buf;
 }
 

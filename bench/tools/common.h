@@ -32,9 +32,7 @@ s3reconcile::KeyRange prefix_range(const std::string& prefix);
 
 class Stopwatch {
  public:
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count();
-  }
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count(); }
 
  private:
   std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();

@@ -27,8 +27,8 @@ int index_command(const Args& args) {
   }
   const double seconds = clock.seconds();
   std::printf("rows=%llu pages=%llu seconds=%.3f rows_per_s=%.0f peak_rss_kib=%ld\n",
-              static_cast<unsigned long long>(count), static_cast<unsigned long long>(rows.pages_fetched()),
-              seconds, seconds > 0 ? count / seconds : 0.0, peak_rss_kib());
+              static_cast<unsigned long long>(count), static_cast<unsigned long long>(rows.pages_fetched()), seconds,
+              seconds > 0 ? count / seconds : 0.0, peak_rss_kib());
   return 0;
 }
 

@@ -15,8 +15,7 @@ std::string bucket_prefix(std::string_view bucket);
 
 // k + "/" for every known bucket except `current`, in the given order: the
 // prefixes owned by sibling buckets stored on the same backend.
-std::vector<std::string> sibling_prefixes(const std::vector<std::string>& known_buckets,
-                                          std::string_view current);
+std::vector<std::string> sibling_prefixes(const std::vector<std::string>& known_buckets, std::string_view current);
 
 // OK when `name` follows the S3 bucket naming rules this product uses:
 // 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a
@@ -56,8 +55,8 @@ class PathClassifier {
   const std::string& default_bucket() const { return own_.front(); }
 
  private:
-  std::vector<std::string> own_;         // buckets on this backend, default first
-  std::vector<std::string> known_;       // every known bucket
+  std::vector<std::string> own_;    // buckets on this backend, default first
+  std::vector<std::string> known_;  // every known bucket
   bool adopt_unprefixed_;
 };
 

@@ -34,8 +34,8 @@ struct IndexChange {
 
 // What became of one IndexChange.
 struct ChangeResult {
-  Status status;             // OK, or why this change alone failed
-  bool inserted = false;     // import: false when the row already existed
+  Status status;                                    // OK, or why this change alone failed
+  bool inserted = false;                            // import: false when the row already existed
   RemoveOutcome removal = RemoveOutcome::kRemoved;  // remove: what happened
   // Import: not made, because the service has queued the path for deletion.
   bool pending_delete = false;
@@ -55,8 +55,7 @@ class IndexStore : public DBKeyLister {
   // Deletes the row (object_key, backend) only if it was created before
   // `created_before` (the pass's start: rows written during a pass are never
   // removed by it).
-  virtual StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend,
-                                                           std::string_view object_key,
+  virtual StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend, std::string_view object_key,
                                                            Clock::time_point created_before) = 0;
 
   // Whether the service writing the index has queued `storage_key` on
@@ -96,8 +95,8 @@ class IndexStore : public DBKeyLister {
   // Fewer (or none) when the range holds few rows. A parallel pass splits
   // a bucket at these keys. The default says UNIMPLEMENTED (the pass then
   // splits by the listing, or not at all).
-  virtual StatusOr<std::vector<std::string>> split_keys(std::string_view /*backend*/,
-                                                        const KeyRange& /*range*/, std::size_t /*parts*/) {
+  virtual StatusOr<std::vector<std::string>> split_keys(std::string_view /*backend*/, const KeyRange& /*range*/,
+                                                        std::size_t /*parts*/) {
     return unimplemented_error("this index store cannot split key ranges");
   }
 

@@ -28,8 +28,7 @@ class LocalBackend final : public ObjectLister, public ObjectProber {
  public:
   explicit LocalBackend(LocalBackendOptions options);
 
-  Status list(const ListRequest& request, const PageCallback& on_page,
-              std::stop_token stop) override;
+  Status list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) override;
 
   // The files and folders (as "name/") of the folder `prefix` names, which
   // must be "" or end in '/'; `delimiter` must be '/'.
@@ -39,8 +38,7 @@ class LocalBackend final : public ObjectLister, public ObjectProber {
   // lstat of root/storage_key: a regular file is present; nothing there (or
   // something that is not a regular file) is absent. A storage key that is
   // not a clean relative path ("..", absolute, empty parts) is an error.
-  StatusOr<std::optional<ObjectInfo>> probe(std::string_view storage_key,
-                                            std::stop_token stop) override;
+  StatusOr<std::optional<ObjectInfo>> probe(std::string_view storage_key, std::stop_token stop) override;
 
   const LocalBackendOptions& options() const { return options_; }
 

@@ -39,8 +39,7 @@ struct MergeCounters {
 //     for either: each side is read one entry ahead of the callbacks);
 //   - a stop requested on `stop` (CANCELLED).
 // No callback runs after the merge has decided to end.
-Status sorted(KeySource& listing, KeySource& index,
-              const EntryCallback& on_import, const EntryCallback& on_delete,
+Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_import, const EntryCallback& on_delete,
               std::stop_token stop = {}, MergeCounters* counters = nullptr);
 
 }  // namespace s3reconcile

@@ -42,8 +42,7 @@ class ObjectLister {
   // on_page asked to stop; an error (naming the page) when any page could not
   // be fetched or made sense of; CANCELLED when `stop` was requested. A walk
   // that was cut short must never return OK.
-  virtual Status list(const ListRequest& request, const PageCallback& on_page,
-                      std::stop_token stop) = 0;
+  virtual Status list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) = 0;
 
   // What lies directly under `prefix` when keys are cut at `delimiter`:
   // the common prefixes (each ending in the delimiter) and the keys with no

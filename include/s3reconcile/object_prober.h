@@ -22,8 +22,7 @@ class ObjectProber {
   // Returns the object's info when it is present, std::nullopt when the
   // backend answered that it is absent, and an error when it could not tell.
   // Only a definite "absent" permits removing an index row.
-  virtual StatusOr<std::optional<ObjectInfo>> probe(std::string_view storage_key,
-                                                    std::stop_token stop) = 0;
+  virtual StatusOr<std::optional<ObjectInfo>> probe(std::string_view storage_key, std::stop_token stop) = 0;
 };
 
 }  // namespace s3reconcile

@@ -117,7 +117,7 @@ struct PassOptions {
 // deployment: paths under one not stored on this backend are left out. When
 // the pass fails, removals not yet written are dropped. The Result's status
 // says whether the pass completed; its counts are per bucket and in total.
-Result reconcile_backend(const BackendRef& backend, const std::vector<std::string>& known_buckets,
-                         IndexStore& store, const PassOptions& options, const PassScope& scope = {});
+Result reconcile_backend(const BackendRef& backend, const std::vector<std::string>& known_buckets, IndexStore& store,
+                         const PassOptions& options, const PassScope& scope = {});
 
 }  // namespace s3reconcile

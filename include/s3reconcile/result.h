@@ -85,8 +85,8 @@ struct Result : PassCounts {
   // (the totals above are their sum). Key "" holds index rows whose
   // object_key is under no known bucket.
   std::map<std::string, PassCounts> buckets;
-  std::uint64_t api_pages = 0;        // listing pages fetched
-  std::uint64_t ranges = 1;           // key ranges the pass was split into
+  std::uint64_t api_pages = 0;  // listing pages fetched
+  std::uint64_t ranges = 1;     // key ranges the pass was split into
   std::chrono::milliseconds duration{0};
 
   PassCounts& totals() { return *this; }

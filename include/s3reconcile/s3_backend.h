@@ -24,8 +24,8 @@ struct S3CredentialSource {
   // "" or "chain": the default chain; or one source only: "environment",
   // "web_identity", "profile", "container", "instance_metadata".
   std::string source;
-  std::string profile;            // a profile of the shared files (implies source "profile")
-  std::string access_key_env;     // names of environment variables to read
+  std::string profile;         // a profile of the shared files (implies source "profile")
+  std::string access_key_env;  // names of environment variables to read
   std::string secret_key_env;
   std::string session_token_env;  // optional
   // web_identity without the AWS_* variables: the role and the token file.
@@ -98,7 +98,7 @@ class S3Backend final : public ObjectLister, public ObjectProber {
 
   // What the backend resolved, for `check --explain-credentials`: no secret.
   struct Setup {
-    std::string credentials;  // the source the chain picked
+    std::string credentials;                      // the source the chain picked
     std::optional<Clock::time_point> expiration;  // of the credentials in use
     int refreshes = 0;                            // since open()
     std::string region, region_source;

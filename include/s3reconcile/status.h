@@ -88,7 +88,7 @@ bool ends_pass(const Status& status);
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : rep_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : rep_(std::move(value)) {}        // NOLINT: implicit by design
   StatusOr(Status status) : rep_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(rep_).ok() && "StatusOr needs a value or an error");
     if (std::get<Status>(rep_).ok()) {
@@ -120,8 +120,8 @@ class [[nodiscard]] StatusOr {
 }  // namespace s3reconcile
 
 // Returns the status of `expr` from the enclosing function when it is an error.
-#define S3R_RETURN_IF_ERROR(expr)                       \
-  do {                                                  \
-    ::s3reconcile::Status s3r_status_ = (expr);         \
-    if (!s3r_status_.ok()) return s3r_status_;          \
+#define S3R_RETURN_IF_ERROR(expr)               \
+  do {                                          \
+    ::s3reconcile::Status s3r_status_ = (expr); \
+    if (!s3r_status_.ok()) return s3r_status_;  \
   } while (false)

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/explain_credentials.h"
 #include "cli/logging.h"
@@ -20,8 +20,8 @@
 #include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/serve.h"
-#include "cli/status.h"
 #include "cli/signals.h"
+#include "cli/status.h"
 #include "cli/stores.h"
 #include "config/config.h"
 #include "s3reconcile/s3_backend.h"
@@ -45,7 +45,7 @@ struct PassFlags {
   bool allow_empty_listing = false;
   std::optional<std::uint64_t> max_removals;
   std::optional<double> max_removal_ratio;
-  std::string changes_file;  // JSON lines of every change made (append)
+  std::string changes_file;     // JSON lines of every change made (append)
   std::size_t parallelism = 0;  // 0: the config's reconcile.parallelism
   bool join = false;            // run: share passes through the index
 };
@@ -63,8 +63,7 @@ void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
   }
   cmd.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-  cmd.add_option("--log-format", f.log_format, "Logs on stderr: text or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  cmd.add_option("--log-format", f.log_format, "Logs on stderr: text or json")->check(CLI::IsMember({"text", "json"}));
   cmd.add_flag("--allow-empty-listing", f.allow_empty_listing,
                "Remove rows even when the listing is empty while the index holds rows for it");
   cmd.add_option("--max-removals", f.max_removals, "Stop removing after this many rows per pass (0 = no limit)");
@@ -113,7 +112,8 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   // Settings the AWS conventions cannot complete (no region for AWS, ...)
   // are the config's fault, like a bad field: exit 2 before any pass.
   for (const auto& b : config->backends) {
-    if (b.type != "s3" || !(flags.backends.empty() || std::count(flags.backends.begin(), flags.backends.end(), b.name))) {
+    if (b.type != "s3" ||
+        !(flags.backends.empty() || std::count(flags.backends.begin(), flags.backends.end(), b.name))) {
       continue;
     }
     if (Status s = S3Backend::validate(b.s3); s.code() == StatusCode::kInvalidArgument) {
@@ -158,8 +158,7 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
         // Flushed line by line: a killed process leaves whole lines behind.
         // A line that cannot be written fails the pass before its next batch.
         errno = 0;
-        if (std::fwrite(line.data(), 1, line.size(), changes.get()) != line.size() ||
-            std::fflush(changes.get()) != 0) {
+        if (std::fwrite(line.data(), 1, line.size(), changes.get()) != line.size() || std::fflush(changes.get()) != 0) {
           return unavailable_error(fmt::format("cannot write the change log \"{}\": {}", flags.changes_file,
                                                std::strerror(errno != 0 ? errno : EIO)));
         }
@@ -211,8 +210,7 @@ int migrate_command(const std::string& config_file) {
     std::cerr << "s3reconcile: " << store.status().message() << "\n";
     return kExitPassFailed;
   }
-  std::cout << describe_store(config->store) << ": schema version " << store_schema_version(config->store)
-            << "\n";
+  std::cout << describe_store(config->store) << ": schema version " << store_schema_version(config->store) << "\n";
   return kExitOk;
 }
 
@@ -229,8 +227,8 @@ int run_app(int argc, char** argv) {
   run->add_flag("--dry-run", run_flags.dry_run, "Change nothing; report what a pass would change");
   run->add_flag("--join", run_flags.join,
                 "Join (or start) each pass as a shared pass of the PostgreSQL index and work its ranges");
-  CLI::App* diff = app.add_subcommand(
-      "diff", "A dry run printing each drifting key as one JSON object per line on stdout");
+  CLI::App* diff =
+      app.add_subcommand("diff", "A dry run printing each drifting key as one JSON object per line on stdout");
   add_pass_flags(*diff, diff_flags, false);
   CLI::App* check = app.add_subcommand("check", "A dry run whose exit code says whether drift exists (3 = drift)");
   add_pass_flags(*check, check_flags, true);
@@ -240,8 +238,8 @@ int run_app(int argc, char** argv) {
                   "the credentials expire (no secret)");
   ServeFlags serve_flags;
   std::string serve_log_format = "text";
-  CLI::App* serve_cmd = app.add_subcommand(
-      "serve", "Run passes every serve.interval; expose /metrics and /healthz on serve.listen");
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "Run passes every serve.interval; expose /metrics and /healthz on serve.listen");
   serve_cmd->add_option("--config,-c", serve_flags.config_file, "YAML config file")->required();
   serve_cmd->add_option("--log-level", serve_flags.log_level, "trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -253,7 +251,8 @@ int run_app(int argc, char** argv) {
   migrate->add_option("--config,-c", migrate_config, "YAML config file")->required();
 
   StatusFlags status_flags;
-  CLI::App* status_cmd = app.add_subcommand("status", "Show the shared passes in flight and done: ranges, owners, progress");
+  CLI::App* status_cmd =
+      app.add_subcommand("status", "Show the shared passes in flight and done: ranges, owners, progress");
   status_cmd->add_option("--config,-c", status_flags.config_file, "YAML config file")->required();
   status_cmd->add_option("--output", status_flags.output, "text or json")->check(CLI::IsMember({"text", "json"}));
   status_cmd->add_option("--limit", status_flags.limit, "How many of the latest passes (default 10)")

@@ -50,11 +50,11 @@ int explain_credentials_command(const std::string& config_file, const std::vecto
     j["endpoint"] = setup.endpoint;
     j["endpoint_from"] = setup.endpoint_source;
     if (output == "text") {
-      std::cout << fmt::format("backend {}:\n  credentials: {}\n  expire:      {}\n  region:      {} ({})\n"
-                               "  endpoint:    {} ({})\n",
-                               b.name, setup.credentials,
-                               setup.expiration ? iso8601_utc_micros(*setup.expiration) : "never (static keys)",
-                               setup.region, setup.region_source, setup.endpoint, setup.endpoint_source);
+      std::cout << fmt::format(
+          "backend {}:\n  credentials: {}\n  expire:      {}\n  region:      {} ({})\n"
+          "  endpoint:    {} ({})\n",
+          b.name, setup.credentials, setup.expiration ? iso8601_utc_micros(*setup.expiration) : "never (static keys)",
+          setup.region, setup.region_source, setup.endpoint, setup.endpoint_source);
     }
     all.push_back(std::move(j));
   }

@@ -5,10 +5,10 @@
 #include <cctype>
 #include <ctime>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace s3reconcile::cli {
 namespace {
@@ -67,12 +67,14 @@ class JsonFormatter final : public spdlog::formatter {
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     j["time"] = fmt::format("{}.{:03}Z", stamp, millis % 1000);
-    j["level"] = std::string(spdlog::level::to_string_view(msg.level).data(),
-                             spdlog::level::to_string_view(msg.level).size());
+    j["level"] =
+        std::string(spdlog::level::to_string_view(msg.level).data(), spdlog::level::to_string_view(msg.level).size());
     j["event"] = line.event;
     for (const auto& [k, v] : line.fields) {
-      if (all_digits(v)) j[k] = std::stoll(v);
-      else j[k] = v;
+      if (all_digits(v))
+        j[k] = std::stoll(v);
+      else
+        j[k] = v;
     }
     const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(text.data(), text.data() + text.size());
@@ -118,8 +120,8 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& level, LogFormat 
   if (format == LogFormat::kJson) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    logger->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
-                                                                       spdlog::pattern_time_type::utc));
+    logger->set_formatter(
+        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
   }
   logger->set_level(spdlog::level::from_str(level));
   // The library's own messages (a credential refresh) go the same way.

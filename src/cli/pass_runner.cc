@@ -11,9 +11,9 @@
 #include "cli/stores.h"
 #include "s3reconcile/key_order.h"
 #include "s3reconcile/local_backend.h"
+#include "s3reconcile/pass_ledger.h"
 #include "s3reconcile/reconcile.h"
 #include "s3reconcile/s3_backend.h"
-#include "s3reconcile/pass_ledger.h"
 #include "s3reconcile/shared_pass.h"
 
 namespace s3reconcile::cli {
@@ -58,8 +58,8 @@ StatusOr<OpenBackend> open_backend(const config::BackendConfig& c, const config:
 
 Status check_selection(const config::Config& config, const PassSelection& selection) {
   for (const auto& name : selection.backends) {
-    const bool known = std::any_of(config.backends.begin(), config.backends.end(),
-                                   [&](const auto& b) { return b.name == name; });
+    const bool known =
+        std::any_of(config.backends.begin(), config.backends.end(), [&](const auto& b) { return b.name == name; });
     if (!known) return invalid_argument_error(fmt::format("--backend {}: no such backend in {}", name, config.file));
   }
   for (const auto& name : selection.buckets) {
@@ -125,9 +125,9 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       }
     }
     auto opened = open_backend(backend_config, config.reconcile);
-    BackendRef backend{backend_config.name, opened.ok() ? opened->lister : nullptr,
-                       opened.ok() ? opened->prober : nullptr, backend_config.buckets,
-                       backend_config.adopt_unprefixed, backend_config.import_orphans};
+    BackendRef backend{
+        backend_config.name,    opened.ok() ? opened->lister : nullptr, opened.ok() ? opened->prober : nullptr,
+        backend_config.buckets, backend_config.adopt_unprefixed,        backend_config.import_orphans};
     // One pass over the whole backend (or a prefix), or one per named bucket.
     std::vector<PassScope> scopes;
     if (selection.buckets.empty()) {

@@ -27,13 +27,12 @@ ProgressLine::~ProgressLine() {
 void ProgressLine::run() {
   std::unique_lock lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) {
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const auto listed = counters_.listed.load(std::memory_order_relaxed);
     const auto rows = counters_.rows.load(std::memory_order_relaxed);
     const double rate = seconds > 0 ? static_cast<double>(listed) / seconds : 0;
-    const std::string line = fmt::format("\r\033[Klisted {} rows {} ({:.0f} keys/s) elapsed {:.0f}s", listed, rows,
-                                         rate, seconds);
+    const std::string line =
+        fmt::format("\r\033[Klisted {} rows {} ({:.0f} keys/s) elapsed {:.0f}s", listed, rows, rate, seconds);
     std::fputs(line.c_str(), stderr);
     std::fflush(stderr);
   }

@@ -39,8 +39,8 @@ nlohmann::ordered_json pass_json(const Result& r) {
 }
 
 nlohmann::ordered_json run_json(const std::vector<Result>& results, bool dry_run, const Status& setup) {
-  const bool ok = setup.ok() && std::all_of(results.begin(), results.end(),
-                                            [](const Result& r) { return r.status.ok(); });
+  const bool ok =
+      setup.ok() && std::all_of(results.begin(), results.end(), [](const Result& r) { return r.status.ok(); });
   nlohmann::ordered_json j;
   j["status"] = ok ? "ok" : "error";
   if (!setup.ok()) j["error"] = setup.to_string();
@@ -55,12 +55,12 @@ std::string run_text(const std::vector<Result>& results, bool dry_run, const Sta
   if (!setup.ok()) return fmt::format("error: {}\n", setup.to_string());
   if (dry_run) out += "dry run: nothing was changed; counts show what a pass would do\n";
   constexpr std::string_view kRow = "{:<16} {:<16} {:<6} {:>10} {:>10} {:>9} {:>9} {:>8} {:>7} {:>7} {:>9}\n";
-  out += fmt::format(kRow, "BACKEND", "BUCKET", "STATUS", "LISTED", "ROWS", "IMPORTED", "REMOVED", "PRESENT",
-                     "FAILED", "RACED", "SKIPPED");
-  auto row = [&](const std::string& backend, const std::string& bucket, std::string_view status,
-                 const PassCounts& c) {
-    out += fmt::format(kRow, backend, bucket, status, c.listed, c.rows, c.imported, c.removed, c.already_present,
-                       c.import_failed + c.delete_failed, c.raced, c.collisions + c.pending_delete + c.orphans_reported);
+  out += fmt::format(kRow, "BACKEND", "BUCKET", "STATUS", "LISTED", "ROWS", "IMPORTED", "REMOVED", "PRESENT", "FAILED",
+                     "RACED", "SKIPPED");
+  auto row = [&](const std::string& backend, const std::string& bucket, std::string_view status, const PassCounts& c) {
+    out +=
+        fmt::format(kRow, backend, bucket, status, c.listed, c.rows, c.imported, c.removed, c.already_present,
+                    c.import_failed + c.delete_failed, c.raced, c.collisions + c.pending_delete + c.orphans_reported);
   };
   for (const auto& r : results) {
     // The backend's totals ("*", or the prefix it was narrowed to), then

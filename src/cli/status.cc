@@ -62,16 +62,16 @@ void print_text(const PassState& p) {
   std::cout << fmt::format("pass {} backend={} paths=\"{}\" state={} started={}{}\n", p.pass_id, p.backend, p.bucket,
                            p.state, iso8601_utc_micros(p.started_at),
                            p.finished_at ? " finished=" + when(p.finished_at) : "");
-  std::cout << fmt::format("  ranges {}: done {}, running {}, pending {}, failed {}; listed {}, rows {}, imported {}, "
-                           "removed {}, failed imports {}, failed removals {}\n",
-                           p.ranges.size(), by_state["done"], by_state["running"], by_state["pending"],
-                           by_state["failed"], total.listed, total.rows, total.imported, total.removed,
-                           total.import_failed, total.delete_failed);
+  std::cout << fmt::format(
+      "  ranges {}: done {}, running {}, pending {}, failed {}; listed {}, rows {}, imported {}, "
+      "removed {}, failed imports {}, failed removals {}\n",
+      p.ranges.size(), by_state["done"], by_state["running"], by_state["pending"], by_state["failed"], total.listed,
+      total.rows, total.imported, total.removed, total.import_failed, total.delete_failed);
   std::cout << fmt::format("  {:>5}  {:<8}  {:<24}  {:>8}  {:>10}  {:>9}  {:>8}  {}\n", "range", "state", "owner",
                            "attempts", "listed", "imported", "removed", "resume after / error");
   for (const auto& r : p.ranges) {
-    std::cout << fmt::format("  {:>5}  {:<8}  {:<24}  {:>8}  {:>10}  {:>9}  {:>8}  {}\n", r.range_no, r.state,
-                             r.owner, r.attempts, r.counts.listed, r.counts.imported, r.counts.removed,
+    std::cout << fmt::format("  {:>5}  {:<8}  {:<24}  {:>8}  {:>10}  {:>9}  {:>8}  {}\n", r.range_no, r.state, r.owner,
+                             r.attempts, r.counts.listed, r.counts.imported, r.counts.removed,
                              r.error.empty() ? quote_key(r.resume_after) : r.error);
   }
 }

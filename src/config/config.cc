@@ -40,7 +40,6 @@ bool valid_listen_address(const std::string& listen) {
   return ::inet_pton(AF_INET, host.c_str(), address) == 1;
 }
 
-
 // Reads one YAML mapping, remembering where it is so every error can name
 // the file, line and field, and rejecting fields nobody asked for.
 class Fields {
@@ -112,7 +111,8 @@ class Fields {
     errno = 0;
     const unsigned long long n = std::strtoull(text->c_str(), &end, 10);
     if (text->empty() || *end != '\0' || errno != 0 || (*text)[0] == '-' || n < least || n > most) {
-      const std::string range = most == UINT64_MAX ? fmt::format("{} or more", least) : fmt::format("from {} to {}", least, most);
+      const std::string range =
+          most == UINT64_MAX ? fmt::format("{} or more", least) : fmt::format("from {} to {}", least, most);
       return error_at(v, field_path(key), fmt::format("must be a whole number {}, not \"{}\"", range, *text));
     }
     return static_cast<std::uint64_t>(n);
@@ -292,9 +292,11 @@ Status load_s3_fields(const Fields& b, const std::string& base_dir, S3BackendOpt
     S3R_RETURN_IF_ERROR(c.only({"source", "access_key_env", "secret_key_env", "session_token_env", "role_arn",
                                 "web_identity_token_file", "role_session_name"}));
     S3CredentialSource& source = s3.credentials;
-    for (auto [field, into] : {std::pair{"source", &source.source}, {"access_key_env", &source.access_key_env},
+    for (auto [field, into] : {std::pair{"source", &source.source},
+                               {"access_key_env", &source.access_key_env},
                                {"secret_key_env", &source.secret_key_env},
-                               {"session_token_env", &source.session_token_env}, {"role_arn", &source.role_arn},
+                               {"session_token_env", &source.session_token_env},
+                               {"role_arn", &source.role_arn},
                                {"web_identity_token_file", &source.web_identity_token_file},
                                {"role_session_name", &source.role_session_name}}) {
       if (!c.has(field)) continue;
@@ -302,19 +304,21 @@ Status load_s3_fields(const Fields& b, const std::string& base_dir, S3BackendOpt
       if (!value.ok()) return value.status();
       *into = *value;
     }
-    if (c.has("web_identity_token_file")) source.web_identity_token_file = resolve(source.web_identity_token_file, base_dir);
+    if (c.has("web_identity_token_file"))
+      source.web_identity_token_file = resolve(source.web_identity_token_file, base_dir);
     const bool named_env = c.has("access_key_env") || c.has("secret_key_env");
     if (named_env && (!c.has("access_key_env") || !c.has("secret_key_env"))) {
       return c.error_at(c.get(c.has("access_key_env") ? "access_key_env" : "secret_key_env"),
                         c.field_path(c.has("access_key_env") ? "access_key_env" : "secret_key_env"),
                         "access_key_env and secret_key_env go together");
     }
-    static const std::set<std::string> kSources = {"chain", "environment", "web_identity", "profile", "container",
-                                                   "instance_metadata"};
+    static const std::set<std::string> kSources = {"chain",   "environment", "web_identity",
+                                                   "profile", "container",   "instance_metadata"};
     if (c.has("source") && kSources.count(source.source) == 0) {
       return c.error_at(c.get("source"), c.field_path("source"),
                         fmt::format("must be one of chain, environment, web_identity, profile, container, "
-                                    "instance_metadata, not \"{}\"", source.source));
+                                    "instance_metadata, not \"{}\"",
+                                    source.source));
     }
     if (c.has("source") && named_env) {
       return c.error_at(c.get("source"), c.field_path("source"),
@@ -362,8 +366,8 @@ Status load_s3_fields(const Fields& b, const std::string& base_dir, S3BackendOpt
   return ok_status();
 }
 
-Status load_backend(const YAML::Node& node, std::size_t index, const std::string& origin,
-                    const std::string& base_dir, Config& config) {
+Status load_backend(const YAML::Node& node, std::size_t index, const std::string& origin, const std::string& base_dir,
+                    Config& config) {
   Fields b(node, origin, fmt::format("backends[{}]", index));
   S3R_RETURN_IF_ERROR(b.expect_map());
   BackendConfig backend;
@@ -381,10 +385,26 @@ Status load_backend(const YAML::Node& node, std::size_t index, const std::string
     if (path->empty()) return b.error_at(b.get("path"), b.field_path("path"), "must name a folder");
     backend.path = resolve(*path, base_dir);
   } else if (backend.type == "s3") {
-    S3R_RETURN_IF_ERROR(b.only({"name", "type", "buckets", "unprefixed_keys", "orphans", "endpoint", "region", "bucket",
-                                "addressing", "profile", "credentials", "page_size", "max_empty_pages", "connect_timeout",
-                                "request_timeout", "max_attempts", "retry_base_delay", "retry_max_delay",
-                                "ca_bundle", "insecure_skip_tls_verify"}));
+    S3R_RETURN_IF_ERROR(b.only({"name",
+                                "type",
+                                "buckets",
+                                "unprefixed_keys",
+                                "orphans",
+                                "endpoint",
+                                "region",
+                                "bucket",
+                                "addressing",
+                                "profile",
+                                "credentials",
+                                "page_size",
+                                "max_empty_pages",
+                                "connect_timeout",
+                                "request_timeout",
+                                "max_attempts",
+                                "retry_base_delay",
+                                "retry_max_delay",
+                                "ca_bundle",
+                                "insecure_skip_tls_verify"}));
     S3R_RETURN_IF_ERROR(load_s3_fields(b, base_dir, backend.s3));
   } else {
     return b.error_at(b.get("type"), b.field_path("type"),
@@ -433,7 +453,7 @@ Status load_reconcile(const Fields& top, Config& config) {
   Fields r(top.get("reconcile"), top.origin(), "reconcile");
   S3R_RETURN_IF_ERROR(r.expect_map());
   S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size", "parallelism", "ranges", "lease",
-                               "allow_empty_listing", "max_removals", "max_removal_ratio", "ratio_min_rows"}));
+                              "allow_empty_listing", "max_removals", "max_removal_ratio", "ratio_min_rows"}));
   RemovalLimits& limits = config.reconcile.limits;
   auto allow_empty = r.boolean("allow_empty_listing", limits.allow_empty_listing);
   if (!allow_empty.ok()) return allow_empty.status();
@@ -485,9 +505,9 @@ Status load_serve(const Fields& top, Config& config) {
     auto listen = s.string("listen");
     if (!listen.ok()) return listen.status();
     if (!valid_listen_address(*listen)) {
-      return s.error_at(s.get("listen"), "serve.listen",
-                        fmt::format("must be one IP address and port, as 127.0.0.1:9464 or [::1]:9464, not \"{}\"",
-                                    *listen));
+      return s.error_at(
+          s.get("listen"), "serve.listen",
+          fmt::format("must be one IP address and port, as 127.0.0.1:9464 or [::1]:9464, not \"{}\"", *listen));
     }
     config.serve.listen = *listen;
   }
@@ -540,8 +560,8 @@ Status refuse_duplicate_keys(const YAML::Node& node, const std::string& origin, 
       const std::string field = path.empty() ? key : path + "." + key;
       const int line = kv.first.Mark().line + 1;
       if (auto [at, inserted] = seen.emplace(key, line); !inserted) {
-        return invalid_argument_error(fmt::format("{}:{}: {}: given twice (first on line {}); give it once",
-                                                  origin, line, field, at->second));
+        return invalid_argument_error(
+            fmt::format("{}:{}: {}: given twice (first on line {}); give it once", origin, line, field, at->second));
       }
       S3R_RETURN_IF_ERROR(refuse_duplicate_keys(kv.second, origin, field));
     }
@@ -555,15 +575,13 @@ Status refuse_duplicate_keys(const YAML::Node& node, const std::string& origin, 
 
 }  // namespace
 
-StatusOr<Config> parse_config(const std::string& text, const std::string& origin,
-                              const std::string& base_dir) {
+StatusOr<Config> parse_config(const std::string& text, const std::string& origin, const std::string& base_dir) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
     S3R_RETURN_IF_ERROR(refuse_duplicate_keys(root, origin, ""));
   } catch (const YAML::Exception& e) {
-    return invalid_argument_error(
-        fmt::format("{}:{}: not valid YAML: {}", origin, e.mark.line + 1, e.msg));
+    return invalid_argument_error(fmt::format("{}:{}: not valid YAML: {}", origin, e.mark.line + 1, e.msg));
   }
   Config config;
   config.file = origin;
@@ -606,8 +624,8 @@ StatusOr<Config> load_config(const std::string& path) {
   }
   if (st.st_size > kMaxConfigBytes) {
     ::close(fd);
-    return invalid_argument_error(fmt::format("config file \"{}\" is {} bytes; at most {} are read", path,
-                                              st.st_size, kMaxConfigBytes));
+    return invalid_argument_error(
+        fmt::format("config file \"{}\" is {} bytes; at most {} are read", path, st.st_size, kMaxConfigBytes));
   }
   std::string text(static_cast<std::size_t>(st.st_size), '\0');
   std::size_t got = 0;

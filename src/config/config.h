@@ -46,13 +46,13 @@ struct BackendConfig {
 inline constexpr std::size_t kMaxParallelism = 256;
 
 struct ReconcileConfig {
-  std::size_t page_size = 1000;   // index rows per query and local keys per page
-  std::size_t queue_size = 1000;  // listing entries queued ahead of the merge
-  std::size_t batch_size = 500;   // index changes per transaction (1 = each on its own)
-  std::size_t parallelism = 1;    // key ranges of one pass walked at once
-  std::size_t ranges = 32;        // ranges a shared pass (run --join) is planned with
+  std::size_t page_size = 1000;                                // index rows per query and local keys per page
+  std::size_t queue_size = 1000;                               // listing entries queued ahead of the merge
+  std::size_t batch_size = 500;                                // index changes per transaction (1 = each on its own)
+  std::size_t parallelism = 1;                                 // key ranges of one pass walked at once
+  std::size_t ranges = 32;                                     // ranges a shared pass (run --join) is planned with
   std::chrono::milliseconds lease = std::chrono::seconds(30);  // a silent range owner is taken over after this
-  RemovalLimits limits;           // removal guards
+  RemovalLimits limits;                                        // removal guards
 };
 
 struct ServeConfig {
@@ -86,8 +86,7 @@ StatusOr<Config> load_config(const std::string& path);
 
 // The same on text already in memory. `origin` names it in errors; relative
 // paths resolve against `base_dir`.
-StatusOr<Config> parse_config(const std::string& text, const std::string& origin,
-                              const std::string& base_dir);
+StatusOr<Config> parse_config(const std::string& text, const std::string& origin, const std::string& base_dir);
 
 // Replaces ${NAME} with the environment variable NAME ("$$" is a literal
 // "$"). An unset variable is an error naming it.

@@ -24,14 +24,19 @@ StatusOr<std::chrono::milliseconds> parse_duration(const std::string& text) {
     std::size_t unit_start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     const std::string unit = text.substr(unit_start, i - unit_start);
-    if (unit == "ms") total += std::chrono::milliseconds(amount);
-    else if (unit == "s") total += std::chrono::seconds(amount);
-    else if (unit == "m") total += std::chrono::minutes(amount);
-    else if (unit == "h") total += std::chrono::hours(amount);
-    else return bad();
+    if (unit == "ms")
+      total += std::chrono::milliseconds(amount);
+    else if (unit == "s")
+      total += std::chrono::seconds(amount);
+    else if (unit == "m")
+      total += std::chrono::minutes(amount);
+    else if (unit == "h")
+      total += std::chrono::hours(amount);
+    else
+      return bad();
     if (total > kMaxDuration) {
-      return invalid_argument_error(fmt::format("\"{}\" is longer than the most accepted, {}h", text,
-                                                kMaxDuration.count()));
+      return invalid_argument_error(
+          fmt::format("\"{}\" is longer than the most accepted, {}h", text, kMaxDuration.count()));
     }
   }
   return total;

@@ -25,8 +25,7 @@ class BoundedQueue {
   // queue takes any item, so one heavier than the capacity still passes.
   bool push(T item, std::stop_token stop, std::size_t weight = 1) {
     std::unique_lock lock(mu_);
-    if (!not_full_.wait(lock, stop,
-                        [&] { return closed_ || items_.empty() || used_ + weight <= capacity_; })) {
+    if (!not_full_.wait(lock, stop, [&] { return closed_ || items_.empty() || used_ + weight <= capacity_; })) {
       return false;
     }
     if (closed_) return false;
@@ -81,10 +80,10 @@ class BoundedQueue {
   std::condition_variable_any not_empty_;
   std::condition_variable_any not_full_;
   std::deque<std::pair<T, std::size_t>> items_;  // with their weights; guarded by mu_
-  std::size_t used_ = 0;           // sum of the weights queued; guarded by mu_
-  bool closed_ = false;            // guarded by mu_
-  Status close_status_;            // guarded by mu_
-  std::size_t high_watermark_ = 0; // guarded by mu_
+  std::size_t used_ = 0;                         // sum of the weights queued; guarded by mu_
+  bool closed_ = false;                          // guarded by mu_
+  Status close_status_;                          // guarded by mu_
+  std::size_t high_watermark_ = 0;               // guarded by mu_
 };
 
 }  // namespace s3reconcile::internal

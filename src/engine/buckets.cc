@@ -12,8 +12,7 @@ std::string bucket_prefix(std::string_view bucket) {
   return prefix;
 }
 
-std::vector<std::string> sibling_prefixes(const std::vector<std::string>& known_buckets,
-                                          std::string_view current) {
+std::vector<std::string> sibling_prefixes(const std::vector<std::string>& known_buckets, std::string_view current) {
   std::vector<std::string> out;
   out.reserve(known_buckets.size());
   for (const auto& bucket : known_buckets) {
@@ -48,8 +47,8 @@ bool under_bucket(std::string_view path, std::string_view bucket) {
 
 }  // namespace
 
-PathClassifier::PathClassifier(std::vector<std::string> backend_buckets,
-                               const std::vector<std::string>& known_buckets, bool adopt_unprefixed)
+PathClassifier::PathClassifier(std::vector<std::string> backend_buckets, const std::vector<std::string>& known_buckets,
+                               bool adopt_unprefixed)
     : own_(std::move(backend_buckets)), adopt_unprefixed_(adopt_unprefixed) {
   if (own_.empty()) own_.push_back("");  // no bucket: nothing native, nothing adopted
   for (const auto& k : known_buckets) known_.push_back(k);

@@ -26,9 +26,8 @@ class ChangeBatcher {
   // own while the merge goes on (the store is then used by that thread
   // alone; at most one batch is being written and one filling); without,
   // by the caller of add() (and the store may be shared with the caller).
-  ChangeBatcher(IndexStore& store, std::string backend, std::size_t batch_size,
-                Clock::time_point created_before, bool dry_run, OutcomeRecorder& recorder,
-                bool writer_thread = false);
+  ChangeBatcher(IndexStore& store, std::string backend, std::size_t batch_size, Clock::time_point created_before,
+                bool dry_run, OutcomeRecorder& recorder, bool writer_thread = false);
   ~ChangeBatcher();
   ChangeBatcher(const ChangeBatcher&) = delete;
   ChangeBatcher& operator=(const ChangeBatcher&) = delete;
@@ -61,12 +60,12 @@ class ChangeBatcher {
 
   std::mutex mu_;
   std::condition_variable changed_;
-  std::vector<IndexChange> pending_;                   // guarded by mu_
-  std::optional<std::vector<IndexChange>> handed_;     // guarded by mu_: the writer's next batch
-  bool writing_ = false;                               // guarded by mu_
-  bool closing_ = false;                               // guarded by mu_
-  Status failed_;                                      // guarded by mu_: the store is unusable
-  std::thread writer_;  // last: started once everything it uses exists
+  std::vector<IndexChange> pending_;                // guarded by mu_
+  std::optional<std::vector<IndexChange>> handed_;  // guarded by mu_: the writer's next batch
+  bool writing_ = false;                            // guarded by mu_
+  bool closing_ = false;                            // guarded by mu_
+  Status failed_;                                   // guarded by mu_: the store is unusable
+  std::thread writer_;                              // last: started once everything it uses exists
 };
 
 }  // namespace s3reconcile::internal

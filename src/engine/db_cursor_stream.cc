@@ -39,7 +39,8 @@ const std::map<std::string, std::uint64_t>& DBCursorStream::rows_by_bucket() { r
 
 Status DBCursorStream::fetch_page() {
   const std::size_t limit = options_.page_size == 0 ? 1 : options_.page_size;
-  auto rows = prefetched_.valid() ? prefetched_.get() : lister_.list_by_storage_key(options_.backend, after_, limit, range_);
+  auto rows =
+      prefetched_.valid() ? prefetched_.get() : lister_.list_by_storage_key(options_.backend, after_, limit, range_);
   ++pages_fetched_;
   if (!rows.ok()) {
     return rows.status().with_context(
@@ -52,9 +53,9 @@ Status DBCursorStream::fetch_page() {
   for (auto& row : *rows) {
     // Keyset paging only works on ascending rows; anything else would loop or skip.
     if (compare_to(row, after_) <= 0 && (!after_.storage_key.empty() || after_.object_key)) {
-      return failed_precondition_error(fmt::format(
-          "index returned rows out of key order for backend \"{}\": path {} (row {}) after {}", options_.backend,
-          quote_key(row.storage_key), quote_key(row.object_key), describe(after_)));
+      return failed_precondition_error(
+          fmt::format("index returned rows out of key order for backend \"{}\": path {} (row {}) after {}",
+                      options_.backend, quote_key(row.storage_key), quote_key(row.object_key), describe(after_)));
     }
     after_ = RowPosition{row.storage_key, row.object_key};
     page_.push_back(std::move(row));

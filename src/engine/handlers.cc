@@ -52,8 +52,8 @@ void OutcomeRecorder::import(const Entry& entry, const ChangeResult& outcome) {
     // The listing matched no row at this path, so the row known by
     // "default/<path>" points at another path: the native object wins.
     count(entry, &PassCounts::collisions);
-    log_->warn("unprefixed key {} not adopted: an index row {} already exists backend={}",
-               quote_key(entry.storage_key), quote_key(entry.key), backend_);
+    log_->warn("unprefixed key {} not adopted: an index row {} already exists backend={}", quote_key(entry.storage_key),
+               quote_key(entry.key), backend_);
   } else {
     count(entry, &PassCounts::already_present);
   }
@@ -68,15 +68,15 @@ void OutcomeRecorder::collision(const Entry& entry, const Status& probe) {
     return;
   }
   count(entry, &PassCounts::collisions);
-  log_->warn("unprefixed key {} collides with {}; keeping the prefixed object backend={}",
-             quote_key(entry.storage_key), quote_key(entry.key), backend_);
+  log_->warn("unprefixed key {} collides with {}; keeping the prefixed object backend={}", quote_key(entry.storage_key),
+             quote_key(entry.key), backend_);
 }
 
 void OutcomeRecorder::orphan_reported(const Entry& entry) {
   std::lock_guard lock(mu_);
   count(entry, &PassCounts::orphans_reported);
-  log_->info("orphan backend={} bucket={} key={} storage_key={} size={}", backend_, entry.bucket,
-             quote_key(entry.key), quote_key(entry.storage_key), entry.size);
+  log_->info("orphan backend={} bucket={} key={} storage_key={} size={}", backend_, entry.bucket, quote_key(entry.key),
+             quote_key(entry.storage_key), entry.size);
   observe(ChangeAction::kOrphan, entry);
 }
 
@@ -113,10 +113,10 @@ void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOu
 
 }  // namespace internal
 
-EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string backend,
-                             ImporterFn importer, Result& result, ChangeObserver observer) {
-  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, std::move(log), backend, false,
-                                                               std::move(observer));
+EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string backend, ImporterFn importer,
+                             Result& result, ChangeObserver observer) {
+  auto recorder =
+      std::make_shared<internal::OutcomeRecorder>(result, std::move(log), backend, false, std::move(observer));
   return [recorder = std::move(recorder), backend = std::move(backend),
           importer = std::move(importer)](const Entry& entry) mutable -> Status {
     auto inserted = importer(entry, backend);
@@ -128,10 +128,10 @@ EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string ba
   };
 }
 
-EntryCallback delete_handler(std::shared_ptr<spdlog::logger> log, std::string backend,
-                             DeleterFn deleter, Result& result, ChangeObserver observer) {
-  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, std::move(log), backend, false,
-                                                               std::move(observer));
+EntryCallback delete_handler(std::shared_ptr<spdlog::logger> log, std::string backend, DeleterFn deleter,
+                             Result& result, ChangeObserver observer) {
+  auto recorder =
+      std::make_shared<internal::OutcomeRecorder>(result, std::move(log), backend, false, std::move(observer));
   return [recorder = std::move(recorder), backend = std::move(backend),
           deleter = std::move(deleter)](const Entry& entry) mutable -> Status {
     auto outcome = deleter(entry, backend);

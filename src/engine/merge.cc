@@ -44,9 +44,9 @@ class Side {
     if (!ahead_) return ok_status();
     const int order = compare_keys(ahead_->storage_key, head_->storage_key);
     if (order < 0 || (order == 0 && !equal_neighbours_)) {
-      return failed_precondition_error(fmt::format(
-          "{} stream is not in ascending key order: {} came after {}{}", name_,
-          quote_key(ahead_->storage_key), quote_key(head_->storage_key), order == 0 ? " (repeated key)" : ""));
+      return failed_precondition_error(fmt::format("{} stream is not in ascending key order: {} came after {}{}", name_,
+                                                   quote_key(ahead_->storage_key), quote_key(head_->storage_key),
+                                                   order == 0 ? " (repeated key)" : ""));
     }
     return ok_status();
   }
@@ -69,8 +69,8 @@ class Side {
 
 }  // namespace
 
-Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_import,
-              const EntryCallback& on_delete, std::stop_token stop, MergeCounters* counters) {
+Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_import, const EntryCallback& on_delete,
+              std::stop_token stop, MergeCounters* counters) {
   Side backend(listing, "listing", false, counters ? &counters->listed : nullptr);
   Side rows(index, "index", true, counters ? &counters->rows : nullptr);
   S3R_RETURN_IF_ERROR(backend.start());

@@ -25,7 +25,10 @@ class OutcomeRecorder {
  public:
   OutcomeRecorder(Result& result, std::shared_ptr<spdlog::logger> log, std::string backend, bool dry_run,
                   ChangeObserver observer)
-      : result_(result), log_(std::move(log)), backend_(std::move(backend)), dry_run_(dry_run),
+      : result_(result),
+        log_(std::move(log)),
+        backend_(std::move(backend)),
+        dry_run_(dry_run),
         observer_(std::move(observer)) {}
 
   // What became of an import: failed (logged at warn), inserted, held back

@@ -33,8 +33,8 @@ StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix,
   return any;
 }
 
-Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, ChangeBatcher& batcher,
-                 bool pipelined, const RangeCheckpoint* checkpoint) {
+Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, ChangeBatcher& batcher, bool pipelined,
+                 const RangeCheckpoint* checkpoint) {
   const PassOptions& options = pass.options;
   const BackendRef& backend = pass.backend;
   const std::stop_token stop = pass.stop.get_token();

@@ -30,8 +30,7 @@ std::shared_ptr<spdlog::logger> stderr_logger();
 // What every range of one pass shares.
 struct Pass {
   Pass(const BackendRef& backend, const PassScope& scope, const std::vector<std::string>& known_buckets,
-       const PassOptions& options, Result& result, std::shared_ptr<spdlog::logger> log,
-       Clock::time_point started_at)
+       const PassOptions& options, Result& result, std::shared_ptr<spdlog::logger> log, Clock::time_point started_at)
       : backend(backend),
         paths(scope.paths()),
         classifier(std::make_shared<PathClassifier>(backend.buckets, known_buckets, backend.adopt_unprefixed)),
@@ -82,7 +81,7 @@ struct RangeCheckpoint {
 // trips (removal confirmations, adoption checks) run concurrently and the
 // index is read ahead. Adds the range's listing and index counts to
 // pass.result.
-Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, ChangeBatcher& batcher,
-                 bool pipelined, const RangeCheckpoint* checkpoint = nullptr);
+Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, ChangeBatcher& batcher, bool pipelined,
+                 const RangeCheckpoint* checkpoint = nullptr);
 
 }  // namespace s3reconcile::internal

@@ -45,9 +45,12 @@ std::vector<KeyInterval> intervals_between(const std::vector<std::string>& bound
 
 std::string_view range_source_name(RangePlan::Source source) {
   switch (source) {
-    case RangePlan::Source::kWhole: return "whole";
-    case RangePlan::Source::kIndex: return "index";
-    case RangePlan::Source::kListing: return "listing";
+    case RangePlan::Source::kWhole:
+      return "whole";
+    case RangePlan::Source::kIndex:
+      return "index";
+    case RangePlan::Source::kListing:
+      return "listing";
   }
   return "?";
 }

@@ -107,8 +107,8 @@ Status run_pass(Pass& pass, IndexStore& store) {
   // A stop cancels the writer's statement in flight too (a slow
   // pending-delete query, a lock wait).
   std::stop_callback cancel_writes(pass.stop.get_token(), [&writes] { writes.cancel(); });
-  internal::ChangeBatcher batcher(writes, pass.backend.name, options.batch_size,
-                                  pass.started_at, options.dry_run, pass.recorder, pipelined);
+  internal::ChangeBatcher batcher(writes, pass.backend.name, options.batch_size, pass.started_at, options.dry_run,
+                                  pass.recorder, pipelined);
   Status status = plan.ranges.size() == 1 ? internal::run_range(pass, plan.ranges.front(), store, batcher, pipelined)
                                           : run_ranges(pass, plan.ranges, batcher);
   // Removals admitted before a guard tripped were sound; after a failure of
@@ -120,8 +120,8 @@ Status run_pass(Pass& pass, IndexStore& store) {
 
 }  // namespace
 
-Result reconcile_backend(const BackendRef& backend, const std::vector<std::string>& known_buckets,
-                         IndexStore& store, const PassOptions& options, const PassScope& scope) {
+Result reconcile_backend(const BackendRef& backend, const std::vector<std::string>& known_buckets, IndexStore& store,
+                         const PassOptions& options, const PassScope& scope) {
   const auto began = std::chrono::steady_clock::now();
   Result result;
   result.backend = backend.name;
@@ -131,8 +131,7 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
   if (!result.status.ok()) return result;
 
   auto log = options.logger ? options.logger : internal::stderr_logger();
-  const Clock::time_point started_at =
-      options.started_at == Clock::time_point{} ? Clock::now() : options.started_at;
+  const Clock::time_point started_at = options.started_at == Clock::time_point{} ? Clock::now() : options.started_at;
   log->info("pass started backend={} paths={}{}", result.backend, quote_key(result.prefix),
             options.dry_run ? " dry_run=true" : "");
 
@@ -142,14 +141,14 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
     result.api_pages = pass.api_pages.load();
   }
 
-  result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - began);
+  result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
   if (result.status.ok()) {
     for (const auto& [bucket, c] : result.buckets) {
-      log->info("bucket done backend={} bucket={} listed={} rows={} imported={} removed={} already_present={} "
-                "collisions={} pending_delete={} orphans_reported={}",
-                result.backend, bucket.empty() ? "-" : bucket, c.listed, c.rows, c.imported, c.removed,
-                c.already_present, c.collisions, c.pending_delete, c.orphans_reported);
+      log->info(
+          "bucket done backend={} bucket={} listed={} rows={} imported={} removed={} already_present={} "
+          "collisions={} pending_delete={} orphans_reported={}",
+          result.backend, bucket.empty() ? "-" : bucket, c.listed, c.rows, c.imported, c.removed, c.already_present,
+          c.collisions, c.pending_delete, c.orphans_reported);
     }
     log->info(
         "pass done backend={} paths={} listed={} rows={} imported={} removed={} "

@@ -60,8 +60,8 @@ class RemovalConfirmer {
   BoundedQueue<RemovalCandidate> queue_;
   mutable std::mutex mu_;
   std::condition_variable decided_;
-  Status first_error_;           // guarded by mu_
-  std::size_t undecided_ = 0;    // submitted, not yet decided; guarded by mu_
+  Status first_error_;         // guarded by mu_
+  std::size_t undecided_ = 0;  // submitted, not yet decided; guarded by mu_
   std::vector<std::thread> workers_;
 };
 

@@ -25,8 +25,8 @@ class S3KeyStream::Walk {
 
   // The walk ends (cleanly) at its first raw key greater than `through`
   // when that is not empty.
-  Walk(ObjectLister& lister, ListRequest request, std::string through, Transform transform,
-       std::size_t queue_size, std::atomic<std::uint64_t>* api_pages, std::stop_token stop)
+  Walk(ObjectLister& lister, ListRequest request, std::string through, Transform transform, std::size_t queue_size,
+       std::atomic<std::uint64_t>* api_pages, std::stop_token stop)
       : lister_(lister),
         request_(std::move(request)),
         through_(std::move(through)),
@@ -118,8 +118,8 @@ S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options, std::
       [prefix = options_.prefix, classifier = options_.classifier,
        listed = &listed_paths_](ListedObject& o) -> StatusOr<std::optional<Entry>> {
         if (!o.key.starts_with(prefix)) {
-          return data_loss_error(fmt::format("listing under prefix {} returned key {} outside it",
-                                             quote_key(prefix), quote_key(o.key)));
+          return data_loss_error(
+              fmt::format("listing under prefix {} returned key {} outside it", quote_key(prefix), quote_key(o.key)));
         }
         listed->fetch_add(1, std::memory_order_relaxed);
         Entry entry{{}, std::move(o.key), o.size, o.last_modified, {}, false};

@@ -37,8 +37,8 @@ class GuardedLedger {
 // (through `lost`) when the ledger says it is no longer ours.
 class Heartbeat {
  public:
-  Heartbeat(GuardedLedger& ledger, const RangeClaim& claim, const std::string& owner,
-            std::chrono::milliseconds every, std::stop_source lost)
+  Heartbeat(GuardedLedger& ledger, const RangeClaim& claim, const std::string& owner, std::chrono::milliseconds every,
+            std::stop_source lost)
       : thread_([&ledger, &claim, owner, every, lost, this](std::stop_token stop) mutable {
           std::mutex mu;
           std::condition_variable_any cv;
@@ -74,8 +74,8 @@ struct Shared {
   bool listing_has_keys = true;
   std::stop_source stop;  // the caller's stop
   std::mutex mu;
-  Result& total;          // guarded by mu
-  Status first_error;     // guarded by mu: this instance's own failures
+  Result& total;       // guarded by mu
+  Status first_error;  // guarded by mu: this instance's own failures
 };
 
 // Works one claimed range to its end, or until it is taken over or stopped.
@@ -107,8 +107,8 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
     if (!ours.ok()) return ours.status();
     if (!*ours) {
       taken_over = true;
-      return aborted_error(fmt::format("range {} of pass {} was taken over by another instance", claim.range_no,
-                                       claim.pass_id));
+      return aborted_error(
+          fmt::format("range {} of pass {} was taken over by another instance", claim.range_no, claim.pass_id));
     }
     return ok_status();
   };
@@ -222,13 +222,11 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
   }
   s.listing_has_keys = *has_keys;
   // The ledger's pass is per backend and the paths it covers ("" = all).
-  auto pass_id = ledger->open_pass(backend.name, paths, Clock::now(),
-                                   [&]() -> StatusOr<std::vector<KeyInterval>> {
-                                     auto plan = plan_ranges(store, *backend.lister, backend.name, paths,
-                                                             shared.ranges, s.stop.get_token());
-                                     if (!plan.ok()) return plan.status();
-                                     return plan->ranges;
-                                   });
+  auto pass_id = ledger->open_pass(backend.name, paths, Clock::now(), [&]() -> StatusOr<std::vector<KeyInterval>> {
+    auto plan = plan_ranges(store, *backend.lister, backend.name, paths, shared.ranges, s.stop.get_token());
+    if (!plan.ok()) return plan.status();
+    return plan->ranges;
+  });
   if (!pass_id.ok()) {
     result.status = pass_id.status();
     return result;

@@ -34,8 +34,8 @@ struct Frame {
 std::string errno_text(int err) { return std::strerror(err); }
 
 Clock::time_point mtime_of(const struct stat& st) {
-  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(
-      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(st.st_mtim.tv_sec) +
+                                                                       std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
 }
 
 // Reads one directory's entries, without following symbolic links, sorted
@@ -74,8 +74,7 @@ StatusOr<std::vector<Child>> read_children(const std::string& root, const std::s
     struct stat st;
     if (::fstatat(::dirfd(dir), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue;  // removed while we read the folder
-      failure = unavailable_error(
-          fmt::format("cannot stat \"{}/{}\": {}", path, name, errno_text(errno)));
+      failure = unavailable_error(fmt::format("cannot stat \"{}/{}\": {}", path, name, errno_text(errno)));
       break;
     }
     if (S_ISREG(st.st_mode)) {
@@ -86,9 +85,8 @@ StatusOr<std::vector<Child>> read_children(const std::string& root, const std::s
   }
   ::closedir(dir);
   if (!failure.ok()) return failure;
-  std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) {
-    return compare_keys(a.sort_key, b.sort_key) < 0;
-  });
+  std::sort(children.begin(), children.end(),
+            [](const Child& a, const Child& b) { return compare_keys(a.sort_key, b.sort_key) < 0; });
   return children;
 }
 
@@ -101,8 +99,7 @@ bool may_hold_keys(const std::string& dir, const ListRequest& request) {
 }
 
 bool wanted(const std::string& key, const ListRequest& request) {
-  return key.starts_with(request.prefix) &&
-         (request.start_after.empty() || compare_keys(key, request.start_after) > 0);
+  return key.starts_with(request.prefix) && (request.start_after.empty() || compare_keys(key, request.start_after) > 0);
 }
 
 bool clean_relative_path(std::string_view key) {
@@ -125,8 +122,7 @@ LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(opt
   if (options_.page_size == 0) options_.page_size = 1;
 }
 
-Status LocalBackend::list(const ListRequest& request, const PageCallback& on_page,
-                          std::stop_token stop) {
+Status LocalBackend::list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) {
   std::vector<ListedObject> page;
   page.reserve(options_.page_size);
   auto flush = [&]() -> bool {
@@ -181,11 +177,9 @@ StatusOr<std::vector<std::string>> LocalBackend::list_top_level(const std::strin
   return names;
 }
 
-StatusOr<std::optional<ObjectInfo>> LocalBackend::probe(std::string_view storage_key,
-                                                        std::stop_token /*stop*/) {
+StatusOr<std::optional<ObjectInfo>> LocalBackend::probe(std::string_view storage_key, std::stop_token /*stop*/) {
   if (!clean_relative_path(storage_key)) {
-    return invalid_argument_error(
-        fmt::format("storage key {} is not a clean relative path", quote_key(storage_key)));
+    return invalid_argument_error(fmt::format("storage key {} is not a clean relative path", quote_key(storage_key)));
   }
   // Walk the path one folder at a time beneath the root, following no
   // symbolic link (as the listing follows none): a path through a link is

@@ -26,7 +26,6 @@ struct Target {
 };
 
 // The target of a request on `bucket` for `key` ("" for the bucket itself).
-Target request_target(const Endpoint& endpoint, S3Addressing addressing, std::string_view bucket,
-                      std::string_view key);
+Target request_target(const Endpoint& endpoint, S3Addressing addressing, std::string_view bucket, std::string_view key);
 
 }  // namespace s3reconcile::s3

@@ -24,16 +24,18 @@ struct Context {
 StatusOr<std::unique_ptr<CredentialProvider>> environment_keys(const AwsEnvironment& env, const std::string& key_var,
                                                                const std::string& secret_var,
                                                                const std::string& token_var) {
-  if (!env.has(key_var)) return not_found_error(fmt::format("environment variable {} (access key) is not set", key_var));
+  if (!env.has(key_var))
+    return not_found_error(fmt::format("environment variable {} (access key) is not set", key_var));
   if (!env.has(secret_var)) {
     return invalid_argument_error(fmt::format("{} is set but {} (secret key) is not", key_var, secret_var));
   }
-  return fixed_credentials(Credentials{env.get(key_var), env.get(secret_var), token_var.empty() ? "" : env.get(token_var)},
-                           fmt::format("environment ({})", key_var));
+  return fixed_credentials(
+      Credentials{env.get(key_var), env.get(secret_var), token_var.empty() ? "" : env.get(token_var)},
+      fmt::format("environment ({})", key_var));
 }
 
 StatusOr<std::unique_ptr<CredentialProvider>> web_identity_from_environment(const Context& c,
-                                                                           const AwsProfile* profile) {
+                                                                            const AwsProfile* profile) {
   const bool file = c.env.has("AWS_WEB_IDENTITY_TOKEN_FILE"), role = c.env.has("AWS_ROLE_ARN");
   if (!file && !role) return not_found_error("AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN are not set");
   if (!file || !role) {
@@ -58,8 +60,8 @@ StatusOr<std::unique_ptr<CredentialProvider>> profile_credentials(const Context&
                                                                   std::set<std::string> visited) {
   const auto profile = c.files.profile(name);
   if (!profile) {
-    return not_found_error(fmt::format("profile {}: in neither {} nor {}", name, c.files.credentials_file(),
-                                       c.files.config_file()));
+    return not_found_error(
+        fmt::format("profile {}: in neither {} nor {}", name, c.files.credentials_file(), c.files.config_file()));
   }
   const AwsProfile& p = *profile;
   visited.insert(name);
@@ -95,11 +97,13 @@ StatusOr<std::unique_ptr<CredentialProvider>> profile_credentials(const Context&
       if (source_profile == name) {
         source = static_keys();
       } else if (visited.count(source_profile) != 0) {
-        return invalid_argument_error(fmt::format("{}: source_profile {} leads back to itself", p.where, source_profile));
+        return invalid_argument_error(
+            fmt::format("{}: source_profile {} leads back to itself", p.where, source_profile));
       } else {
         source = profile_credentials(c, source_profile, visited);
       }
-      if (!source.ok()) return source.status().with_context(fmt::format("{}: source_profile {}", p.where, source_profile));
+      if (!source.ok())
+        return source.status().with_context(fmt::format("{}: source_profile {}", p.where, source_profile));
     } else if (credential_source == "Environment") {
       source = environment_keys(c.env, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN");
     } else if (credential_source == "Ec2InstanceMetadata") {
@@ -107,13 +111,14 @@ StatusOr<std::unique_ptr<CredentialProvider>> profile_credentials(const Context&
     } else if (credential_source == "EcsContainer") {
       source = container_credentials(c.env);
     } else if (!credential_source.empty()) {
-      return invalid_argument_error(fmt::format(
-          "{}: credential_source {} is not Environment, Ec2InstanceMetadata or EcsContainer", p.where, credential_source));
+      return invalid_argument_error(
+          fmt::format("{}: credential_source {} is not Environment, Ec2InstanceMetadata or EcsContainer", p.where,
+                      credential_source));
     } else if (!p.get("web_identity_token_file").empty()) {
       return web_identity_credentials(sts, role, p.get("web_identity_token_file"), c.http, p.where);
     } else {
-      return invalid_argument_error(fmt::format(
-          "{}: role_arn without source_profile, credential_source or web_identity_token_file", p.where));
+      return invalid_argument_error(
+          fmt::format("{}: role_arn without source_profile, credential_source or web_identity_token_file", p.where));
     }
     if (!source.ok()) return source.status().with_context(fmt::format("{}: credential_source", p.where));
     return assumed_role_credentials(sts, role, std::move(*source), c.http, p.where);
@@ -175,9 +180,8 @@ StatusOr<std::unique_ptr<CredentialProvider>> default_chain(const Context& c, co
     return not_found_error(fmt::format("no AWS credentials found; tried: {}", fmt::join(tried, "; ")));
   }
   // The last resort: off EC2 its failure is the chain's, so say all that was tried.
-  return std::unique_ptr<CredentialProvider>(
-      std::make_unique<LastResort>(std::move(*imds), fmt::format("no AWS credentials found; tried: {}; then",
-                                                                 fmt::join(tried, "; "))));
+  return std::unique_ptr<CredentialProvider>(std::make_unique<LastResort>(
+      std::move(*imds), fmt::format("no AWS credentials found; tried: {}; then", fmt::join(tried, "; "))));
 }
 
 StatusOr<std::unique_ptr<CredentialProvider>> choose_credentials(const S3CredentialSource& source, const Context& c,
@@ -195,12 +199,14 @@ StatusOr<std::unique_ptr<CredentialProvider>> choose_credentials(const S3Credent
     if (!source.profile.empty()) return profile_credentials(c, profile_name, {});
     return default_chain(c, profile_name, profile_named);
   }
-  if (kind == "environment") return environment_keys(c.env, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN");
+  if (kind == "environment")
+    return environment_keys(c.env, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN");
   if (kind == "profile") return profile_credentials(c, profile_name, {});
   if (kind == "web_identity") {
     if (!source.role_arn.empty() || !source.web_identity_token_file.empty()) {
       if (source.role_arn.empty() || source.web_identity_token_file.empty()) {
-        return invalid_argument_error("credentials.source web_identity needs both role_arn and web_identity_token_file");
+        return invalid_argument_error(
+            "credentials.source web_identity needs both role_arn and web_identity_token_file");
       }
       return web_identity_credentials(sts_endpoint(c.env, nullptr, c.region),
                                       RoleToAssume{source.role_arn, source.role_session_name},

@@ -17,7 +17,7 @@ namespace s3reconcile::s3 {
 
 struct AwsSetup {
   std::string region;
-  std::string region_source;    // "region: in the config", "AWS_REGION", "region in profile prod in ..."
+  std::string region_source;  // "region: in the config", "AWS_REGION", "region in profile prod in ..."
   std::string endpoint;
   std::string endpoint_source;  // "endpoint: in the config", "AWS_ENDPOINT_URL", ...
   std::unique_ptr<CredentialProvider> credentials;

@@ -32,7 +32,8 @@ std::string lower(std::string s) {
 StatusOr<std::string> read_if_present(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::string();
-  if (!S_ISREG(st.st_mode)) return invalid_argument_error(fmt::format("AWS shared file \"{}\" is not a regular file", path));
+  if (!S_ISREG(st.st_mode))
+    return invalid_argument_error(fmt::format("AWS shared file \"{}\" is not a regular file", path));
   if (static_cast<std::size_t>(st.st_size) > kMaxFileBytes) {
     return invalid_argument_error(fmt::format("AWS shared file \"{}\" is larger than 1 MiB", path));
   }
@@ -65,8 +66,8 @@ StatusOr<std::map<std::string, IniSection>> parse_aws_ini(const std::string& tex
     }
     const auto eq = line.find('=');
     if (eq == std::string::npos || section == nullptr) {
-      return invalid_argument_error(fmt::format("{}:{}: not a \"name = value\" line inside a [section]", file,
-                                                line_number));
+      return invalid_argument_error(
+          fmt::format("{}:{}: not a \"name = value\" line inside a [section]", file, line_number));
     }
     const std::string name = lower(trim(line.substr(0, eq)));
     const std::string value = trim(line.substr(eq + 1));

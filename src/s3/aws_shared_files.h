@@ -15,8 +15,8 @@
 namespace s3reconcile::s3 {
 
 struct IniSection {
-  std::map<std::string, std::string> values;                            // names lowercased
-  std::map<std::string, std::map<std::string, std::string>> nested;      // "s3" -> {"endpoint_url": ...}
+  std::map<std::string, std::string> values;                         // names lowercased
+  std::map<std::string, std::map<std::string, std::string>> nested;  // "s3" -> {"endpoint_url": ...}
 };
 
 // One profile, the two files merged: the credentials file's keys win over

@@ -26,8 +26,7 @@ namespace {
 // - parse_escapes decodes &amp; &lt; &#x1; ...; parse_cdata keeps CDATA text.
 // - no parse_trim_pcdata: " a " stays " a ".
 // The XML declaration is skipped whatever the options.
-constexpr unsigned kParseOptions =
-    (pugi::parse_default | pugi::parse_ws_pcdata) & ~pugi::parse_eol;
+constexpr unsigned kParseOptions = (pugi::parse_default | pugi::parse_ws_pcdata) & ~pugi::parse_eol;
 
 // S3 puts its elements in a default namespace; a prefixed name ("s3:Key") is
 // matched by the part after the colon.
@@ -107,20 +106,19 @@ StatusOr<pugi::xml_node> load_root(std::string_view xml, pugi::xml_document& doc
   }
   // encoding_utf8 passes the bytes through as they are: no guessing from an
   // encoding="..." declaration, which could rewrite the bytes of a key.
-  const pugi::xml_parse_result result =
-      doc.load_buffer(xml.data(), xml.size(), kParseOptions, pugi::encoding_utf8);
+  const pugi::xml_parse_result result = doc.load_buffer(xml.data(), xml.size(), kParseOptions, pugi::encoding_utf8);
   if (!result) {
     // No "truncated?" guess: pugixml puts the error where the unfinished
     // construct began (an attribute, a close tag), often well before the end.
-    return data_loss_error(fmt::format("not well-formed XML: {} at byte {} of {}",
-                                       result.description(), result.offset, xml.size()));
+    return data_loss_error(
+        fmt::format("not well-formed XML: {} at byte {} of {}", result.description(), result.offset, xml.size()));
   }
   pugi::xml_node root;
   for (pugi::xml_node node : doc.children()) {
     if (node.type() != pugi::node_element) continue;
     if (root) {
-      return data_loss_error(fmt::format("not valid XML: a second top-level element <{}> after <{}>",
-                                         node.name(), root.name()));
+      return data_loss_error(
+          fmt::format("not valid XML: a second top-level element <{}> after <{}>", node.name(), root.name()));
     }
     root = node;
   }
@@ -134,8 +132,7 @@ StatusOr<pugi::xml_node> single_child(pugi::xml_node parent, std::string_view na
   for (pugi::xml_node node : parent.children()) {
     if (node.type() != pugi::node_element || local_name(node) != name) continue;
     if (found) {
-      return data_loss_error(fmt::format("<{}> appears more than once in <{}>", name,
-                                         local_name(parent)));
+      return data_loss_error(fmt::format("<{}> appears more than once in <{}>", name, local_name(parent)));
     }
     found = node;
   }
@@ -151,8 +148,7 @@ StatusOr<std::string> text_of(pugi::xml_node node) {
     if (part.type() == pugi::node_pcdata || part.type() == pugi::node_cdata) {
       text += part.value();
     } else if (part.type() == pugi::node_element) {
-      return data_loss_error(fmt::format("<{}> holds an element <{}> instead of text",
-                                         local_name(node), part.name()));
+      return data_loss_error(fmt::format("<{}> holds an element <{}> instead of text", local_name(node), part.name()));
     }
   }
   return text;
@@ -190,8 +186,8 @@ StatusOr<ContentsFields> contents_fields(pugi::xml_node contents) {
   for (pugi::xml_node node : contents.children()) {
     if (node.type() != pugi::node_element) continue;
     const std::string_view name = local_name(node);
-    pugi::xml_node* slot = name == "Key" ? &fields.key
-                           : name == "Size" ? &fields.size
+    pugi::xml_node* slot = name == "Key"            ? &fields.key
+                           : name == "Size"         ? &fields.size
                            : name == "LastModified" ? &fields.last_modified
                                                     : nullptr;
     if (slot == nullptr) continue;
@@ -231,8 +227,8 @@ StatusOr<ListedObject> parse_contents(pugi::xml_node contents, bool url_encoded,
   if (url_encoded) {
     StatusOr<std::string> decoded = url_decode(*key_text, /*plus_is_space=*/true);
     if (!decoded.ok()) {
-      return data_loss_error(fmt::format("<Key> does not URL-decode although <EncodingType> is url: {}",
-                                         decoded.status().message()));
+      return data_loss_error(
+          fmt::format("<Key> does not URL-decode although <EncodingType> is url: {}", decoded.status().message()));
     }
     object.key = std::move(*decoded);
   } else {
@@ -244,8 +240,8 @@ StatusOr<ListedObject> parse_contents(pugi::xml_node contents, bool url_encoded,
   if (!size_text.ok()) return size_text.status().with_context(fmt::format("key {}", quote_key(object.key)));
   const std::optional<std::int64_t> size = parse_count<std::int64_t>(*size_text);
   if (!size) {
-    return data_loss_error(fmt::format("key {} has a bad <Size> {}: not a non-negative integer",
-                                       quote_key(object.key), quote_key(*size_text)));
+    return data_loss_error(fmt::format("key {} has a bad <Size> {}: not a non-negative integer", quote_key(object.key),
+                                       quote_key(*size_text)));
   }
   object.size = *size;
 
@@ -256,8 +252,8 @@ StatusOr<ListedObject> parse_contents(pugi::xml_node contents, bool url_encoded,
     }
     StatusOr<Clock::time_point> modified = timestamps.parse(*modified_text);
     if (!modified.ok()) {
-      return data_loss_error(fmt::format("key {} has a bad <LastModified>: {}", quote_key(object.key),
-                                         modified.status().message()));
+      return data_loss_error(
+          fmt::format("key {} has a bad <LastModified>: {}", quote_key(object.key), modified.status().message()));
     }
     object.last_modified = *modified;
   }
@@ -278,8 +274,7 @@ StatusOr<ListPage> parse_list_page(std::string_view xml) {
   // An empty element is read as absent: nothing was encoded.
   if (*encoding && !(*encoding)->empty()) {
     if (**encoding != "url") {
-      return data_loss_error(fmt::format("unknown <EncodingType> {}: keys cannot be decoded",
-                                         quote_key(**encoding)));
+      return data_loss_error(fmt::format("unknown <EncodingType> {}: keys cannot be decoded", quote_key(**encoding)));
     }
     page.url_encoded = true;
   }
@@ -306,8 +301,7 @@ StatusOr<ListPage> parse_list_page(std::string_view xml) {
   if (*key_count) {
     page.key_count = parse_count<int>(**key_count);
     if (!page.key_count) {
-      return data_loss_error(fmt::format("bad <KeyCount> {}: not a non-negative integer",
-                                         quote_key(**key_count)));
+      return data_loss_error(fmt::format("bad <KeyCount> {}: not a non-negative integer", quote_key(**key_count)));
     }
   }
 
@@ -324,8 +318,8 @@ StatusOr<ListPage> parse_list_page(std::string_view xml) {
       }
       StatusOr<std::string> decoded = url_decode(**prefix, /*plus_is_space=*/true);
       if (!decoded.ok()) {
-        return data_loss_error(fmt::format("<CommonPrefixes> <Prefix> does not URL-decode: {}",
-                                           decoded.status().message()));
+        return data_loss_error(
+            fmt::format("<CommonPrefixes> <Prefix> does not URL-decode: {}", decoded.status().message()));
       }
       page.common_prefixes.push_back(std::move(*decoded));
       continue;
@@ -401,9 +395,8 @@ StatusOr<std::string> url_decode(std::string_view text, bool plus_is_space) {
       const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
       const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
       if (hi < 0 || lo < 0) {
-        return invalid_argument_error(fmt::format(
-            "bad %-escape at byte {} of {}: '%' must be followed by two hex digits", i,
-            quote_key(text)));
+        return invalid_argument_error(
+            fmt::format("bad %-escape at byte {} of {}: '%' must be followed by two hex digits", i, quote_key(text)));
       }
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
@@ -414,8 +407,8 @@ StatusOr<std::string> url_decode(std::string_view text, bool plus_is_space) {
 
 StatusOr<Clock::time_point> parse_iso8601(std::string_view text) {
   const auto bad = [&](std::string_view why) {
-    return invalid_argument_error(fmt::format(
-        "{} is not a UTC timestamp like 2009-10-12T17:50:30.000Z: {}", quote_key(text), why));
+    return invalid_argument_error(
+        fmt::format("{} is not a UTC timestamp like 2009-10-12T17:50:30.000Z: {}", quote_key(text), why));
   };
   // YYYY-MM-DDTHH:MM:SS, then an optional .fraction, then Z.
   const auto year = fixed_digits(text, 0, 4);
@@ -424,8 +417,8 @@ StatusOr<Clock::time_point> parse_iso8601(std::string_view text) {
   const auto hour = fixed_digits(text, 11, 2);
   const auto minute = fixed_digits(text, 14, 2);
   const auto second = fixed_digits(text, 17, 2);
-  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' ||
-      text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
+  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+      text[13] != ':' || text[16] != ':') {
     return bad("not in the form YYYY-MM-DDTHH:MM:SS");
   }
   std::size_t pos = 19;
@@ -447,8 +440,7 @@ StatusOr<Clock::time_point> parse_iso8601(std::string_view text) {
   if (*hour > 23 || *minute > 59 || *second > 59) return bad("no such time of day");
   // Plain calendar arithmetic (sys_days is days since 1970-01-01 in UTC): no
   // locale, no time zone.
-  const seconds since_epoch =
-      sys_days(date).time_since_epoch() + hours(*hour) + minutes(*minute) + seconds(*second);
+  const seconds since_epoch = sys_days(date).time_since_epoch() + hours(*hour) + minutes(*minute) + seconds(*second);
   // The clock counts nanoseconds in 64 bits: about 1678 to 2262.
   constexpr seconds kLimit = duration_cast<seconds>(Clock::duration::max());
   if (since_epoch >= kLimit || since_epoch <= -kLimit) return bad("out of the clock's range");

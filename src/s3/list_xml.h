@@ -33,7 +33,7 @@ StatusOr<ListPage> parse_list_objects_v2(std::string_view xml);
 
 // The fields of an S3 <Error> body.
 struct S3Error {
-  std::string code;        // "NoSuchBucket", "SignatureDoesNotMatch", "SlowDown", ...
+  std::string code;  // "NoSuchBucket", "SignatureDoesNotMatch", "SlowDown", ...
   std::string message;
   std::string request_id;  // <RequestId>, may be empty
   std::string resource;    // <Resource>, may be empty

@@ -50,7 +50,9 @@ StatusOr<std::string> read_small_file(const std::string& path, const std::string
 class ContainerCredentials final : public CredentialProvider {
  public:
   ContainerCredentials(std::string url, std::string token, std::string token_file, std::string variable)
-      : url_(std::move(url)), token_(std::move(token)), token_file_(std::move(token_file)),
+      : url_(std::move(url)),
+        token_(std::move(token)),
+        token_file_(std::move(token_file)),
         variable_(std::move(variable)) {}
 
   StatusOr<TimedCredentials> fetch(std::stop_token stop) override {
@@ -91,11 +93,12 @@ class InstanceMetadataCredentials final : public CredentialProvider {
 
   StatusOr<TimedCredentials> fetch(std::stop_token stop) override {
     HttpClient client(metadata_http());
-    auto token = client.perform("PUT", endpoint_ + "/latest/api/token",
-                                {"X-aws-ec2-metadata-token-ttl-seconds: 21600"}, stop);
+    auto token =
+        client.perform("PUT", endpoint_ + "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"}, stop);
     if (!token.ok()) return token.status().with_context(describe() + ": no session token");
     if (token->status != 200 || token->body.empty()) {
-      return failed_precondition_error(fmt::format("{}: the token request answered HTTP {}", describe(), token->status));
+      return failed_precondition_error(
+          fmt::format("{}: the token request answered HTTP {}", describe(), token->status));
     }
     const std::string header = "X-aws-ec2-metadata-token: " + token->body;
     const std::string base = endpoint_ + "/latest/meta-data/iam/security-credentials/";
@@ -145,8 +148,8 @@ StatusOr<std::unique_ptr<CredentialProvider>> container_credentials(const AwsEnv
   const std::string full = env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI");
   auto parsed = parse_endpoint(full);
   if (!parsed.ok() || (parsed->scheme != "http" && parsed->scheme != "https")) {
-    return invalid_argument_error(fmt::format("AWS_CONTAINER_CREDENTIALS_FULL_URI {} is not an http(s) URL",
-                                              printable(full, 200)));
+    return invalid_argument_error(
+        fmt::format("AWS_CONTAINER_CREDENTIALS_FULL_URI {} is not an http(s) URL", printable(full, 200)));
   }
   if (!allowed_full_uri_host(parsed->host)) {
     return invalid_argument_error(fmt::format(
@@ -165,8 +168,9 @@ bool instance_metadata_enabled(const AwsEnvironment& env) {
 }
 
 std::unique_ptr<CredentialProvider> instance_metadata_credentials(const AwsEnvironment& env) {
-  const std::string endpoint = env.has("AWS_EC2_METADATA_SERVICE_ENDPOINT") ? env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-                                                                             : "http://169.254.169.254";
+  const std::string endpoint = env.has("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                                   ? env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                                   : "http://169.254.169.254";
   return std::make_unique<InstanceMetadataCredentials>(endpoint);
 }
 

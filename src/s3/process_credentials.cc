@@ -55,7 +55,8 @@ StatusOr<ProcessOutput> run_process(const std::vector<std::string>& argv, std::c
   if (spawned != 0) {
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
-    return failed_precondition_error(fmt::format("cannot start {}: {}", printable(argv[0], 200), std::strerror(spawned)));
+    return failed_precondition_error(
+        fmt::format("cannot start {}: {}", printable(argv[0], 200), std::strerror(spawned)));
   }
   ProcessOutput result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -63,7 +64,8 @@ StatusOr<ProcessOutput> run_process(const std::vector<std::string>& argv, std::c
   int open_fds = 2;
   char chunk[4096];
   while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || stop.stop_requested()) {
       result.timed_out = true;
       break;
@@ -111,11 +113,11 @@ class ProcessCredentials final : public CredentialProvider {
     if (ran->too_large) return data_loss_error(fmt::format("{}: wrote more than 64 KiB", describe()));
     if (!WIFEXITED(ran->wait_status) || WEXITSTATUS(ran->wait_status) != 0) {
       const std::string first_line = ran->err.substr(0, ran->err.find('\n'));
-      return failed_precondition_error(fmt::format(
-          "{}: {}{}", describe(),
-          WIFEXITED(ran->wait_status) ? fmt::format("exit status {}", WEXITSTATUS(ran->wait_status))
-                                      : fmt::format("killed by signal {}", WTERMSIG(ran->wait_status)),
-          first_line.empty() ? "" : ": " + printable(first_line, 200)));
+      return failed_precondition_error(fmt::format("{}: {}{}", describe(),
+                                                   WIFEXITED(ran->wait_status)
+                                                       ? fmt::format("exit status {}", WEXITSTATUS(ran->wait_status))
+                                                       : fmt::format("killed by signal {}", WTERMSIG(ran->wait_status)),
+                                                   first_line.empty() ? "" : ": " + printable(first_line, 200)));
     }
     const nlohmann::json j = nlohmann::json::parse(ran->out, nullptr, false);
     if (!j.is_discarded() && j.is_object() && j.value("Version", 0) != 1) {

@@ -43,8 +43,8 @@ StatusOr<std::unique_ptr<RefreshingCredentials>> RefreshingCredentials::start(
   if (r->credentials_.expiration) {
     const auto expiration = *r->credentials_.expiration;
     if (expiration <= r->fetched_at_) {
-      return failed_precondition_error(fmt::format("{}: the credentials it gave expired at {}", r->describe(),
-                                                   iso8601_utc_micros(expiration)));
+      return failed_precondition_error(
+          fmt::format("{}: the credentials it gave expired at {}", r->describe(), iso8601_utc_micros(expiration)));
     }
     r->next_attempt_ = expiration - std::min<Clock::duration>(kMaxMargin, lifetime(r->fetched_at_, expiration) / 2);
     r->refresher_ = std::jthread([raw = r.get()](std::stop_token stop) { raw->refresh_loop(stop); });
@@ -56,8 +56,8 @@ bool RefreshingCredentials::unusable_locked(Clock::time_point now) const {
   if (!credentials_.expiration) return false;
   // A request signed now must reach the server before the expiry: keep a
   // few seconds (a tenth of a short lifetime) in hand.
-  const auto safety = std::min<Clock::duration>(std::chrono::seconds(10),
-                                                lifetime(fetched_at_, *credentials_.expiration) / 10);
+  const auto safety =
+      std::min<Clock::duration>(std::chrono::seconds(10), lifetime(fetched_at_, *credentials_.expiration) / 10);
   return now >= *credentials_.expiration - safety;
 }
 
@@ -126,15 +126,16 @@ StatusOr<Credentials> RefreshingCredentials::renew_after_rejection(const Credent
                     credentials_.credentials.session_token == rejected.session_token;
   if (!same) return credentials_.credentials;  // another thread renewed them already
   if (!refresher_.joinable()) {
-    return failed_precondition_error(fmt::format("the server says the credentials from {} expired, and they cannot "
-                                                 "be refreshed (they carry no expiration)",
-                                                 describe()));
+    return failed_precondition_error(
+        fmt::format("the server says the credentials from {} expired, and they cannot "
+                    "be refreshed (they carry no expiration)",
+                    describe()));
   }
   refresh_now_locked(lock, stop);
   if (stop.stop_requested()) return cancelled_error("cancelled while waiting for fresh credentials");
   if (!last_failure_.ok()) {
-    return last_failure_.with_context(fmt::format("the server says the credentials from {} expired; refreshing",
-                                                  describe()));
+    return last_failure_.with_context(
+        fmt::format("the server says the credentials from {} expired; refreshing", describe()));
   }
   return credentials_.credentials;
 }

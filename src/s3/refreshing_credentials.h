@@ -56,14 +56,14 @@ class RefreshingCredentials {
   std::unique_ptr<CredentialProvider> provider_;
   mutable std::mutex mu_;
   std::condition_variable_any changed_;
-  TimedCredentials credentials_;         // guarded by mu_
-  Credentials previous_;                 // guarded by mu_: before the last refresh
-  Clock::time_point fetched_at_;         // guarded by mu_
-  Clock::time_point next_attempt_;       // guarded by mu_
-  long attempts_ = 0;                    // guarded by mu_: refresh attempts finished
-  int refreshes_ = 0;                    // guarded by mu_
-  Status last_failure_;                  // guarded by mu_
-  std::jthread refresher_;               // last: stops before the rest is destroyed
+  TimedCredentials credentials_;    // guarded by mu_
+  Credentials previous_;            // guarded by mu_: before the last refresh
+  Clock::time_point fetched_at_;    // guarded by mu_
+  Clock::time_point next_attempt_;  // guarded by mu_
+  long attempts_ = 0;               // guarded by mu_: refresh attempts finished
+  int refreshes_ = 0;               // guarded by mu_
+  Status last_failure_;             // guarded by mu_
+  std::jthread refresher_;          // last: stops before the rest is destroyed
 };
 
 }  // namespace s3reconcile::s3

@@ -8,9 +8,9 @@
 namespace s3reconcile::s3 {
 
 struct RetryPolicy {
-  int max_attempts = 5;                           // attempts in all, first included
-  std::chrono::milliseconds base_delay{200};      // cap of the first backoff
-  std::chrono::milliseconds max_delay{20000};     // no backoff is longer than this
+  int max_attempts = 5;                        // attempts in all, first included
+  std::chrono::milliseconds base_delay{200};   // cap of the first backoff
+  std::chrono::milliseconds max_delay{20000};  // no backoff is longer than this
 };
 
 // The wait before retry number `retry` (1 for the first retry): uniform in

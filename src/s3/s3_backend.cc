@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <future>
-#include <optional>
 #include <atomic>
+#include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include <unordered_set>
@@ -102,8 +102,8 @@ struct S3Backend::Impl {
   // the final response (any status the caller must judge), or an error when
   // every attempt failed in transport or with a retryable status.
   StatusOr<s3::HttpResponse> send(s3::HttpClient& client, const std::string& method, std::string_view key,
-                                  const s3::NameValues& query, std::string_view operation,
-                                  std::string_view context, std::stop_token stop) {
+                                  const s3::NameValues& query, std::string_view operation, std::string_view context,
+                                  std::stop_token stop) {
     const s3::Target target = s3::request_target(endpoint, options.addressing, options.bucket, key);
     const std::string query_string = s3::canonical_query(query);
     const std::string url = target.url + (query_string.empty() ? "" : "?" + query_string);
@@ -175,13 +175,14 @@ StatusOr<std::unique_ptr<S3Backend>> S3Backend::open(S3BackendOptions options) {
     return invalid_argument_error(fmt::format("s3 page_size must be 1..1000, not {}", options.page_size));
   }
   if (options.max_attempts < 1) return invalid_argument_error("s3 max_attempts must be at least 1");
-  impl->http = s3::HttpOptions{options.connect_timeout, options.request_timeout,
-                               !options.insecure_skip_tls_verify, options.ca_bundle};
+  impl->http = s3::HttpOptions{options.connect_timeout, options.request_timeout, !options.insecure_skip_tls_verify,
+                               options.ca_bundle};
   const std::string context = fmt::format("s3 bucket {}", options.bucket);
   auto setup = s3::resolve_aws_setup(options, s3::AwsEnvironment::from_process(), impl->http);
   if (!setup.ok()) return setup.status().with_context(context);
   auto endpoint = s3::parse_endpoint(setup->endpoint);
-  if (!endpoint.ok()) return endpoint.status().with_context(fmt::format("{}: endpoint from {}", context, setup->endpoint_source));
+  if (!endpoint.ok())
+    return endpoint.status().with_context(fmt::format("{}: endpoint from {}", context, setup->endpoint_source));
   auto credentials = s3::RefreshingCredentials::start(std::move(setup->credentials));
   if (!credentials.ok()) return credentials.status().with_context(context);
   impl->endpoint = std::move(*endpoint);
@@ -201,15 +202,20 @@ Status S3Backend::validate(const S3BackendOptions& options) {
   const std::string context = fmt::format("s3 bucket {}", options.bucket);
   auto setup = s3::resolve_aws_setup(options, s3::AwsEnvironment::from_process(), http);
   if (!setup.ok()) return setup.status().with_context(context);
-  return s3::parse_endpoint(setup->endpoint).status().with_context(
-      fmt::format("{}: endpoint from {}", context, setup->endpoint_source));
+  return s3::parse_endpoint(setup->endpoint)
+      .status()
+      .with_context(fmt::format("{}: endpoint from {}", context, setup->endpoint_source));
 }
 
 long S3Backend::connections_opened() const { return impl_->connections.load(); }
 
 S3Backend::Setup S3Backend::setup() const {
-  return Setup{impl_->credentials->describe(),   impl_->credentials->expiration(), impl_->credentials->refreshes(),
-               impl_->options.region,            impl_->region_source,             impl_->options.endpoint,
+  return Setup{impl_->credentials->describe(),
+               impl_->credentials->expiration(),
+               impl_->credentials->refreshes(),
+               impl_->options.region,
+               impl_->region_source,
+               impl_->options.endpoint,
                impl_->endpoint_source};
 }
 
@@ -244,10 +250,9 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
     return fmt::format(" page {} (prefix {})", page_number, quote_key(request.prefix));
   };
   auto fetch = [&im, &request, &context_of, &clients, stop](std::size_t client, const std::string& token,
-                                                             int page_number) -> StatusOr<s3::HttpResponse> {
-    s3::NameValues query = {{"list-type", "2"},
-                            {"encoding-type", "url"},
-                            {"max-keys", std::to_string(im.options.page_size)}};
+                                                            int page_number) -> StatusOr<s3::HttpResponse> {
+    s3::NameValues query = {
+        {"list-type", "2"}, {"encoding-type", "url"}, {"max-keys", std::to_string(im.options.page_size)}};
     if (!request.prefix.empty()) query.emplace_back("prefix", request.prefix);
     if (token.empty() && !request.start_after.empty()) query.emplace_back("start-after", request.start_after);
     if (!token.empty()) query.emplace_back("continuation-token", token);
@@ -295,8 +300,8 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
     }
     for (const auto& object : page->objects) {
       if (!object.key.starts_with(request.prefix)) {
-        return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: key {} is outside the prefix", im.where(),
-                                           context, quote_key(object.key)));
+        return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: key {} is outside the prefix", im.where(), context,
+                                           quote_key(object.key)));
       }
       if (!last_key.empty() && compare_keys(object.key, last_key) <= 0) {
         return failed_precondition_error(
@@ -345,7 +350,8 @@ StatusOr<std::vector<std::string>> S3Backend::list_top_level(const std::string& 
   if (!page.ok()) return page.status().with_context(fmt::format("s3 ListObjectsV2 {}{}", im.where(), context));
   std::vector<std::string> names = std::move(page->common_prefixes);
   for (auto& object : page->objects) names.push_back(std::move(object.key));
-  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) { return compare_keys(a, b) < 0; });
+  std::sort(names.begin(), names.end(),
+            [](const std::string& a, const std::string& b) { return compare_keys(a, b) < 0; });
   return names;
 }
 
@@ -361,7 +367,8 @@ StatusOr<std::optional<ObjectInfo>> S3Backend::probe(std::string_view storage_ke
     if (part.empty() || part == "." || part == "..") {
       return invalid_argument_error(fmt::format(
           "HeadObject of key {}: a path with an empty, \".\" or \"..\" segment is not sent (it would name another "
-          "object)", quote_key(storage_key)));
+          "object)",
+          quote_key(storage_key)));
     }
     if (end == storage_key.size()) break;
     start = end + 1;

@@ -33,8 +33,8 @@ std::string hex(const unsigned char* data, std::size_t size) {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &size) == nullptr) {
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), out, &size) == nullptr) {
     std::abort();
   }
   return std::string(reinterpret_cast<const char*>(out), size);
@@ -82,8 +82,8 @@ std::string amz_date(Clock::time_point when) {
   const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss hms{seconds - day};
   return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count());
 }
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
@@ -92,8 +92,8 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
   out.reserve(text.size());
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                            c == '-' || c == '_' || c == '.' || c == '~';
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '_' || c == '.' || c == '~';
     if (unreserved || (keep_slash && c == '/')) {
       out += ch;
     } else {
@@ -141,15 +141,14 @@ Signature sign_v4(const RequestToSign& request, const Credentials& credentials, 
     sig.signed_headers += name;
   }
 
-  sig.canonical_request = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", request.method, request.canonical_uri,
-                                      canonical_query(request.query), canonical_headers, sig.signed_headers,
-                                      request.payload_hash);
+  sig.canonical_request =
+      fmt::format("{}\n{}\n{}\n{}\n{}\n{}", request.method, request.canonical_uri, canonical_query(request.query),
+                  canonical_headers, sig.signed_headers, request.payload_hash);
 
   const std::string timestamp = amz_date(when);
   const std::string_view date = std::string_view(timestamp).substr(0, 8);
   const std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
-  sig.string_to_sign =
-      fmt::format("{}\n{}\n{}\n{}", kAlgorithm, timestamp, scope, sha256_hex(sig.canonical_request));
+  sig.string_to_sign = fmt::format("{}\n{}\n{}\n{}", kAlgorithm, timestamp, scope, sha256_hex(sig.canonical_request));
 
   std::string key = hmac_sha256("AWS4" + credentials.secret_access_key, date);
   key = hmac_sha256(key, region);

@@ -43,8 +43,8 @@ struct Signature {
 };
 
 // Signs `request` for `region` and `service` ("s3") at time `when`.
-Signature sign_v4(const RequestToSign& request, const Credentials& credentials,
-                  std::string_view region, std::string_view service, Clock::time_point when);
+Signature sign_v4(const RequestToSign& request, const Credentials& credentials, std::string_view region,
+                  std::string_view service, Clock::time_point when);
 
 // "20150830T123600Z".
 std::string amz_date(Clock::time_point when);

@@ -28,8 +28,8 @@ std::string form_body(const NameValues& fields) {
 
 std::string session_name_or_default(const std::string& name) {
   if (!name.empty()) return name;
-  return fmt::format("s3reconcile-{}", std::chrono::duration_cast<std::chrono::seconds>(
-                                           Clock::now().time_since_epoch()).count());
+  return fmt::format("s3reconcile-{}",
+                     std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count());
 }
 
 // <...Response><...Result><Credentials> from a successful answer, or the
@@ -116,19 +116,22 @@ class WebIdentityCredentials final : public CredentialProvider {
  public:
   WebIdentityCredentials(StsEndpoint sts, RoleToAssume role, std::string token_file, HttpOptions http,
                          std::string where)
-      : sts_(std::move(sts)), role_(std::move(role)), token_file_(std::move(token_file)), http_(std::move(http)),
+      : sts_(std::move(sts)),
+        role_(std::move(role)),
+        token_file_(std::move(token_file)),
+        http_(std::move(http)),
         where_(std::move(where)) {}
 
   StatusOr<TimedCredentials> fetch(std::stop_token stop) override {
     struct stat st {};
     std::ifstream in(token_file_, std::ios::binary);
     if (::stat(token_file_.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !in) {
-      return failed_precondition_error(fmt::format("{}: web identity token file {}: not readable", describe(),
-                                                   token_file_));
+      return failed_precondition_error(
+          fmt::format("{}: web identity token file {}: not readable", describe(), token_file_));
     }
     if (static_cast<std::size_t>(st.st_size) > kMaxTokenFileBytes) {
-      return failed_precondition_error(fmt::format("{}: web identity token file {}: larger than 64 KiB", describe(),
-                                                   token_file_));
+      return failed_precondition_error(
+          fmt::format("{}: web identity token file {}: larger than 64 KiB", describe(), token_file_));
     }
     std::ostringstream text;
     text << in.rdbuf();
@@ -137,7 +140,8 @@ class WebIdentityCredentials final : public CredentialProvider {
     if (token.empty()) {
       return failed_precondition_error(fmt::format("{}: web identity token file {}: empty", describe(), token_file_));
     }
-    NameValues fields = {{"RoleArn", role_.role_arn}, {"RoleSessionName", session_name_or_default(role_.session_name)},
+    NameValues fields = {{"RoleArn", role_.role_arn},
+                         {"RoleSessionName", session_name_or_default(role_.session_name)},
                          {"WebIdentityToken", token}};
     if (role_.duration_seconds > 0) fields.emplace_back("DurationSeconds", std::to_string(role_.duration_seconds));
     return call_sts(sts_, http_, "AssumeRoleWithWebIdentity", fields, nullptr, describe(), {token}, stop);
@@ -160,7 +164,10 @@ class AssumedRoleCredentials final : public CredentialProvider {
  public:
   AssumedRoleCredentials(StsEndpoint sts, RoleToAssume role, std::unique_ptr<CredentialProvider> source,
                          HttpOptions http, std::string where)
-      : sts_(std::move(sts)), role_(std::move(role)), source_(std::move(source)), http_(std::move(http)),
+      : sts_(std::move(sts)),
+        role_(std::move(role)),
+        source_(std::move(source)),
+        http_(std::move(http)),
         where_(std::move(where)) {}
 
   StatusOr<TimedCredentials> fetch(std::stop_token stop) override {
@@ -196,14 +203,14 @@ StsEndpoint sts_endpoint(const AwsEnvironment& env, const AwsProfile* profile, c
     return {profile->service_setting("sts", "endpoint_url"), signing_region};
   }
   if (env.has("AWS_ENDPOINT_URL")) return {env.get("AWS_ENDPOINT_URL"), signing_region};
-  if (profile != nullptr && !profile->get("endpoint_url").empty()) return {profile->get("endpoint_url"), signing_region};
+  if (profile != nullptr && !profile->get("endpoint_url").empty())
+    return {profile->get("endpoint_url"), signing_region};
   if (region.empty()) return {"https://sts.amazonaws.com", "us-east-1"};
   return {fmt::format("https://sts.{}.amazonaws.com", region), region};
 }
 
-std::unique_ptr<CredentialProvider> web_identity_credentials(StsEndpoint sts, RoleToAssume role,
-                                                             std::string token_file, HttpOptions http,
-                                                             std::string where) {
+std::unique_ptr<CredentialProvider> web_identity_credentials(StsEndpoint sts, RoleToAssume role, std::string token_file,
+                                                             HttpOptions http, std::string where) {
   return std::make_unique<WebIdentityCredentials>(std::move(sts), std::move(role), std::move(token_file),
                                                   std::move(http), std::move(where));
 }
@@ -211,8 +218,8 @@ std::unique_ptr<CredentialProvider> web_identity_credentials(StsEndpoint sts, Ro
 std::unique_ptr<CredentialProvider> assumed_role_credentials(StsEndpoint sts, RoleToAssume role,
                                                              std::unique_ptr<CredentialProvider> source,
                                                              HttpOptions http, std::string where) {
-  return std::make_unique<AssumedRoleCredentials>(std::move(sts), std::move(role), std::move(source),
-                                                  std::move(http), std::move(where));
+  return std::make_unique<AssumedRoleCredentials>(std::move(sts), std::move(role), std::move(source), std::move(http),
+                                                  std::move(where));
 }
 
 }  // namespace s3reconcile::s3

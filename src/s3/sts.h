@@ -30,9 +30,8 @@ struct RoleToAssume {
 };
 
 // Re-reads `token_file` before every call: the platform rotates it.
-std::unique_ptr<CredentialProvider> web_identity_credentials(StsEndpoint sts, RoleToAssume role,
-                                                             std::string token_file, HttpOptions http,
-                                                             std::string where);
+std::unique_ptr<CredentialProvider> web_identity_credentials(StsEndpoint sts, RoleToAssume role, std::string token_file,
+                                                             HttpOptions http, std::string where);
 
 // Signs AssumeRole with what `source` fetches (itself refreshed per call).
 std::unique_ptr<CredentialProvider> assumed_role_credentials(StsEndpoint sts, RoleToAssume role,

@@ -18,9 +18,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Round trip: encode as S3's encoding-type=url does, then decode.
   std::string encoded;
   for (unsigned char c : input) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') encoded += static_cast<char>(c);
-    else if (c == ' ') encoded += '+';
-    else encoded += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/')
+      encoded += static_cast<char>(c);
+    else if (c == ' ')
+      encoded += '+';
+    else
+      encoded += fmt::format("%{:02X}", c);
   }
   auto decoded = s3reconcile::s3::url_decode(encoded, true);
   if (!decoded.ok() || *decoded != input) std::abort();

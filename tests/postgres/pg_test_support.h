@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -12,7 +13,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <fmt/format.h>
@@ -31,7 +31,8 @@ inline std::string pg_base_dsn() {
 inline Status pg_missing() {
   const char* required = std::getenv("S3R_REQUIRE_PG");
   if (required != nullptr && std::string_view(required) == "1") {
-    return failed_precondition_error("S3R_REQUIRE_PG=1 but S3R_TEST_PG_DSN is not set (scripts/pg-server start DIR PORT writes it)");
+    return failed_precondition_error(
+        "S3R_REQUIRE_PG=1 but S3R_TEST_PG_DSN is not set (scripts/pg-server start DIR PORT writes it)");
   }
   return unavailable_error("S3R_TEST_PG_DSN is not set: no PostgreSQL to test against (see scripts/pg-server)");
 }
@@ -155,8 +156,9 @@ class TestDatabase {
     if (!pids.ok()) return pids.status();
     for (const auto& row : *pids) S3R_RETURN_IF_ERROR(admin_->exec("SELECT pg_terminate_backend(" + row[0] + ")"));
     const bool gone = eventually([&] {
-      auto left = admin_->value(fmt::format("SELECT count(*) FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid()",
-                                            admin_->literal(name_)));
+      auto left = admin_->value(
+          fmt::format("SELECT count(*) FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid()",
+                      admin_->literal(name_)));
       return left.ok() && *left == "0";
     });
     if (!gone) return internal_error("terminated sessions did not end within 30 s");

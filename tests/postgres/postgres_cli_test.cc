@@ -146,8 +146,7 @@ TEST_F(PostgresCliTest, SigtermCancelsASlowQueryInFlight) {
   EXPECT_NE(exit_code, 0);
   EXPECT_EQ(count_of(sleeping), "0") << "the query still runs on the server";
   EXPECT_FALSE(rows("disk-1").count("photos/orphan"));
-  std::cout << "[ figures  ] SIGTERM to exit during a 60 s query: "
-            << took.count() << " ms\n";
+  std::cout << "[ figures  ] SIGTERM to exit during a 60 s query: " << took.count() << " ms\n";
 }
 
 TEST_F(PostgresCliTest, ABadPendingDeleteQueryExitsTwoNamingIt) {
@@ -165,8 +164,9 @@ TEST_F(PostgresCliTest, ABadPendingDeleteQueryExitsTwoNamingIt) {
 
 nlohmann::json PostgresCliTest::converge(const std::string& flags) {
   // On the folder: names a locale sorts apart from byte order.
-  const std::vector<std::string> files = {"a-b", "ab", "aB", "a_b", "a b", "e", "\xc3\xa9", "\xc3\x89t\xc3\xa9",
-                                          "f", "Z", "z", "\xe2\x82\xac", "sub/x", "sub-x", "sub_x"};
+  const std::vector<std::string> files = {
+      "a-b", "ab", "aB", "a_b",          "a b",   "e",     "\xc3\xa9", "\xc3\x89t\xc3\xa9",
+      "f",   "Z",  "z",  "\xe2\x82\xac", "sub/x", "sub-x", "sub_x"};
   for (const auto& f : files) dir_.write("objs/photos/" + f, 4);
   dir_.write("objs/docs/d\xc3\xa9j\xc3\xa0", 1);
   dir_.write("objs/loose-\xc3\xa9", 1);  // adopted into photos
@@ -274,7 +274,8 @@ TEST_F(PostgresCliTest, TwoServeInstancesNeverReconcileTheSameBackendAtOnce) {
                         << "  - {name: disk-a, type: local, path: objs-a}\n"
                         << "  - {name: disk-b, type: local, path: objs-b}\n"
                         << "reconcile: {batch_size: 50}\n"
-                        << "serve: {interval: 200ms, listen: \"127.0.0.1:" << testing::unused_loopback_port() << "\"}\n";
+                        << "serve: {interval: 200ms, listen: \"127.0.0.1:" << testing::unused_loopback_port()
+                        << "\"}\n";
     return file.string();
   };
   std::vector<pid_t> children;
@@ -325,8 +326,8 @@ TEST_F(PostgresCliTest, TwoServeInstancesNeverReconcileTheSameBackendAtOnce) {
     for (const auto& x : by_backend[0][backend]) {
       for (const auto& y : by_backend[1][backend]) {
         EXPECT_TRUE(x.end <= y.start || y.end <= x.start)
-            << backend << " reconciled by both instances at once: [" << x.start << ", " << x.end << "] and ["
-            << y.start << ", " << y.end << "]";
+            << backend << " reconciled by both instances at once: [" << x.start << ", " << x.end << "] and [" << y.start
+            << ", " << y.end << "]";
       }
     }
     EXPECT_FALSE(by_backend[0][backend].empty() && by_backend[1][backend].empty()) << backend << " never ran";

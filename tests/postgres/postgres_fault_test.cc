@@ -34,9 +34,10 @@ KeySet index_keys(IndexStore& store) {
 // Drops every session of the test database just before its `drop_at`-th call.
 class DroppingStore final : public testing::ForwardingStore {
  public:
-  DroppingStore(IndexStore& inner, TestDatabase& db, int drop_at) : ForwardingStore(inner), db_(db), drop_at_(drop_at) {}
+  DroppingStore(IndexStore& inner, TestDatabase& db, int drop_at)
+      : ForwardingStore(inner), db_(db), drop_at_(drop_at) {}
   StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
-                                                          const KeyRange& r) override {
+                                                      const KeyRange& r) override {
     tick();
     return inner_.list_by_storage_key(b, a, l, r);
   }

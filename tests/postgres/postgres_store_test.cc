@@ -42,7 +42,9 @@ class PostgresUnderTest final : public StoreUnderTest {
  public:
   explicit PostgresUnderTest(std::unique_ptr<TestDatabase> db) : db_(std::move(db)), side_(db_->dsn()) {}
 
-  StatusOr<std::unique_ptr<IndexStore>> open() override { return open_postgres_store(PostgresStoreOptions{db_->dsn()}); }
+  StatusOr<std::unique_ptr<IndexStore>> open() override {
+    return open_postgres_store(PostgresStoreOptions{db_->dsn()});
+  }
   StatusOr<std::unique_ptr<IndexStore>> open_with_pending_delete_query(const std::string& query) override {
     PostgresStoreOptions options{db_->dsn()};
     options.pending_delete_query = query;
@@ -69,13 +71,14 @@ class PostgresUnderTest final : public StoreUnderTest {
 };
 
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance,
-                         ::testing::Values(testing::StoreKind{
-                             "Postgres",
-                             []() -> StatusOr<std::unique_ptr<StoreUnderTest>> {
-                               auto db = TestDatabase::create();
-                               if (!db.ok()) return db.status();
-                               return std::unique_ptr<StoreUnderTest>(std::make_unique<PostgresUnderTest>(std::move(*db)));
-                             }}),
+                         ::testing::Values(testing::StoreKind{"Postgres",
+                                                              []() -> StatusOr<std::unique_ptr<StoreUnderTest>> {
+                                                                auto db = TestDatabase::create();
+                                                                if (!db.ok()) return db.status();
+                                                                return std::unique_ptr<StoreUnderTest>(
+                                                                    std::make_unique<PostgresUnderTest>(
+                                                                        std::move(*db)));
+                                                              }}),
                          testing::store_kind_name);
 
 // A database of its own, or a skip (a failure under S3R_REQUIRE_PG=1).
@@ -115,10 +118,29 @@ class PgTest : public ::testing::Test {
 
 // Keys a locale orders differently from bytes: punctuation ignored at first
 // level, case and accents folded, multi-byte characters among the letters.
-const std::vector<std::string> kLocaleKeys = {
-    "b/a-b", "b/ab", "b/aB", "b/a_b", "b/a b", "b/a.b", "b/a~b", "b/AB", "b/e", "b/\xc3\xa9", "b/\xc3\x89",
-    "b/f", "b/\xc3\xa9t\xc3\xa9", "b/ete", "b/Z", "b/z", "b/\xe2\x82\xac", "b/\xe6\x97\xa5\xe6\x9c\xac",
-    "b/\xf0\x9f\x98\x80", "b/\x7f", "b/1", "b/10", "b/9"};
+const std::vector<std::string> kLocaleKeys = {"b/a-b",
+                                              "b/ab",
+                                              "b/aB",
+                                              "b/a_b",
+                                              "b/a b",
+                                              "b/a.b",
+                                              "b/a~b",
+                                              "b/AB",
+                                              "b/e",
+                                              "b/\xc3\xa9",
+                                              "b/\xc3\x89",
+                                              "b/f",
+                                              "b/\xc3\xa9t\xc3\xa9",
+                                              "b/ete",
+                                              "b/Z",
+                                              "b/z",
+                                              "b/\xe2\x82\xac",
+                                              "b/\xe6\x97\xa5\xe6\x9c\xac",
+                                              "b/\xf0\x9f\x98\x80",
+                                              "b/\x7f",
+                                              "b/1",
+                                              "b/10",
+                                              "b/9"};
 
 TEST_F(PgTest, TheClusterSortsTextByLocaleNotByBytes) {
   // The premise of the byte-order tests: without COLLATE "C" they would fail.
@@ -164,14 +186,18 @@ std::string plan_of(PgConnection& c, const std::string& explain) {
 TEST_F(PgTest, CursorQueryIsAnIndexRangeScanWithoutSortOver100000Rows) {
   { ASSERT_NE(open(), nullptr); }
   const auto load_began = std::chrono::steady_clock::now();
-  ASSERT_TRUE(side_->exec(R"sql(
+  ASSERT_TRUE(side_
+                  ->exec(R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
 SELECT k, 'disk', k, i, now() - interval '1 day'
   FROM (SELECT i, 'photos/' || md5(i::text) || CASE WHEN i % 3 = 0 THEN '/é' WHEN i % 3 = 1 THEN '-A' ELSE '_b' END AS k
-          FROM generate_series(1, 100000) i) g)sql").ok());
-  ASSERT_TRUE(side_->exec(R"sql(
+          FROM generate_series(1, 100000) i) g)sql")
+                  .ok());
+  ASSERT_TRUE(side_
+                  ->exec(R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
-SELECT 'photos/' || md5(i::text), 'other', 'x', i, now() FROM generate_series(1, 20000) i)sql").ok());
+SELECT 'photos/' || md5(i::text), 'other', 'x', i, now() FROM generate_series(1, 20000) i)sql")
+                  .ok());
   const auto load_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - load_began).count();
   ASSERT_TRUE(side_->exec("ANALYZE object_locations").ok());
@@ -194,7 +220,8 @@ SELECT 'photos/' || md5(i::text), 'other', 'x', i, now() FROM generate_series(1,
       EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << mode << " " << execute << ":\n" << plan;
     }
   }
-  const std::string generic = plan_of(*side_, "EXPLAIN EXECUTE t_list_bounded('disk', 'photos/8', 'photos/', 1000, 'photos0')");
+  const std::string generic =
+      plan_of(*side_, "EXPLAIN EXECUTE t_list_bounded('disk', 'photos/8', 'photos/', 1000, 'photos0')");
   ASSERT_TRUE(side_->exec("SET plan_cache_mode = auto").ok());
   const std::string analyzed =
       plan_of(*side_, "EXPLAIN (ANALYZE, COSTS OFF) EXECUTE t_list('disk', 'photos/8', 'photos/', 1000)");
@@ -213,8 +240,9 @@ SELECT 'photos/' || md5(i::text), 'other', 'x', i, now() FROM generate_series(1,
               }) == keys.end());
   std::cout << "[ figures  ] loaded 120,000 rows (generate_series) in " << load_ms << " ms; paged 100,000 rows "
             << "through the store (page 1000) in " << page_ms << " ms\n"
-            << "[ figures  ] generic plan of a bounded page:\n" << generic
-            << "[ figures  ] EXPLAIN ANALYZE of a middle page:\n" << analyzed;
+            << "[ figures  ] generic plan of a bounded page:\n"
+            << generic << "[ figures  ] EXPLAIN ANALYZE of a middle page:\n"
+            << analyzed;
   RecordProperty("load_ms", std::to_string(load_ms));
   RecordProperty("page_all_ms", std::to_string(page_ms));
 }
@@ -227,7 +255,8 @@ TEST_F(PgTest, SplitKeysOfATableNeverAnalyzedCountOnce) {
   auto store = open();
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(side_->exec("ALTER TABLE object_locations SET (autovacuum_enabled = false)").ok());
-  ASSERT_TRUE(side_->exec(R"sql(
+  ASSERT_TRUE(side_
+                  ->exec(R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
 SELECT k, 'disk', k, i, now() FROM (SELECT i, 'b/' || lpad(i::text, 6, '0') AS k FROM generate_series(1, 91000) i) g)sql")
                   .ok());
@@ -256,11 +285,13 @@ TEST_F(PgTest, SplitKeysOfABigTableComeFromASampleAndBalanceTheRuns) {
   auto store = open();
   ASSERT_NE(store, nullptr);
   // Keys in random physical order, so that a page sample is a fair one.
-  ASSERT_TRUE(side_->exec(R"sql(
+  ASSERT_TRUE(side_
+                  ->exec(R"sql(
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at)
 SELECT k, 'disk', k, i, now()
   FROM (SELECT i, 'b/' || md5(i::text) || CASE WHEN i % 2 = 0 THEN 'A' ELSE '_' END AS k
-          FROM generate_series(1, 300000) i) g ORDER BY random())sql").ok());
+          FROM generate_series(1, 300000) i) g ORDER BY random())sql")
+                  .ok());
   ASSERT_TRUE(side_->exec("ANALYZE object_locations").ok());
   auto keys = store->split_keys("disk", KeyRange{"b/", "b0"}, 4);
   ASSERT_TRUE(keys.ok()) << keys.status().to_string();
@@ -347,10 +378,12 @@ TEST_F(PgTest, AMigrationLockHeldTooLongFailsTheOpenInsteadOfHanging) {
 }
 
 TEST_F(PgTest, AdoptsATableTheServiceCreatedAndKeepsItsRows) {
-  ASSERT_TRUE(side_->exec(R"sql(
+  ASSERT_TRUE(side_
+                  ->exec(R"sql(
 CREATE TABLE object_locations (object_key text NOT NULL, backend_name text NOT NULL, storage_key text NOT NULL,
   size_bytes bigint NOT NULL, created_at timestamptz NOT NULL, owner text, PRIMARY KEY (object_key, backend_name));
-INSERT INTO object_locations VALUES ('b/x', 'disk', 'b/x', 7, now() - interval '1 day', 'svc'))sql").ok());
+INSERT INTO object_locations VALUES ('b/x', 'disk', 'b/x', 7, now() - interval '1 day', 'svc'))sql")
+                  .ok());
   auto store = open();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(page_keys(*store, "disk", 10), (std::vector<std::string>{"b/x"}));
@@ -365,7 +398,8 @@ INSERT INTO object_locations VALUES ('b/x', 'disk', 'b/x', 7, now() - interval '
 // a foreign key, one row per path. It is adopted as is; an import that
 // breaks one of its constraints fails as that one row, named in the log.
 TEST_F(PgTest, AdoptsTheServicesTableShapeAndAConstraintFailsOnlyItsRow) {
-  ASSERT_TRUE(side_->exec(R"sql(
+  ASSERT_TRUE(side_
+                  ->exec(R"sql(
 CREATE TABLE backend_quotas (backend_name text PRIMARY KEY, quota_bytes bigint);
 INSERT INTO backend_quotas VALUES ('disk', 1000000);
 CREATE TABLE object_locations (
@@ -383,9 +417,11 @@ CREATE TABLE object_locations (
 );
 INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at, etag)
 VALUES ('photos/a.jpg', 'disk', 'photos/a.jpg!w1', 3, now() - interval '1 day', 'e1'),
-       ('photos/stale.jpg', 'disk', 'photos/stale.jpg!w1', 3, now() - interval '1 day', 'e2'))sql").ok());
+       ('photos/stale.jpg', 'disk', 'photos/stale.jpg!w1', 3, now() - interval '1 day', 'e2'))sql")
+                  .ok());
   TempDir dir;
-  for (const char* f : {"photos/a.jpg!w1", "photos/new1", "photos/new2", "photos/new3"}) dir.write(std::string("objs/") + f);
+  for (const char* f : {"photos/a.jpg!w1", "photos/new1", "photos/new2", "photos/new3"})
+    dir.write(std::string("objs/") + f);
   auto store = open();
   ASSERT_NE(store, nullptr);
   // The service writes a row at photos/new2 under another name while the
@@ -398,8 +434,10 @@ VALUES ('photos/a.jpg', 'disk', 'photos/a.jpg!w1', 3, now() - interval '1 day', 
                                                       Clock::time_point t) override {
       if (!written_) {
         written_ = true;
-        EXPECT_TRUE(side_.exec("INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes) "
-                               "VALUES ('photos/renamed', 'disk', 'photos/new2', 1)").ok());
+        EXPECT_TRUE(side_
+                        .exec("INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes) "
+                              "VALUES ('photos/renamed', 'disk', 'photos/new2', 1)")
+                        .ok());
       }
       return inner_.apply_changes(b, c, t);
     }
@@ -417,7 +455,7 @@ VALUES ('photos/a.jpg', 'disk', 'photos/a.jpg!w1', 3, now() - interval '1 day', 
   ASSERT_TRUE(r.status.ok()) << r.status.to_string();
   EXPECT_EQ(r.imported, 2u);  // new1 and new3
   EXPECT_EQ(r.import_failed, 1u);
-  EXPECT_EQ(r.removed, 1u);   // photos/stale.jpg, whose bytes are gone
+  EXPECT_EQ(r.removed, 1u);  // photos/stale.jpg, whose bytes are gone
   EXPECT_EQ(r.listed, 4u);
   EXPECT_NE(log_text.str().find("import failed backend=disk key=\"photos/new2\""), std::string::npos) << log_text.str();
   EXPECT_NE(log_text.str().find("SQLSTATE 23505"), std::string::npos) << log_text.str();
@@ -505,31 +543,38 @@ TEST_F(PgTest, ALostConnectionIsUnavailableNamesTheServerAndStaysLost) {
 TEST_F(PgTest, ConnectionKilledInTheMiddleOfABatchFailsItWholeAndCommitsNothing) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(side_->exec(R"sql(
+  ASSERT_TRUE(side_
+                  ->exec(R"sql(
 CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$;
 CREATE TRIGGER slow BEFORE INSERT ON object_locations FOR EACH ROW
-  WHEN (NEW.object_key = 'b/slow') EXECUTE FUNCTION slow_insert())sql").ok());
+  WHEN (NEW.object_key = 'b/slow') EXECUTE FUNCTION slow_insert())sql")
+                  .ok());
   std::vector<IndexChange> changes;
   for (int i = 0; i < 300; ++i) {
-    changes.push_back({IndexChange::Kind::kImport, testing::entry(i == 150 ? "b/slow" : "b/" + std::to_string(i)), kLongAgo});
+    changes.push_back(
+        {IndexChange::Kind::kImport, testing::entry(i == 150 ? "b/slow" : "b/" + std::to_string(i)), kLongAgo});
   }
   std::jthread killer([&] {
     // Once the batch's transaction sits in the slow insert, end its session.
     const bool sleeping = eventually([&] {
-      auto n = side_->value("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'");
+      auto n = side_->value(
+          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'");
       return n.ok() && *n == "1";
     });
     EXPECT_TRUE(sleeping);
-    EXPECT_TRUE(db_->admin().exec(fmt::format(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND wait_event = 'PgSleep'",
-        db_->name())).ok());
+    EXPECT_TRUE(db_->admin()
+                    .exec(fmt::format("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND "
+                                      "wait_event = 'PgSleep'",
+                                      db_->name()))
+                    .ok());
   });
   auto results = store->apply_changes("disk", changes, Clock::now());
   killer.join();
   ASSERT_FALSE(results.ok());
   EXPECT_EQ(results.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(results.status().message().find("PostgreSQL connection lost"), std::string::npos) << results.status().message();
+  EXPECT_NE(results.status().message().find("PostgreSQL connection lost"), std::string::npos)
+      << results.status().message();
   EXPECT_EQ(*side_->value("SELECT count(*) FROM object_locations"), "0") << "the batch's transaction is rolled back";
 }
 
@@ -540,7 +585,7 @@ class KillBetweenPages final : public testing::ForwardingStore {
   KillBetweenPages(IndexStore& store, TestDatabase& db, std::size_t kill_at)
       : ForwardingStore(store), db_(db), kill_at_(kill_at) {}
   StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after_key,
-                                                          std::size_t limit, const KeyRange& range) override {
+                                                      std::size_t limit, const KeyRange& range) override {
     if (calls_++ == kill_at_) {
       EXPECT_TRUE(db_.terminate_sessions().ok());
     }
@@ -579,8 +624,10 @@ class KilledMidPass : public PgTest {
     for (const char* f : {"photos/a-b", "photos/aB", "photos/\xc3\xa9"}) dir_.write(std::string("objs/") + f);
     auto store = open();
     ASSERT_NE(store, nullptr);
-    for (int i = 0; i < 40; i += 2) ASSERT_TRUE(store->insert_if_absent("disk", testing::entry("photos/f" + std::to_string(i)), kLongAgo).ok());
-    for (const char* k : {"photos/a_b", "photos/e-stale", "photos/stale1", "photos/stale2", "photos/\xc3\xa9t\xc3\xa9"}) {
+    for (int i = 0; i < 40; i += 2)
+      ASSERT_TRUE(store->insert_if_absent("disk", testing::entry("photos/f" + std::to_string(i)), kLongAgo).ok());
+    for (const char* k :
+         {"photos/a_b", "photos/e-stale", "photos/stale1", "photos/stale2", "photos/\xc3\xa9t\xc3\xa9"}) {
       ASSERT_TRUE(store->insert_if_absent("disk", testing::entry(k), kLongAgo).ok());
     }
   }

@@ -41,21 +41,22 @@ class SharedPassTest : public ::testing::Test {
   void seed(const std::string& dsn) {
     ASSERT_TRUE(open_postgres_store(PostgresStoreOptions{dsn}).ok());  // creates the schema
     PgConnection c(dsn);
-    ASSERT_TRUE(c.exec(fmt::format(
-                    "INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at) "
-                    "SELECT k, 'synth', k, 1000 + i % 9000, now() - interval '1 day' FROM "
-                    "(SELECT i, {} AS k FROM generate_series(0, {}) i) s WHERE i % 100 <> 7 "
-                    "UNION ALL SELECT k || '-stale', 'synth', k || '-stale', 1, now() - interval '1 day' FROM "
-                    "(SELECT i, {} AS k FROM generate_series(0, {}) i) s WHERE i % 100 = 3",
-                    kKeySql, kKeys - 1, kKeySql, kKeys - 1))
-                    .ok());
+    ASSERT_TRUE(
+        c.exec(
+             fmt::format("INSERT INTO object_locations (object_key, backend_name, storage_key, size_bytes, created_at) "
+                         "SELECT k, 'synth', k, 1000 + i % 9000, now() - interval '1 day' FROM "
+                         "(SELECT i, {} AS k FROM generate_series(0, {}) i) s WHERE i % 100 <> 7 "
+                         "UNION ALL SELECT k || '-stale', 'synth', k || '-stale', 1, now() - interval '1 day' FROM "
+                         "(SELECT i, {} AS k FROM generate_series(0, {}) i) s WHERE i % 100 = 3",
+                         kKeySql, kKeys - 1, kKeySql, kKeys - 1))
+            .ok());
   }
 
   void start_endpoint(int latency_ms) {
     port_ = testing::unused_loopback_port();
     endpoint_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{S3R_SYNTHETIC_S3, "--listen", fmt::format("127.0.0.1:{}", port_), "--bucket",
-                                 "bench", "--keys", std::to_string(kKeys), "--key-prefix", "vbk/", "--latency-ms",
+        std::vector<std::string>{S3R_SYNTHETIC_S3, "--listen", fmt::format("127.0.0.1:{}", port_), "--bucket", "bench",
+                                 "--keys", std::to_string(kKeys), "--key-prefix", "vbk/", "--latency-ms",
                                  std::to_string(latency_ms), "--threads", "256"},
         (dir_.path() / "endpoint.out").string(), (dir_.path() / "endpoint.err").string());
     ASSERT_TRUE(endpoint_->wait_for_output("listening on", std::chrono::seconds(30))) << endpoint_->err();
@@ -92,9 +93,10 @@ class SharedPassTest : public ::testing::Test {
   }
   std::string expected_md5() {
     PgConnection c(db_->dsn());
-    auto v = c.value(fmt::format("SELECT md5(string_agg(k, ',' ORDER BY k COLLATE \"C\")) FROM "
-                                 "(SELECT {} AS k FROM generate_series(0, {}) i) s",
-                                 kKeySql, kKeys - 1));
+    auto v =
+        c.value(fmt::format("SELECT md5(string_agg(k, ',' ORDER BY k COLLATE \"C\")) FROM "
+                            "(SELECT {} AS k FROM generate_series(0, {}) i) s",
+                            kKeySql, kKeys - 1));
     EXPECT_TRUE(v.ok()) << v.status().to_string();
     return v.ok() ? *v : "?";
   }
@@ -108,11 +110,11 @@ class SharedPassTest : public ::testing::Test {
 
   // Keys of the final index inside range `range_no`'s bounds: the range's total.
   int range_total(int range_no) {
-    auto r = sql(fmt::format(
-        "SELECT count(*) FROM object_locations o, s3reconcile_ranges r WHERE o.backend_name = 'synth' "
-        "AND r.range_no = {} AND (r.after_key = '' OR o.object_key COLLATE \"C\" > r.after_key) "
-        "AND (r.through_key = '' OR o.object_key COLLATE \"C\" <= r.through_key)",
-        range_no));
+    auto r =
+        sql(fmt::format("SELECT count(*) FROM object_locations o, s3reconcile_ranges r WHERE o.backend_name = 'synth' "
+                        "AND r.range_no = {} AND (r.after_key = '' OR o.object_key COLLATE \"C\" > r.after_key) "
+                        "AND (r.through_key = '' OR o.object_key COLLATE \"C\" <= r.through_key)",
+                        range_no));
     return r.empty() ? -1 : std::stoi(r[0][0]);
   }
 
@@ -136,8 +138,9 @@ class SharedPassTest : public ::testing::Test {
     int range_no = -1;
     testing::eventually(
         [&] {
-          auto r = sql("SELECT range_no FROM s3reconcile_ranges WHERE state = 'running' AND resume_after <> '' "
-                       "ORDER BY range_no LIMIT 1");
+          auto r =
+              sql("SELECT range_no FROM s3reconcile_ranges WHERE state = 'running' AND resume_after <> '' "
+                  "ORDER BY range_no LIMIT 1");
           if (!r.empty()) range_no = std::stoi(r[0][0]);
           return range_no >= 0;
         },
@@ -187,8 +190,9 @@ TEST_F(SharedPassTest, ThreeInstancesShareAPassEachRangeOnceAndMatchASingleInsta
   auto once = sql("SELECT count(*) FROM s3reconcile_ranges WHERE attempts = 1");
   ASSERT_FALSE(once.empty());
   EXPECT_EQ(once[0][0], "32") << "every range is claimed exactly once";
-  auto counted = sql("SELECT sum((counts->>'imported')::bigint), sum((counts->>'removed')::bigint) "
-                     "FROM s3reconcile_ranges");
+  auto counted =
+      sql("SELECT sum((counts->>'imported')::bigint), sum((counts->>'removed')::bigint) "
+          "FROM s3reconcile_ranges");
   ASSERT_FALSE(counted.empty());
   EXPECT_EQ(counted[0][0], "2000");
   EXPECT_EQ(counted[0][1], "2000");
@@ -276,9 +280,9 @@ TEST_F(SharedPassTest, ServeInstancesWithJoinShareOnePass) {
     const std::string config = write_config(fmt::format("serve{}", i), db_->dsn(), 32, "30s");
     std::ofstream(config, std::ios::app) << "serve: {interval: 1h, join: true, listen: \"127.0.0.1:"
                                          << testing::unused_loopback_port() << "\"}\n";
-    servers.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{S3R_BINARY, "serve", "--config", config},
-        (dir_.path() / fmt::format("serve{}.out", i)).string(), (dir_.path() / fmt::format("serve{}.err", i)).string()));
+    servers.push_back(std::make_unique<ChildProcess>(std::vector<std::string>{S3R_BINARY, "serve", "--config", config},
+                                                     (dir_.path() / fmt::format("serve{}.out", i)).string(),
+                                                     (dir_.path() / fmt::format("serve{}.err", i)).string()));
   }
   const bool done = testing::eventually(
       [&] {

@@ -63,10 +63,11 @@ S3BackendOptions non_aws() {
 }
 
 TEST(AwsSharedFiles, ProfilesNestedServiceSettingsAndMerge) {
-  auto ini = s3::parse_aws_ini("# comment\n[default]\nregion = eu-west-1\ns3 =\n  endpoint_url = http://a:1\n"
-                               "  addressing_style = path\nservices = local\n[profile prod]\nrole_arn=arn:x\n"
-                               "[services local]\ns3 =\n  endpoint_url = http://svc:2\nsts =\n  endpoint_url = http://sts:3\n",
-                               "cfg");
+  auto ini = s3::parse_aws_ini(
+      "# comment\n[default]\nregion = eu-west-1\ns3 =\n  endpoint_url = http://a:1\n"
+      "  addressing_style = path\nservices = local\n[profile prod]\nrole_arn=arn:x\n"
+      "[services local]\ns3 =\n  endpoint_url = http://svc:2\nsts =\n  endpoint_url = http://sts:3\n",
+      "cfg");
   ASSERT_TRUE(ini.ok()) << ini.status().to_string();
   EXPECT_EQ(ini->at("default").values.at("region"), "eu-west-1");
   EXPECT_EQ(ini->at("default").nested.at("s3").at("endpoint_url"), "http://a:1");
@@ -80,8 +81,9 @@ TEST(AwsSharedFiles, ProfilesNestedServiceSettingsAndMerge) {
 }
 
 TEST_F(ChainTest, SharedFilesMergeCredentialsOverConfigAndServicesSections) {
-  write(".aws/config", "[default]\nregion = eu-west-1\nservices = local\naws_access_key_id = FROMCONFIG\n"
-                       "[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:9\n");
+  write(".aws/config",
+        "[default]\nregion = eu-west-1\nservices = local\naws_access_key_id = FROMCONFIG\n"
+        "[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:9\n");
   write(".aws/credentials", "[default]\naws_access_key_id = FROMCREDS\naws_secret_access_key = s\n");
   auto files = s3::AwsSharedFiles::load(s3::AwsEnvironment(vars_));
   ASSERT_TRUE(files.ok());
@@ -153,8 +155,9 @@ TEST_F(ChainTest, AssumeRoleFromASourceProfileIsSignedByTheSource) {
   sts.signers = &base;
   sts.region = "eu-central-1";
   write(".aws/credentials", "[base]\naws_access_key_id = BASEKEY\naws_secret_access_key = base-secret\n");
-  write(".aws/config", "[profile prod]\nrole_arn = arn:aws:iam::1:role/prod\nsource_profile = base\n"
-                       "external_id = ext-9\nregion = eu-central-1\n");
+  write(".aws/config",
+        "[profile prod]\nrole_arn = arn:aws:iam::1:role/prod\nsource_profile = base\n"
+        "external_id = ext-9\nregion = eu-central-1\n");
   vars_["AWS_PROFILE"] = "prod";
   vars_["AWS_ENDPOINT_URL_STS"] = sts.endpoint();
   auto c = fetch(non_aws());
@@ -165,8 +168,9 @@ TEST_F(ChainTest, AssumeRoleFromASourceProfileIsSignedByTheSource) {
   EXPECT_NE(picked_.find("assumed role (arn:aws:iam::1:role/prod"), std::string::npos);
 
   // credential_source = Environment signs with the environment's keys.
-  write(".aws/config", "[profile prod]\nrole_arn = arn:aws:iam::1:role/prod\ncredential_source = Environment\n"
-                       "region = eu-central-1\n");
+  write(".aws/config",
+        "[profile prod]\nrole_arn = arn:aws:iam::1:role/prod\ncredential_source = Environment\n"
+        "region = eu-central-1\n");
   base.allow("ENVBASE", "env-base-secret");
   vars_["AWS_PROFILE"] = "prod";
   auto env_source = resolve(non_aws());
@@ -183,16 +187,17 @@ TEST_F(ChainTest, AssumeRoleFromASourceProfileIsSignedByTheSource) {
 }
 
 TEST_F(ChainTest, ProfileErrorsNameTheProfileAndFile) {
-  write(".aws/config", "[profile lone]\nrole_arn = arn:aws:iam::1:role/x\n[profile loop]\nrole_arn = arn:r\n"
-                       "source_profile = loop2\n[profile loop2]\nrole_arn = arn:r\nsource_profile = loop\n"
-                       "[profile odd]\nrole_arn = arn:r\ncredential_source = Moon\n");
+  write(".aws/config",
+        "[profile lone]\nrole_arn = arn:aws:iam::1:role/x\n[profile loop]\nrole_arn = arn:r\n"
+        "source_profile = loop2\n[profile loop2]\nrole_arn = arn:r\nsource_profile = loop\n"
+        "[profile odd]\nrole_arn = arn:r\ncredential_source = Moon\n");
   S3BackendOptions o = non_aws();
   o.credentials.profile = "lone";
   auto lone = resolve(o);
   ASSERT_FALSE(lone.ok());
-  EXPECT_NE(lone.status().message().find("profile lone in " + path(".aws/config") +
-                                         ": role_arn without source_profile"),
-            std::string::npos)
+  EXPECT_NE(
+      lone.status().message().find("profile lone in " + path(".aws/config") + ": role_arn without source_profile"),
+      std::string::npos)
       << lone.status().message();
   o.credentials.profile = "loop";
   auto loop = resolve(o);
@@ -209,8 +214,8 @@ TEST_F(ChainTest, ProfileWebIdentityTokenFile) {
   testing::FakeSts sts(issuer, 1h);
   sts.expected_token = "jwt-profile";
   write("pod-token", "jwt-profile");
-  write(".aws/config", "[default]\nrole_arn = arn:aws:iam::1:role/pod\nweb_identity_token_file = " +
-                           path("pod-token") + "\n");
+  write(".aws/config",
+        "[default]\nrole_arn = arn:aws:iam::1:role/pod\nweb_identity_token_file = " + path("pod-token") + "\n");
   vars_["AWS_ENDPOINT_URL_STS"] = sts.endpoint();
   auto c = fetch(non_aws());
   ASSERT_TRUE(c.ok()) << c.status().to_string();
@@ -219,8 +224,9 @@ TEST_F(ChainTest, ProfileWebIdentityTokenFile) {
 }
 
 TEST_F(ChainTest, CredentialProcessRunsWithoutAShellAndHonoursExpiration) {
-  write("bin/creds", "#!/bin/sh\nprintf '{\"Version\":1,\"AccessKeyId\":\"%s\",\"SecretAccessKey\":\"proc-secret\","
-                     "\"SessionToken\":\"proc-token\",\"Expiration\":\"2099-01-02T03:04:05Z\"}' \"$1\"\n",
+  write("bin/creds",
+        "#!/bin/sh\nprintf '{\"Version\":1,\"AccessKeyId\":\"%s\",\"SecretAccessKey\":\"proc-secret\","
+        "\"SessionToken\":\"proc-token\",\"Expiration\":\"2099-01-02T03:04:05Z\"}' \"$1\"\n",
         0755);
   write(".aws/config", "[profile tool]\ncredential_process = \"" + path("bin/creds") + "\" $HOME\n");
   S3BackendOptions o = non_aws();
@@ -409,8 +415,9 @@ TEST_F(Precedence, AnExplicitSourceReplacesTheChain) {
 TEST_F(ChainTest, RegionAndEndpointFollowTheAwsOrder) {
   vars_["AWS_ACCESS_KEY_ID"] = "K";
   vars_["AWS_SECRET_ACCESS_KEY"] = "S";
-  write(".aws/config", "[default]\nregion = from-profile\nendpoint_url = http://profile-endpoint:1\n"
-                       "services = mine\n[services mine]\ns3 =\n  endpoint_url = http://profile-s3:2\n");
+  write(".aws/config",
+        "[default]\nregion = from-profile\nendpoint_url = http://profile-endpoint:1\n"
+        "services = mine\n[services mine]\ns3 =\n  endpoint_url = http://profile-s3:2\n");
   auto setup = resolve();
   ASSERT_TRUE(setup.ok()) << setup.status().to_string();
   EXPECT_EQ(setup->region, "from-profile");
@@ -462,7 +469,8 @@ class ShortLived final : public s3::CredentialProvider {
   StatusOr<s3::TimedCredentials> fetch(std::stop_token) override {
     const int n = ++calls;
     if (failing) return unavailable_error("the source is down");
-    return s3::TimedCredentials{{"KEY" + std::to_string(n), "secret", "tok" + std::to_string(n)}, Clock::now() + lifetime_};
+    return s3::TimedCredentials{{"KEY" + std::to_string(n), "secret", "tok" + std::to_string(n)},
+                                Clock::now() + lifetime_};
   }
   std::string describe() const override { return "short-lived test source"; }
 
@@ -547,10 +555,12 @@ TEST(CredentialRefresh, APassOutlivesItsCredentialsWithoutAFailedRequest) {
   auto backend = S3Backend::open(o);
   ASSERT_TRUE(backend.ok()) << backend.status().to_string();
   std::size_t listed = 0;
-  Status s = (*backend)->list(ListRequest{}, [&](std::vector<ListedObject>& page) {
-    listed += page.size();
-    return true;
-  }, {});
+  Status s = (*backend)->list(ListRequest{},
+                              [&](std::vector<ListedObject>& page) {
+                                listed += page.size();
+                                return true;
+                              },
+                              {});
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(listed, 600u);
   EXPECT_GE((*backend)->setup().refreshes, 2);

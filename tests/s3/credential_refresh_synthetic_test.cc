@@ -29,10 +29,10 @@ TEST(SyntheticCredentialRefresh, APassOutlivesItsContainerCredentials) {
   const int port = testing::unused_loopback_port();
   constexpr int kKeys = 20000;
   // 200 pages of 100 keys, 20 ms each: four seconds or more, two lifetimes.
-  ChildProcess endpoint({S3R_SYNTHETIC_S3, "--listen", fmt::format("127.0.0.1:{}", port), "--bucket", "bench",
-                         "--keys", std::to_string(kKeys), "--key-prefix", "vbk/", "--latency-ms", "20",
-                         "--session-ttl-ms", "2000"},
-                        (dir.path() / "endpoint.out").string(), (dir.path() / "endpoint.err").string());
+  ChildProcess endpoint(
+      {S3R_SYNTHETIC_S3, "--listen", fmt::format("127.0.0.1:{}", port), "--bucket", "bench", "--keys",
+       std::to_string(kKeys), "--key-prefix", "vbk/", "--latency-ms", "20", "--session-ttl-ms", "2000"},
+      (dir.path() / "endpoint.out").string(), (dir.path() / "endpoint.err").string());
   ASSERT_TRUE(endpoint.wait_for_output("listening on", std::chrono::seconds(30))) << endpoint.err();
   const std::string base = fmt::format("http://127.0.0.1:{}", port);
   std::ofstream(dir.path() / "config.yaml")

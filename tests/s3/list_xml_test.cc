@@ -27,8 +27,8 @@ std::string url_encode(std::string_view key, UrlStyle style) {
   std::string out;
   for (char ch : key) {
     const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || (c == '/' && style == UrlStyle::kKeepSlash)) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~' || (c == '/' && style == UrlStyle::kKeepSlash)) {
       out += ch;
     } else if (c == ' ') {
       out += '+';
@@ -45,11 +45,21 @@ std::string xml_escape(std::string_view text) {
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           out += fmt::format("&#{};", c);
@@ -62,9 +72,7 @@ std::string xml_escape(std::string_view text) {
 }
 
 // For EXPECT_PRED2, which prints both strings when it fails.
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
 struct Object {
   std::string key_xml;  // the <Key> text exactly as it goes into the body
@@ -123,10 +131,10 @@ const std::vector<std::string>& tricky_keys() {
       "++ +",
       "100%",
       "%",
-      "%41",     // a literal '%' then "41": must not be decoded twice
-      "a%2Fb",   // literal text, not a slash
+      "%41",    // a literal '%' then "41": must not be decoded twice
+      "a%2Fb",  // literal text, not a slash
       "a&b",
-      "&amp;",   // literal text, not an entity
+      "&amp;",  // literal text, not an entity
       "<tag>",
       "]]>",
       "\"double\" 'single'",
@@ -135,7 +143,7 @@ const std::vector<std::string>& tricky_keys() {
       "cr\r\nlf\r",
       "tab\there",
       "\r\n",
-      "caf\xC3\xA9",                      // café
+      "caf\xC3\xA9",                            // café
       "\xE6\x97\xA5\xE6\x9C\xAC/\xE8\xAA\x9E",  // 日本/語
       "emoji \xF0\x9F\x98\x80",
       "dir/sub dir/file name.txt",
@@ -188,8 +196,7 @@ TEST(ParseListObjectsV2, OneKey) {
   ASSERT_EQ(page->objects.size(), 1u);
   EXPECT_EQ(page->objects[0].key, "photos/2024/a.jpg");
   EXPECT_EQ(page->objects[0].size, 434234);
-  EXPECT_EQ(page->objects[0].last_modified,
-            utc(std::chrono::year(2009) / 10 / 12, 17h + 50min + 30s));
+  EXPECT_EQ(page->objects[0].last_modified, utc(std::chrono::year(2009) / 10 / 12, 17h + 50min + 30s));
   EXPECT_EQ(page->key_count, 1);
 }
 
@@ -279,8 +286,7 @@ TEST(ParseListObjectsV2, UrlEncodingDecodesEitherHexCaseAndNonUtf8Bytes) {
   spec.objects.push_back({"caf%c3%a9", 1});
   spec.objects.push_back({"caf%C3%A9", 1});
   spec.objects.push_back({"%FF%fe%00", 1});
-  expect_keys(parse_list_objects_v2(body(spec)),
-              {"caf\xC3\xA9", "caf\xC3\xA9", std::string("\xFF\xFE\0", 3)});
+  expect_keys(parse_list_objects_v2(body(spec)), {"caf\xC3\xA9", "caf\xC3\xA9", std::string("\xFF\xFE\0", 3)});
 }
 
 TEST(ParseListObjectsV2, UnencodedKeysRoundTripAsXmlEntities) {
@@ -398,9 +404,10 @@ TEST(ParseListObjectsV2, MalformedXml) {
       {"ListObjectsV2 response", "not well-formed XML", "Start-end tags mismatch", "at byte"});
   expect_data_loss("not xml at all", {"not well-formed XML", "No document element found"});
   expect_data_loss("", {"not well-formed XML", "No document element found"});
-  expect_data_loss("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"
-                   "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
-                   {"second top-level element"});
+  expect_data_loss(
+      "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"
+      "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
+      {"second top-level element"});
 }
 
 TEST(ParseListObjectsV2, NulCharacterIsRejectedNotTruncated) {
@@ -414,9 +421,10 @@ TEST(ParseListObjectsV2, NulCharacterIsRejectedNotTruncated) {
       "<Contents><Key>a&#x000;b</Key><Size>1</Size></Contents></ListBucketResult>",
       {"NUL"});
   using namespace std::string_literals;
-  expect_data_loss("<ListBucketResult><IsTruncated>false</IsTruncated>"
-                   "<Contents><Key>a\0b</Key><Size>1</Size></Contents></ListBucketResult>"s,
-                   {"NUL", "byte 66"});
+  expect_data_loss(
+      "<ListBucketResult><IsTruncated>false</IsTruncated>"
+      "<Contents><Key>a\0b</Key><Size>1</Size></Contents></ListBucketResult>"s,
+      {"NUL", "byte 66"});
 }
 
 TEST(ParseListObjectsV2, WrongRootElement) {
@@ -436,8 +444,7 @@ TEST(ParseListObjectsV2, EveryTruncationFails) {
   ASSERT_TRUE(parse_list_objects_v2(xml).ok());
   for (std::size_t n = 0; n < xml.size(); ++n) {
     const StatusOr<ListPage> page = parse_list_objects_v2(std::string_view(xml).substr(0, n));
-    ASSERT_FALSE(page.ok()) << "a prefix of " << n << " bytes parsed as a page of "
-                            << page->objects.size() << " keys";
+    ASSERT_FALSE(page.ok()) << "a prefix of " << n << " bytes parsed as a page of " << page->objects.size() << " keys";
     ASSERT_EQ(page.status().code(), StatusCode::kDataLoss) << n;
     ASSERT_PRED2(contains, page.status().message(), "not well-formed XML");
     ASSERT_PRED2(contains, page.status().message(), fmt::format(" of {}", n));
@@ -510,8 +517,8 @@ TEST(ParseListObjectsV2, BadPercentEscapeInUrlEncodedKey) {
     Page spec;
     spec.encoding_type = "url";
     spec.objects.push_back({key, 1});
-    expect_data_loss(body(spec), {"<Contents> #1", "<Key> does not URL-decode", "bad %-escape",
-                                  fmt::format("\"{}\"", key)});
+    expect_data_loss(body(spec),
+                     {"<Contents> #1", "<Key> does not URL-decode", "bad %-escape", fmt::format("\"{}\"", key)});
   }
   // The same text with no EncodingType is just a key.
   Page plain;
@@ -535,8 +542,7 @@ TEST(ParseListObjectsV2, LastModifiedWithFractionsAndBadOnes) {
   const Clock::time_point base = utc(std::chrono::year(2009) / 10 / 12, 17h + 50min + 30s);
   EXPECT_EQ(page->objects[0].last_modified, base);
   EXPECT_EQ(page->objects[1].last_modified, base + 250ms);
-  EXPECT_EQ(page->objects[2].last_modified,
-            base + std::chrono::duration_cast<Clock::duration>(123456789ns));
+  EXPECT_EQ(page->objects[2].last_modified, base + std::chrono::duration_cast<Clock::duration>(123456789ns));
 
   Page bad;
   bad.objects.push_back({"k", 1, "2009-10-12T17:50:30.000+01:00"});
@@ -620,13 +626,29 @@ TEST(ParseIso8601, Forms) {
 
 TEST(ParseIso8601, RejectsGarbage) {
   for (const char* text : {
-           "", "garbage", "2009-10-12", "2009-10-12T17:50:30", "2009-10-12T17:50:30.000",
-           "2009-10-12T17:50:30+01:00", "2009-10-12T17:50:30.000+00:00", "2009-10-12 17:50:30Z",
-           "2009-10-12t17:50:30z", "2009-10-12T17:50:30.Z", "2009-10-12T17:50:30.1234567890Z",
-           "2009-10-12T17:50:30.000Zjunk", " 2009-10-12T17:50:30Z", "2009-13-12T17:50:30Z",
-           "2009-00-12T17:50:30Z", "2023-02-29T00:00:00Z", "2009-10-32T17:50:30Z",
-           "2009-10-12T24:00:00Z", "2009-10-12T17:60:00Z", "2009-10-12T17:50:60Z",
-           "+009-10-12T17:50:30Z", "2009-1-12T17:50:30Z", "20091012T175030Z",
+           "",
+           "garbage",
+           "2009-10-12",
+           "2009-10-12T17:50:30",
+           "2009-10-12T17:50:30.000",
+           "2009-10-12T17:50:30+01:00",
+           "2009-10-12T17:50:30.000+00:00",
+           "2009-10-12 17:50:30Z",
+           "2009-10-12t17:50:30z",
+           "2009-10-12T17:50:30.Z",
+           "2009-10-12T17:50:30.1234567890Z",
+           "2009-10-12T17:50:30.000Zjunk",
+           " 2009-10-12T17:50:30Z",
+           "2009-13-12T17:50:30Z",
+           "2009-00-12T17:50:30Z",
+           "2023-02-29T00:00:00Z",
+           "2009-10-32T17:50:30Z",
+           "2009-10-12T24:00:00Z",
+           "2009-10-12T17:60:00Z",
+           "2009-10-12T17:50:60Z",
+           "+009-10-12T17:50:30Z",
+           "2009-1-12T17:50:30Z",
+           "20091012T175030Z",
            "9999-12-31T23:59:59Z",  // beyond the nanosecond clock
        }) {
     const StatusOr<Clock::time_point> t = parse_iso8601(text);

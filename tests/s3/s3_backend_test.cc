@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -40,15 +40,16 @@ class S3BackendTest : public ::testing::Test {
   // Lists everything; returns the keys, or the error in `error`.
   std::vector<std::string> list_all(S3Backend& backend, Status* error = nullptr, ListRequest request = {}) {
     std::vector<std::string> keys;
-    Status s = backend.list(
-        request,
-        [&](std::vector<ListedObject>& page) {
-          for (const auto& o : page) keys.push_back(o.key);
-          return true;
-        },
-        {});
-    if (error) *error = s;
-    else EXPECT_TRUE(s.ok()) << s.to_string();
+    Status s = backend.list(request,
+                            [&](std::vector<ListedObject>& page) {
+                              for (const auto& o : page) keys.push_back(o.key);
+                              return true;
+                            },
+                            {});
+    if (error)
+      *error = s;
+    else
+      EXPECT_TRUE(s.ok()) << s.to_string();
     return keys;
   }
 };
@@ -66,10 +67,17 @@ TEST_F(S3BackendTest, ListsEveryKeyOnceInOrderAcrossPages) {
 }
 
 TEST_F(S3BackendTest, AwkwardKeysRoundTripExactly) {
-  const std::vector<std::string> keys = {
-      "b/with space", "b/plus+sign", "b/per%cent", "b/amp&ersand", "b/less<than", "b/\"quoted'",
-      "b/ctrl\x01\x02\t\r\n", "b/\xc3\xa9t\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80", "b/a/../b", "b//double",
-      "b/" + std::string(1022, 'k')};
+  const std::vector<std::string> keys = {"b/with space",
+                                         "b/plus+sign",
+                                         "b/per%cent",
+                                         "b/amp&ersand",
+                                         "b/less<than",
+                                         "b/\"quoted'",
+                                         "b/ctrl\x01\x02\t\r\n",
+                                         "b/\xc3\xa9t\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80",
+                                         "b/a/../b",
+                                         "b//double",
+                                         "b/" + std::string(1022, 'k')};
   for (bool encode_slash : {true, false}) {
     FakeS3Bucket bucket;
     bucket.encode_slash = encode_slash;
@@ -120,15 +128,14 @@ TEST_F(S3BackendTest, TheNextPageIsRequestedBeforeThisOneIsHandedOver) {
   FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
   auto backend = open(server, 10);
   std::vector<int> requests_seen_by_callback;
-  Status s = backend->list(
-      ListRequest{},
-      [&](std::vector<ListedObject>&) {
-        // Let a request in flight reach the server before looking.
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        requests_seen_by_callback.push_back(server.requests());
-        return true;
-      },
-      {});
+  Status s = backend->list(ListRequest{},
+                           [&](std::vector<ListedObject>&) {
+                             // Let a request in flight reach the server before looking.
+                             std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                             requests_seen_by_callback.push_back(server.requests());
+                             return true;
+                           },
+                           {});
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(requests_seen_by_callback, (std::vector<int>{2, 3, 3}));
 }
@@ -183,7 +190,9 @@ TEST_F(S3BackendTest, SlowDownTwiceThenSuccessIsRetried) {
   bucket.objects["k"] = 1;
   std::atomic<int> calls{0};  // the server answers on its own threads
   FakeHttpServer server([&](const FakeRequest& r) {
-    if (++calls <= 2) return FakeResponse{503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>", {}};
+    if (++calls <= 2)
+      return FakeResponse{
+          503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>", {}};
     return bucket.handle(r);
   });
   auto backend = open(server);
@@ -193,7 +202,10 @@ TEST_F(S3BackendTest, SlowDownTwiceThenSuccessIsRetried) {
 
 TEST_F(S3BackendTest, AlwaysUnavailableFailsAfterTheConfiguredAttempts) {
   FakeHttpServer server([&](const FakeRequest&) {
-    return FakeResponse{503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>req-42</RequestId></Error>", {}};
+    return FakeResponse{503,
+                        "<Error><Code>SlowDown</Code><Message>Please reduce your request "
+                        "rate.</Message><RequestId>req-42</RequestId></Error>",
+                        {}};
   });
   auto backend = open(server);
   Status error;
@@ -226,7 +238,8 @@ TEST_F(S3BackendTest, ForbiddenIsNotRetriedAndIsReportedInFull) {
 
 TEST_F(S3BackendTest, MissingBucketIsNotFound) {
   FakeHttpServer server([&](const FakeRequest&) {
-    return FakeResponse{404, "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>", {}};
+    return FakeResponse{
+        404, "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>", {}};
   });
   auto backend = open(server);
   Status error;
@@ -266,7 +279,10 @@ TEST_F(S3BackendTest, TruncatedPageIsAnErrorNamingThePage) {
 
 TEST_F(S3BackendTest, TruncatedListingWithoutTokenIsAnError) {
   FakeHttpServer server([&](const FakeRequest&) {
-    return FakeResponse{200, "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>", {}};
+    return FakeResponse{200,
+                        "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a</Key><Size>1</Size></"
+                        "Contents></ListBucketResult>",
+                        {}};
   });
   auto backend = open(server);
   Status error;
@@ -278,8 +294,11 @@ TEST_F(S3BackendTest, TruncatedListingWithoutTokenIsAnError) {
 
 TEST_F(S3BackendTest, OutOfOrderPageIsAnError) {
   FakeHttpServer server([&](const FakeRequest&) {
-    return FakeResponse{200, "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>b</Key><Size>1</Size></Contents>"
-                             "<Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>", {}};
+    return FakeResponse{
+        200,
+        "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>b</Key><Size>1</Size></Contents>"
+        "<Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>",
+        {}};
   });
   auto backend = open(server);
   Status error;
@@ -292,8 +311,11 @@ TEST_F(S3BackendTest, OutOfOrderPageIsAnError) {
 // new one each time) must not keep a walk going for ever.
 TEST_F(S3BackendTest, ATokenSentAgainOrEndlessEmptyPagesEndTheWalk) {
   auto empty_page = [](const std::string& next) {
-    return FakeResponse{200, "<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>true</IsTruncated>"
-                             "<NextContinuationToken>" + next + "</NextContinuationToken></ListBucketResult>", {}};
+    return FakeResponse{200,
+                        "<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>true</IsTruncated>"
+                        "<NextContinuationToken>" +
+                            next + "</NextContinuationToken></ListBucketResult>",
+                        {}};
   };
   std::atomic<int> calls{0};
   FakeHttpServer cycling([&](const FakeRequest&) { return empty_page(++calls % 2 ? "A" : "B"); });
@@ -365,8 +387,10 @@ TEST_F(S3BackendTest, AnAnswerLargerThanTheLimitFailsWithoutBeingRead) {
   std::atomic<int> calls{0};
   FakeHttpServer server([&](const FakeRequest&) {
     ++calls;
-    return FakeResponse{200, "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>" + huge +
-                                 "</Key></Contents></ListBucketResult>", {}};
+    return FakeResponse{200,
+                        "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>" + huge +
+                            "</Key></Contents></ListBucketResult>",
+                        {}};
   });
   Status error;
   list_all(*open(server), &error);
@@ -383,8 +407,12 @@ TEST_F(S3BackendTest, AServersErrorTextIsEscapedCutAndRedacted) {
   FakeHttpServer server([&](const FakeRequest& r) {
     std::string echo;
     for (const auto& [name, value] : r.headers) echo += name + "=" + value + ";";
-    return FakeResponse{403, "<Error><Code>Access\x1b]0;pwned\x07" "Denied</Code><Message>\x1b[2J\rpass done "
-                             "backend=x\n" + echo + std::string(2u << 20, 'M') + "</Message></Error>", {}};
+    return FakeResponse{403,
+                        "<Error><Code>Access\x1b]0;pwned\x07"
+                        "Denied</Code><Message>\x1b[2J\rpass done "
+                        "backend=x\n" +
+                            echo + std::string(2u << 20, 'M') + "</Message></Error>",
+                        {}};
   });
   auto options = options_for(server);
   options.credentials.session_token_env = "S3R_TEST_FAKE_TOKEN";
@@ -417,7 +445,8 @@ TEST_F(S3BackendTest, StopCancelsAHungRequest) {
     while (server.requests() == 0) std::this_thread::yield();
     stop.request_stop();
   });
-  Status s = backend->list({}, [](std::vector<ListedObject>&) { return true; }, stop.get_token());
+  Status s = backend->list(
+      {}, [](std::vector<ListedObject>&) { return true; }, stop.get_token());
   stopper.join();
   EXPECT_EQ(s.code(), StatusCode::kCancelled);
 }
@@ -438,7 +467,10 @@ TEST_F(S3BackendTest, HungRequestTimesOutAndFails) {
 
 TEST_F(S3BackendTest, UnreachableEndpointFails) {
   int port;
-  { FakeHttpServer gone([](const FakeRequest&) { return FakeResponse{}; }); port = gone.port(); }
+  {
+    FakeHttpServer gone([](const FakeRequest&) { return FakeResponse{}; });
+    port = gone.port();
+  }
   auto o = options_for(FakeHttpServer([](const FakeRequest&) { return FakeResponse{}; }));
   o.endpoint = "http://127.0.0.1:" + std::to_string(port);
   auto backend = S3Backend::open(o);

@@ -62,17 +62,17 @@ class S3ServerTest : public ::testing::Test {
   }
 
   static Status list(S3Backend& backend, std::vector<ListedObject>& out, std::string prefix = "") {
-    return backend.list(
-        ListRequest{std::move(prefix), ""},
-        [&](std::vector<ListedObject>& page) {
-          for (auto& o : page) out.push_back(std::move(o));
-          return true;
-        },
-        {});
+    return backend.list(ListRequest{std::move(prefix), ""},
+                        [&](std::vector<ListedObject>& page) {
+                          for (auto& o : page) out.push_back(std::move(o));
+                          return true;
+                        },
+                        {});
   }
 
   void put_all(const std::vector<std::string>& keys) {
-    for (const auto& k : keys) ASSERT_EQ(client_->put(bucket_, k, "abc"), 200) << testing::quote_for_test(k) << client_->last_body();
+    for (const auto& k : keys)
+      ASSERT_EQ(client_->put(bucket_, k, "abc"), 200) << testing::quote_for_test(k) << client_->last_body();
   }
 
   S3TestServer server_;
@@ -82,7 +82,8 @@ class S3ServerTest : public ::testing::Test {
 
 TEST_F(S3ServerTest, ListsManyKeysOnceInByteOrderWithAnyPageSize) {
   std::vector<std::string> keys;
-  for (int i = 0; i < 2500; ++i) keys.push_back(fmt::format("{}/{:04}", i % 3 == 0 ? "a-b" : i % 3 == 1 ? "a/b" : "a0", i));
+  for (int i = 0; i < 2500; ++i)
+    keys.push_back(fmt::format("{}/{:04}", i % 3 == 0 ? "a-b" : i % 3 == 1 ? "a/b" : "a0", i));
   put_all(keys);
   std::sort(keys.begin(), keys.end(), [](auto& a, auto& b) { return compare_keys(a, b) < 0; });
   for (std::size_t page : {1000, 7}) {
@@ -100,8 +101,10 @@ TEST_F(S3ServerTest, ListsManyKeysOnceInByteOrderWithAnyPageSize) {
 }
 
 TEST_F(S3ServerTest, AwkwardKeysRoundTripExactly) {
-  std::vector<std::string> keys = {"b/with space", "b/plus+sign", "b/per%cent", "b/amp&ersand", "b/less<than>",
-                                   "b/\"double\" 'single'", "b/tab\there", "b/\xc3\xa9t\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80",
+  std::vector<std::string> keys = {"b/with space",  "b/plus+sign",
+                                   "b/per%cent",    "b/amp&ersand",
+                                   "b/less<than>",  "b/\"double\" 'single'",
+                                   "b/tab\there",   "b/\xc3\xa9t\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80",
                                    "b/q?uery#frag", "b/" + std::string(1022, 'k')};
   ASSERT_EQ(keys.back().size(), 1024u);
   // Control characters: radosgw takes them; other servers may refuse to store them.
@@ -262,7 +265,10 @@ TEST_F(S3RunTest, FailuresRemoveNoRow) {
   EXPECT_EQ(rows(), before);
 
   int port;
-  { testing::FakeHttpServer gone([](const testing::FakeRequest&) { return testing::FakeResponse{}; }); port = gone.port(); }
+  {
+    testing::FakeHttpServer gone([](const testing::FakeRequest&) { return testing::FakeResponse{}; });
+    port = gone.port();
+  }
   write_config("http://127.0.0.1:" + std::to_string(port), "S3R_IT_SECRET");
   auto unreachable = testing::run_tool(dir_, run());
   EXPECT_EQ(unreachable.exit_code, 1);

@@ -24,8 +24,7 @@ struct S3TestServer {
       return std::string(v ? v : "");
     };
     return S3TestServer{env("S3R_TEST_ENDPOINT"), env("S3R_TEST_ACCESS_KEY"), env("S3R_TEST_SECRET_KEY"),
-                        env("S3R_TEST_REGION").empty() ? "us-east-1" : env("S3R_TEST_REGION"),
-                        env("S3R_TEST_SERVER")};
+                        env("S3R_TEST_REGION").empty() ? "us-east-1" : env("S3R_TEST_REGION"), env("S3R_TEST_SERVER")};
   }
 };
 
@@ -42,8 +41,8 @@ class S3TestClient {
     const std::string hash = s3::sha256_hex(body);
     s3::RequestToSign r{method, target.canonical_uri, {}, {}, hash};
     r.headers = {{"host", target.host_header}, {"x-amz-content-sha256", hash}, {"x-amz-date", s3::amz_date(now)}};
-    const auto sig = s3::sign_v4(r, s3::Credentials{server_.access_key, server_.secret_key, ""}, server_.region,
-                                 "s3", now);
+    const auto sig =
+        s3::sign_v4(r, s3::Credentials{server_.access_key, server_.secret_key, ""}, server_.region, "s3", now);
     std::vector<std::string> wire;
     for (const auto& [n, v] : r.headers) wire.push_back(n + ": " + v);
     wire.push_back("Authorization: " + sig.authorization);

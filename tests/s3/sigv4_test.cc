@@ -266,8 +266,11 @@ TEST(Sigv4S3, AwsDocGetObjectWithRange) {
   const Signature sig = sign_v4(request, kDocCredentials, "us-east-1", "s3", when);
   EXPECT_EQ(sig.canonical_request,
             "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-            "x-amz-content-sha256:" + kEmptyHash + "\nx-amz-date:20130524T000000Z\n\n"
-            "host;range;x-amz-content-sha256;x-amz-date\n" + kEmptyHash);
+            "x-amz-content-sha256:" +
+                kEmptyHash +
+                "\nx-amz-date:20130524T000000Z\n\n"
+                "host;range;x-amz-content-sha256;x-amz-date\n" +
+                kEmptyHash);
   EXPECT_EQ(sig.string_to_sign,
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
             "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
@@ -285,16 +288,18 @@ TEST(Sigv4S3, AwsDocListObjects) {
   request.method = "GET";
   request.canonical_uri = "/";
   request.query = {{"prefix", "J"}, {"max-keys", "2"}};  // out of order on purpose
-  request.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
-                     {"x-amz-date", amz_date(when)},
-                     {"x-amz-content-sha256", kEmptyHash}};
+  request.headers = {
+      {"Host", "examplebucket.s3.amazonaws.com"}, {"x-amz-date", amz_date(when)}, {"x-amz-content-sha256", kEmptyHash}};
   request.payload_hash = kEmptyHash;
 
   const Signature sig = sign_v4(request, kDocCredentials, "us-east-1", "s3", when);
   EXPECT_EQ(sig.canonical_request,
             "GET\n/\nmax-keys=2&prefix=J\nhost:examplebucket.s3.amazonaws.com\n"
-            "x-amz-content-sha256:" + kEmptyHash + "\nx-amz-date:20130524T000000Z\n\n"
-            "host;x-amz-content-sha256;x-amz-date\n" + kEmptyHash);
+            "x-amz-content-sha256:" +
+                kEmptyHash +
+                "\nx-amz-date:20130524T000000Z\n\n"
+                "host;x-amz-content-sha256;x-amz-date\n" +
+                kEmptyHash);
   EXPECT_EQ(sig.signature, "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
@@ -329,9 +334,8 @@ TEST(Sigv4S3, UnsignedPayloadIsTheLastLine) {
   RequestToSign request;
   request.method = "HEAD";
   request.canonical_uri = "/bucket/my%20key";
-  request.headers = {{"host", "s3.example.com"},
-                     {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"},
-                     {"x-amz-date", "20240229T235959Z"}};
+  request.headers = {
+      {"host", "s3.example.com"}, {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}, {"x-amz-date", "20240229T235959Z"}};
   request.payload_hash = "UNSIGNED-PAYLOAD";
   const Signature sig = sign_v4(request, kDocCredentials, "eu-west-1", "s3", at(2024, 2, 29, 23, 59, 59));
   const std::string& creq = sig.canonical_request;

@@ -71,8 +71,8 @@ class CredentialIssuer {
  private:
   std::string prefix_;
   mutable std::mutex mu_;
-  int count_ = 0;                          // guarded by mu_
-  std::map<std::string, Issued> issued_;   // guarded by mu_
+  int count_ = 0;                         // guarded by mu_
+  std::map<std::string, Issued> issued_;  // guarded by mu_
 };
 
 // The JSON the container endpoint, IMDS and credential_process answer with.
@@ -105,7 +105,7 @@ class FakeSts {
       : issuer_(issuer), lifetime_(lifetime), server_([this](const FakeRequest& r) { return handle(r); }) {}
 
   std::string endpoint() const { return server_.endpoint(); }
-  std::string expected_token;        // AssumeRoleWithWebIdentity's WebIdentityToken
+  std::string expected_token;           // AssumeRoleWithWebIdentity's WebIdentityToken
   CredentialIssuer* signers = nullptr;  // who may sign AssumeRole
   std::string region = "us-east-1";
 
@@ -116,9 +116,11 @@ class FakeSts {
 
  private:
   FakeResponse refuse(int status, const std::string& code, const std::string& message) {
-    return FakeResponse{status, fmt::format("<ErrorResponse><Error><Type>Sender</Type><Code>{}</Code><Message>{}"
-                                            "</Message></Error><RequestId>r</RequestId></ErrorResponse>",
-                                            code, message), {}};
+    return FakeResponse{status,
+                        fmt::format("<ErrorResponse><Error><Type>Sender</Type><Code>{}</Code><Message>{}"
+                                    "</Message></Error><RequestId>r</RequestId></ErrorResponse>",
+                                    code, message),
+                        {}};
   }
   FakeResponse handle(const FakeRequest& r) {
     auto form = parse_form(r.body);
@@ -127,8 +129,7 @@ class FakeSts {
       calls_.push_back(form);
     }
     const auto type = r.headers.find("content-type");
-    if (r.method != "POST" || type == r.headers.end() ||
-        type->second.find("application/x-www-form-urlencoded") != 0) {
+    if (r.method != "POST" || type == r.headers.end() || type->second.find("application/x-www-form-urlencoded") != 0) {
       return refuse(400, "InvalidRequest", "POST a form");
     }
     if (form["Version"] != "2011-06-15" || form["RoleArn"].empty() || form["RoleSessionName"].empty()) {
@@ -147,12 +148,13 @@ class FakeSts {
       return refuse(400, "InvalidAction", action);
     }
     const auto i = issuer_.issue(lifetime_);
-    return FakeResponse{200, fmt::format("<{0}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{0}Result>"
-                                         "<Credentials><AccessKeyId>{1}</AccessKeyId><SecretAccessKey>{2}"
-                                         "</SecretAccessKey><SessionToken>{3}</SessionToken><Expiration>{4}"
-                                         "</Expiration></Credentials></{0}Result></{0}Response>",
-                                         action, i.credentials.access_key_id, i.credentials.secret_access_key,
-                                         i.credentials.session_token, iso8601_utc_micros(i.expiration)),
+    return FakeResponse{200,
+                        fmt::format("<{0}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{0}Result>"
+                                    "<Credentials><AccessKeyId>{1}</AccessKeyId><SecretAccessKey>{2}"
+                                    "</SecretAccessKey><SessionToken>{3}</SessionToken><Expiration>{4}"
+                                    "</Expiration></Credentials></{0}Result></{0}Response>",
+                                    action, i.credentials.access_key_id, i.credentials.secret_access_key,
+                                    i.credentials.session_token, iso8601_utc_micros(i.expiration)),
                         {}};
   }
 
@@ -184,7 +186,8 @@ class FakeImds {
     }
     const std::string base = "/latest/meta-data/iam/security-credentials/";
     if (r.path == base) return role_.empty() ? FakeResponse{404, "", {}} : FakeResponse{200, role_, {}};
-    if (!role_.empty() && r.path == base + role_) return FakeResponse{200, credentials_json(issuer_.issue(std::chrono::hours(6))), {}};
+    if (!role_.empty() && r.path == base + role_)
+      return FakeResponse{200, credentials_json(issuer_.issue(std::chrono::hours(6))), {}};
     return FakeResponse{404, "", {}};
   }
   CredentialIssuer& issuer_;
@@ -196,7 +199,9 @@ class FakeImds {
 class FakeContainerEndpoint {
  public:
   FakeContainerEndpoint(CredentialIssuer& issuer, std::string token, std::chrono::milliseconds lifetime)
-      : issuer_(issuer), token_(std::move(token)), lifetime_(lifetime),
+      : issuer_(issuer),
+        token_(std::move(token)),
+        lifetime_(lifetime),
         server_([this](const FakeRequest& r) { return handle(r); }) {}
   std::string url() const { return server_.endpoint() + "/creds"; }
   int requests() const { return server_.requests(); }
@@ -244,9 +249,9 @@ class CheckingS3 {
   }
   FakeResponse handle(const FakeRequest& r) {
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
-    if (auto refused = verify_sigv4(r, issuer_.secrets(), region_, "s3", r.headers.count("x-amz-content-sha256")
-                                                                             ? r.headers.at("x-amz-content-sha256")
-                                                                             : "")) {
+    if (auto refused =
+            verify_sigv4(r, issuer_.secrets(), region_, "s3",
+                         r.headers.count("x-amz-content-sha256") ? r.headers.at("x-amz-content-sha256") : "")) {
       return refuse(refused->code == "AuthorizationHeaderMalformed" ? 400 : 403, refused->code, refused->message);
     }
     const std::string auth = r.headers.at("authorization");
@@ -269,8 +274,8 @@ class CheckingS3 {
   CredentialIssuer& issuer_;
   std::string region_;
   mutable std::mutex mu_;
-  std::string last_refusal_;               // guarded by mu_
-  std::set<std::string> expired_early_;    // guarded by mu_
+  std::string last_refusal_;             // guarded by mu_
+  std::set<std::string> expired_early_;  // guarded by mu_
   FakeHttpServer server_;
 };
 

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "fakes.h"
-#include "s3reconcile/s3_backend.h"
 #include "s3/list_xml.h"
+#include "s3reconcile/s3_backend.h"
 #include "support/fake_http_server.h"
 
 namespace s3reconcile::testing {
@@ -92,16 +92,18 @@ class FakeS3Bucket {
     for (; it != objects.end() && count < max_keys; ++it) {
       if (!it->first.starts_with(prefix)) continue;
       const std::string key = url ? s3_url_encode(it->first, encode_slash) : xml_escape(it->first);
-      contents += fmt::format("<Contents><Key>{}</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified>"
-                              "<Size>{}</Size></Contents>",
-                              key, it->second);
+      contents += fmt::format(
+          "<Contents><Key>{}</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified>"
+          "<Size>{}</Size></Contents>",
+          key, it->second);
       last = it->first;
       ++count;
     }
     bool more = false;
     for (; it != objects.end(); ++it) more = more || it->first.starts_with(prefix);
-    std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-                       "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+    std::string body =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
     body += fmt::format("<Name>{}</Name><KeyCount>{}</KeyCount><MaxKeys>{}</MaxKeys><IsTruncated>{}</IsTruncated>",
                         bucket, count, max_keys, more ? "true" : "false");
     if (url) body += "<EncodingType>url</EncodingType>";
@@ -115,11 +117,20 @@ class FakeS3Bucket {
     std::string out;
     for (char c : s) {
       switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&quot;";
+          break;
+        default:
+          out += c;
       }
     }
     return out;

@@ -22,7 +22,7 @@ namespace s3reconcile::testing {
 // for one path. Writes the files under `folder` of `dir` and returns the
 // rows as (object_key, storage_key).
 inline std::vector<std::pair<std::string, std::string>> write_rows_at_other_paths(const TempDir& dir,
-                                                                                   const std::string& folder) {
+                                                                                  const std::string& folder) {
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"photos/a1.jpg", "photos/a1.jpg!w1"},
       {"photos/a2.jpg", "photos/a2.jpg!w7"},

@@ -22,8 +22,8 @@ struct SigV4Refusal {
 // `secrets`: access key id -> secret key. `payload_hash` is what the body
 // hashes to (the fake knows its body; S3 requests send the header).
 inline std::optional<SigV4Refusal> verify_sigv4(const FakeRequest& r, const std::map<std::string, std::string>& secrets,
-                                               const std::string& region, const std::string& service,
-                                               const std::string& payload_hash) {
+                                                const std::string& region, const std::string& service,
+                                                const std::string& payload_hash) {
   const auto auth = r.headers.find("authorization");
   if (auth == r.headers.end()) return SigV4Refusal{"AccessDenied", "no Authorization header"};
   const std::string& h = auth->second;

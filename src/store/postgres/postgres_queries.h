@@ -161,19 +161,18 @@ ON CONFLICT (singleton) DO UPDATE SET version = excluded.version)sql";
 // after a row). Every comparison and the order are COLLATE "C", matching
 // object_locations_backend_storage_c, so that each page is a range scan of
 // that index and never a sort.
-#define S3R_LIST_SELECT                                                \
+#define S3R_LIST_SELECT                                               \
   "SELECT object_key, storage_key, size_bytes FROM object_locations " \
   "WHERE backend_name = $1 AND storage_key COLLATE \"C\" >= $3 "
 #define S3R_LIST_ORDER "ORDER BY storage_key COLLATE \"C\", object_key COLLATE \"C\" LIMIT $4"
-inline constexpr std::string_view kListAfterPath =
-    S3R_LIST_SELECT "AND storage_key COLLATE \"C\" > $2 " S3R_LIST_ORDER;
+inline constexpr std::string_view kListAfterPath = S3R_LIST_SELECT "AND storage_key COLLATE \"C\" > $2 " S3R_LIST_ORDER;
 inline constexpr std::string_view kListAfterPathBounded =
     S3R_LIST_SELECT "AND storage_key COLLATE \"C\" > $2 AND storage_key COLLATE \"C\" < $5 " S3R_LIST_ORDER;
 inline constexpr std::string_view kListAfterRow =
     S3R_LIST_SELECT "AND (storage_key COLLATE \"C\", object_key COLLATE \"C\") > ($2, $5) " S3R_LIST_ORDER;
-inline constexpr std::string_view kListAfterRowBounded =
-    S3R_LIST_SELECT "AND (storage_key COLLATE \"C\", object_key COLLATE \"C\") > ($2, $5) "
-                    "AND storage_key COLLATE \"C\" < $6 " S3R_LIST_ORDER;
+inline constexpr std::string_view kListAfterRowBounded = S3R_LIST_SELECT
+    "AND (storage_key COLLATE \"C\", object_key COLLATE \"C\") > ($2, $5) "
+    "AND storage_key COLLATE \"C\" < $6 " S3R_LIST_ORDER;
 #undef S3R_LIST_SELECT
 #undef S3R_LIST_ORDER
 

@@ -18,8 +18,8 @@
 #include <fmt/format.h>
 
 #include "s3reconcile/key_order.h"
-#include "s3reconcile/printable.h"
 #include "s3reconcile/pass_ledger.h"
+#include "s3reconcile/printable.h"
 #include "s3reconcile/time_format.h"
 #include "store/postgres/postgres_queries.h"
 
@@ -54,7 +54,6 @@ struct ConninfoDeleter {
   void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
 };
 using Conninfo = std::unique_ptr<PQconninfoOption, ConninfoDeleter>;
-
 
 // libpq's messages span lines ("FATAL: ...\nserver closed the connection
 // unexpectedly\n\tThis probably means ..."): one line, without the guesswork.
@@ -191,9 +190,7 @@ constexpr std::array<PreparedStatement, 9> kStatements = {{
     {Prepared::kSplitKeys, "s3r_split_keys", sql::kSplitKeys, 5},
 }};
 
-const PreparedStatement& statement(Prepared id) {
-  return kStatements[static_cast<std::size_t>(id)];
-}
+const PreparedStatement& statement(Prepared id) { return kStatements[static_cast<std::size_t>(id)]; }
 
 class PostgresStore final : public IndexStore, public PassLedger {
  public:
@@ -202,8 +199,9 @@ class PostgresStore final : public IndexStore, public PassLedger {
 
   Status init(const PostgresStoreOptions& options) {
     if (PQserverVersion(conn_.get()) < kOldestServer) {
-      return failed_precondition_error(fmt::format("PostgreSQL index {}: server version {} is too old (9.5 or newer needed)",
-                                                   where_, PQserverVersion(conn_.get())));
+      return failed_precondition_error(
+          fmt::format("PostgreSQL index {}: server version {} is too old (9.5 or newer needed)", where_,
+                      PQserverVersion(conn_.get())));
     }
     // Keys travel as UTF-8 and must come back with the same bytes.
     const char* encoding = PQparameterStatus(conn_.get(), "server_encoding");
@@ -256,7 +254,8 @@ class PostgresStore final : public IndexStore, public PassLedger {
                                                 std::size_t parts) override {
     std::vector<std::string> keys;
     if (parts <= 1) return keys;
-    const std::string doing = fmt::format("splitting the key range from {} into {} parts", quote_key(range.begin), parts);
+    const std::string doing =
+        fmt::format("splitting the key range from {} into {} parts", quote_key(range.begin), parts);
     // A big table is split at quantiles of a sample of its pages: reading
     // every key to split billions of them would cost as much as a pass.
     auto sampled = split_keys_by_sample(backend, range, parts, doing);
@@ -265,8 +264,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
     if (!counted.ok()) return counted.status();
     const std::string rows = text(counted->get(), 0, 0);
     Params p;
-    if (!p.add(backend) || !p.add(range.begin) || !p.add(range.end) || !p.add(std::to_string(parts)) ||
-        !p.add(rows)) {
+    if (!p.add(backend) || !p.add(range.begin) || !p.add(range.end) || !p.add(std::to_string(parts)) || !p.add(rows)) {
       return nul_byte(doing);
     }
     auto r = execute(Prepared::kSplitKeys, p, doing);
@@ -289,14 +287,15 @@ class PostgresStore final : public IndexStore, public PassLedger {
     const double rows = std::atof(PQgetvalue(estimate->get(), 0, 0));
     if (rows < kSmallTable) return keys;
     const double percent = std::min(100.0, 100.0 * kSampleRows * static_cast<double>(parts) / rows);
-    auto sample = run(sql::kSampleKeys, {std::string(backend), range.begin, range.end, fmt::format("{:.6f}", percent)},
-                      doing);
+    auto sample =
+        run(sql::kSampleKeys, {std::string(backend), range.begin, range.end, fmt::format("{:.6f}", percent)}, doing);
     if (!sample.ok()) return sample.status();
     std::vector<std::string> seen;
     seen.reserve(static_cast<std::size_t>(PQntuples(sample->get())));
     for (int i = 0; i < PQntuples(sample->get()); ++i) seen.push_back(text(sample->get(), i, 0));
     if (seen.size() < 20 * parts) return keys;
-    std::sort(seen.begin(), seen.end(), [](const std::string& a, const std::string& b) { return compare_keys(a, b) < 0; });
+    std::sort(seen.begin(), seen.end(),
+              [](const std::string& a, const std::string& b) { return compare_keys(a, b) < 0; });
     for (std::size_t j = 1; j < parts; ++j) {
       const std::string& key = seen[j * seen.size() / parts];
       if (keys.empty() || compare_keys(keys.back(), key) < 0) keys.push_back(key);
@@ -304,8 +303,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
     return keys;
   }
 
-  StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry,
-                                  Clock::time_point created_at) override {
+  StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry, Clock::time_point created_at) override {
     Params p;
     if (!insert_params(p, backend, entry, created_at)) return nul_byte(importing(entry.key));
     auto r = execute(Prepared::kInsert, p, importing(entry.key));
@@ -313,8 +311,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
     return PQntuples(r->get()) == 1;
   }
 
-  StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend,
-                                                   std::string_view object_key,
+  StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend, std::string_view object_key,
                                                    Clock::time_point created_before) override {
     Params p;
     if (!remove_params(p, backend, object_key, created_before)) return nul_byte(removing(object_key));
@@ -325,8 +322,9 @@ class PostgresStore final : public IndexStore, public PassLedger {
 
   StatusOr<RemoveOutcome> removal_outcome(std::string_view backend, std::string_view object_key,
                                           Clock::time_point created_before) override {
-    auto r = run(sql::kRemovalOutcome, {std::string(object_key), std::string(backend), iso8601_utc_micros(created_before)},
-                 removing(object_key));
+    auto r =
+        run(sql::kRemovalOutcome, {std::string(object_key), std::string(backend), iso8601_utc_micros(created_before)},
+            removing(object_key));
     if (!r.ok()) return r.status();
     if (PQntuples(r->get()) == 0) return RemoveOutcome::kAlreadyGone;
     return text(r->get(), 0, 0) == "t" ? RemoveOutcome::kRemoved : RemoveOutcome::kTooNew;
@@ -370,9 +368,9 @@ class PostgresStore final : public IndexStore, public PassLedger {
       if (!p.add(values[i])) return nul_byte(doing);
     }
     if (lost()) return lost_error(doing);
-    auto r = check(PgResult(PQexecPrepared(conn_.get(), kPendingDeleteStatement, p.count(), p.pointers(), nullptr,
-                                           nullptr, 0)),
-                   doing);
+    auto r = check(
+        PgResult(PQexecPrepared(conn_.get(), kPendingDeleteStatement, p.count(), p.pointers(), nullptr, nullptr, 0)),
+        doing);
     if (!r.ok()) return r.status();
     return PQntuples(r->get()) > 0;
   }
@@ -397,8 +395,8 @@ class PostgresStore final : public IndexStore, public PassLedger {
 
   PassLedger* pass_ledger() override { return this; }
 
-  StatusOr<std::int64_t> open_pass(const std::string& backend, const std::string& bucket,
-                                   Clock::time_point started_at, const Planner& plan) override {
+  StatusOr<std::int64_t> open_pass(const std::string& backend, const std::string& bucket, Clock::time_point started_at,
+                                   const Planner& plan) override {
     const std::string doing = fmt::format("opening the shared pass of backend \"{}\" bucket \"{}\"", backend, bucket);
     if (auto running = running_pass(backend, bucket, doing); !running.ok() || *running != 0) return running;
     auto ranges = plan();
@@ -424,7 +422,8 @@ class PostgresStore final : public IndexStore, public PassLedger {
     S3R_RETURN_IF_ERROR(exec("COMMIT", doing));
     if (*inserted != 0) return inserted;
     auto running = running_pass(backend, bucket, doing);
-    if (running.ok() && *running == 0) return unavailable_error(doing + ": the running pass ended meanwhile; try again");
+    if (running.ok() && *running == 0)
+      return unavailable_error(doing + ": the running pass ended meanwhile; try again");
     return running;
   }
 
@@ -453,18 +452,17 @@ class PostgresStore final : public IndexStore, public PassLedger {
 
   StatusOr<bool> record_progress(std::int64_t pass_id, int range_no, const std::string& owner,
                                  const std::string& applied_through, const RangeCounts& counts) override {
-    return changed_one(run(sql::kRecordProgress,
-                           {std::to_string(pass_id), std::to_string(range_no), owner, applied_through,
-                            counts_json(counts)},
-                           fmt::format("recording the progress of range {} of pass {}", range_no, pass_id)));
+    return changed_one(
+        run(sql::kRecordProgress,
+            {std::to_string(pass_id), std::to_string(range_no), owner, applied_through, counts_json(counts)},
+            fmt::format("recording the progress of range {} of pass {}", range_no, pass_id)));
   }
 
-  StatusOr<bool> finish_range(std::int64_t pass_id, int range_no, const std::string& owner,
-                              const RangeCounts& counts, const Status& outcome) override {
+  StatusOr<bool> finish_range(std::int64_t pass_id, int range_no, const std::string& owner, const RangeCounts& counts,
+                              const Status& outcome) override {
     return changed_one(run(sql::kFinishRange,
-                           {std::to_string(pass_id), std::to_string(range_no), owner,
-                            outcome.ok() ? "done" : "failed", counts_json(counts),
-                            outcome.ok() ? "" : outcome.to_string()},
+                           {std::to_string(pass_id), std::to_string(range_no), owner, outcome.ok() ? "done" : "failed",
+                            counts_json(counts), outcome.ok() ? "" : outcome.to_string()},
                            fmt::format("finishing range {} of pass {}", range_no, pass_id)));
   }
 
@@ -623,8 +621,8 @@ class PostgresStore final : public IndexStore, public PassLedger {
   StatusOr<std::vector<ChangeResult>> apply_in_one_transaction(std::string_view backend,
                                                                std::span<const IndexChange> changes,
                                                                Clock::time_point created_before) {
-    const std::string batch = fmt::format("a batch of {} changes from key {}", changes.size(),
-                                          quote_key(changes.front().entry.key));
+    const std::string batch =
+        fmt::format("a batch of {} changes from key {}", changes.size(), quote_key(changes.front().entry.key));
     if (lost()) return lost_error(batch);
     PGconn* c = conn_.get();
     if (PQenterPipelineMode(c) != 1) return failure(nullptr, batch);
@@ -722,8 +720,10 @@ class PostgresStore final : public IndexStore, public PassLedger {
           out.inserted = PQntuples(r.get()) == 1;
         } else {
           auto removal = removal_outcome(r.get());
-          if (removal.ok()) out.removal = *removal;
-          else if (failed.ok()) failed = removal.status();
+          if (removal.ok())
+            out.removal = *removal;
+          else if (failed.ok())
+            failed = removal.status();
         }
       }
       if (lost()) {
@@ -759,8 +759,8 @@ class PostgresStore final : public IndexStore, public PassLedger {
     {
       Params p;
       p.add(sql::kMigrationLockKey);
-      PgResult r(PQexecParams(conn_.get(), "SELECT pg_advisory_xact_lock($1::bigint)", p.count(), nullptr,
-                              p.pointers(), nullptr, nullptr, 0));
+      PgResult r(PQexecParams(conn_.get(), "SELECT pg_advisory_xact_lock($1::bigint)", p.count(), nullptr, p.pointers(),
+                              nullptr, nullptr, 0));
       S3R_RETURN_IF_ERROR(check(std::move(r), "waiting for the schema migration lock").status());
     }
     int version = 0;
@@ -778,12 +778,12 @@ class PostgresStore final : public IndexStore, public PassLedger {
     const int current = static_cast<int>(sql::kMigrations.size());
     if (version > current) {
       return failed_precondition_error(
-          fmt::format("PostgreSQL index {}: schema version {} is newer than this s3reconcile understands ({})",
-                      where_, version, current));
+          fmt::format("PostgreSQL index {}: schema version {} is newer than this s3reconcile understands ({})", where_,
+                      version, current));
     }
     for (int v = version; v < current; ++v) {
-      S3R_RETURN_IF_ERROR(exec(sql::kMigrations[static_cast<std::size_t>(v)],
-                               fmt::format("schema migration {}", v + 1)));
+      S3R_RETURN_IF_ERROR(
+          exec(sql::kMigrations[static_cast<std::size_t>(v)], fmt::format("schema migration {}", v + 1)));
     }
     if (version != current) {
       Params p;
@@ -836,8 +836,8 @@ class PostgresStore final : public IndexStore, public PassLedger {
   static std::string removing(std::string_view key) { return fmt::format("removing key {}", quote_key(key)); }
 
   Status nul_byte(std::string_view doing) const {
-    return invalid_argument_error(fmt::format(
-        "PostgreSQL index {}: {}: a NUL byte cannot be stored in a PostgreSQL text value", where_, doing));
+    return invalid_argument_error(
+        fmt::format("PostgreSQL index {}: {}: a NUL byte cannot be stored in a PostgreSQL text value", where_, doing));
   }
 
   StatusOr<PgResult> execute(Prepared id, Params& p, std::string_view doing) {
@@ -931,13 +931,15 @@ StatusOr<std::unique_ptr<IndexStore>> open_postgres_store(const PostgresStoreOpt
   const std::string timeout = std::to_string(options.connect_timeout.count());
   // Our defaults come before the DSN (it may override them); the encoding
   // after it: keys must travel as UTF-8 bytes, unconverted.
-  const char* keywords[] = {"connect_timeout", "fallback_application_name", "keepalives", "keepalives_idle",
-                            "keepalives_interval", "keepalives_count", "dbname", "client_encoding", nullptr};
+  const char* keywords[] = {"connect_timeout", "fallback_application_name", "keepalives",
+                            "keepalives_idle", "keepalives_interval",       "keepalives_count",
+                            "dbname",          "client_encoding",           nullptr};
   const char* values[] = {timeout.c_str(), "s3reconcile", "1", "30", "10", "3", options.dsn.c_str(), "UTF8", nullptr};
   PgConn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (!conn) return unavailable_error("cannot connect to PostgreSQL: out of memory");
   // Server notices ("relation already exists, skipping") are not for stderr.
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return unavailable_error(redact_password(
         fmt::format("cannot connect to PostgreSQL {}: {}", describe(target), one_line(PQerrorMessage(conn.get()))),

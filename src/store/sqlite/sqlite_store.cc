@@ -39,9 +39,8 @@ CREATE INDEX IF NOT EXISTS object_locations_backend_storage
 )sql",
 };
 
-constexpr std::array<std::string_view, 5> kRequiredColumns = {
-    "object_key", "backend_name", "storage_key", "size_bytes", "created_at"};
-
+constexpr std::array<std::string_view, 5> kRequiredColumns = {"object_key", "backend_name", "storage_key", "size_bytes",
+                                                              "created_at"};
 
 struct StatementDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -69,8 +68,7 @@ class StatementUse {
 
 class SqliteStore final : public IndexStore {
  public:
-  SqliteStore(std::unique_ptr<sqlite3, DbCloser> db, std::string path)
-      : db_(std::move(db)), path_(std::move(path)) {}
+  SqliteStore(std::unique_ptr<sqlite3, DbCloser> db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
 
   Status init(const SqliteStoreOptions& options) {
     sqlite3_busy_timeout(db_.get(), static_cast<int>(options.busy_timeout.count()));
@@ -89,7 +87,8 @@ SELECT object_key, storage_key, size_bytes FROM object_locations
     const std::string after_row = "AND (storage_key, object_key) > (?2, ?6)";
     const std::string bounded = " AND storage_key < ?5";
     S3R_RETURN_IF_ERROR(prepare(list_after_path_, fmt::format("{}{}{}", kSelect, after_path, kOrder)));
-    S3R_RETURN_IF_ERROR(prepare(list_after_path_bounded_, fmt::format("{}{}{}{}", kSelect, after_path, bounded, kOrder)));
+    S3R_RETURN_IF_ERROR(
+        prepare(list_after_path_bounded_, fmt::format("{}{}{}{}", kSelect, after_path, bounded, kOrder)));
     S3R_RETURN_IF_ERROR(prepare(list_after_row_, fmt::format("{}{}{}", kSelect, after_row, kOrder)));
     S3R_RETURN_IF_ERROR(prepare(list_after_row_bounded_, fmt::format("{}{}{}{}", kSelect, after_row, bounded, kOrder)));
     // The path of every step-th row of the range, step = ceil(rows / parts), not the last.
@@ -162,8 +161,7 @@ SELECT created_at, created_at < ?3,
     return keys;
   }
 
-  StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry,
-                                  Clock::time_point created_at) override {
+  StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry, Clock::time_point created_at) override {
     sqlite3_stmt* s = insert_.get();
     StatementUse use(s);
     bind_text(s, 1, entry.key);
@@ -176,8 +174,7 @@ SELECT created_at, created_at < ?3,
     return sqlite3_changes(db_.get()) == 1;
   }
 
-  StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend,
-                                                   std::string_view object_key,
+  StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend, std::string_view object_key,
                                                    Clock::time_point created_before) override {
     {
       sqlite3_stmt* s = remove_.get();
@@ -252,8 +249,7 @@ SELECT created_at, created_at < ?3,
   // configuration error) and not at the first orphan.
   Status prepare_pending_delete(const std::string& query) {
     auto refuse = [&](std::string_view why) {
-      return invalid_argument_error(
-          fmt::format("store.pending_delete_query {}: {}", quote_key(query), why));
+      return invalid_argument_error(fmt::format("store.pending_delete_query {}: {}", quote_key(query), why));
     };
     sqlite3_stmt* raw = nullptr;
     const char* tail = nullptr;
@@ -301,9 +297,9 @@ SELECT created_at, created_at < ?3,
     auto version = user_version();
     if (!version.ok()) return version.status();
     if (*version > static_cast<int>(kMigrations.size())) {
-      return failed_precondition_error(fmt::format(
-          "index \"{}\" has schema version {}, newer than this s3reconcile understands ({})", path_,
-          *version, kMigrations.size()));
+      return failed_precondition_error(
+          fmt::format("index \"{}\" has schema version {}, newer than this s3reconcile understands ({})", path_,
+                      *version, kMigrations.size()));
     }
     for (auto v = static_cast<std::size_t>(*version); v < kMigrations.size(); ++v) {
       S3R_RETURN_IF_ERROR(exec(kMigrations[v]).with_context(fmt::format("schema migration {}", v + 1)));
@@ -326,8 +322,8 @@ SELECT created_at, created_at < ?3,
     while (sqlite3_step(s.get()) == SQLITE_ROW) present.push_back(column_text(s.get(), 1));
     for (auto column : kRequiredColumns) {
       if (std::find(present.begin(), present.end(), column) == present.end()) {
-        return failed_precondition_error(fmt::format(
-            "index \"{}\": table object_locations has no column {}", path_, column));
+        return failed_precondition_error(
+            fmt::format("index \"{}\": table object_locations has no column {}", path_, column));
       }
     }
     return ok_status();
@@ -374,8 +370,8 @@ SELECT created_at, created_at < ?3,
 
   Status prepare(Statement& out, std::string_view sql) {
     sqlite3_stmt* s = nullptr;
-    const int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    const int rc =
+        sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     out.reset(s);
     if (rc != SQLITE_OK) return error(rc, "preparing a statement");
     return ok_status();
@@ -430,8 +426,7 @@ int sqlite_schema_version() { return static_cast<int>(kMigrations.size()); }
 StatusOr<std::unique_ptr<IndexStore>> open_sqlite_store(const SqliteStoreOptions& options) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(options.path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<sqlite3, DbCloser> db(raw);
   if (rc != SQLITE_OK) {
     return unavailable_error(fmt::format("cannot open sqlite index \"{}\": {}", options.path,
