@@ -15,7 +15,7 @@ ProgressLine::ProgressLine(const MergeCounters& counters, bool enabled) : counte
 ProgressLine::~ProgressLine() {
   if (!thread_.joinable()) return;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     done_ = true;
   }
   cv_.notify_all();
@@ -25,8 +25,8 @@ ProgressLine::~ProgressLine() {
 }
 
 void ProgressLine::run() {
-  std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) {
+  MutexLock lock(mu_);
+  while (!lock.wait_for(cv_, std::chrono::milliseconds(500), [this]() S3R_REQUIRES(mu_) { return done_; })) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const auto listed = counters_.listed.load(std::memory_order_relaxed);
     const auto rows = counters_.rows.load(std::memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "s3reconcile/merge.h"
+#include "s3reconcile/mutex.h"
 
 namespace s3reconcile::cli {
 
@@ -25,9 +26,9 @@ class ProgressLine {
 
   const MergeCounters& counters_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  bool done_ = false;  // guarded by mu_
+  bool done_ S3R_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

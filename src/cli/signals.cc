@@ -1,4 +1,5 @@
 #include "cli/signals.h"
+#include "s3reconcile/mutex.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -12,9 +13,9 @@ namespace {
 
 // A signal handler may touch none of these; the thread in sigwait may.
 std::stop_source g_stop;
-std::mutex g_mu;
+Mutex g_mu;
 std::condition_variable_any g_changed;
-bool g_reload = false;  // guarded by g_mu
+bool g_reload S3R_GUARDED_BY(g_mu) = false;
 
 }  // namespace
 
@@ -30,7 +31,7 @@ Signals& Signals::install() {
       while (true) {
         int received = 0;
         if (sigwait(&set, &received) != 0) continue;
-        std::lock_guard lock(g_mu);
+        MutexLock lock(g_mu);
         if (received == SIGHUP) {
           g_reload = true;
         } else {
@@ -47,8 +48,8 @@ Signals& Signals::install() {
 std::stop_token Signals::stop_token() const { return g_stop.get_token(); }
 
 bool Signals::wait_for_reload(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(g_mu);
-  g_changed.wait_for(lock, g_stop.get_token(), timeout, [] { return g_reload; });
+  MutexLock lock(g_mu);
+  lock.wait_for(g_changed, g_stop.get_token(), timeout, []() S3R_REQUIRES(g_mu) { return g_reload; });
   const bool reload = g_reload;
   g_reload = false;
   return reload;

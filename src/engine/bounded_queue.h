@@ -5,11 +5,11 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <utility>
 
+#include "s3reconcile/mutex.h"
 #include "s3reconcile/status.h"
 
 namespace s3reconcile::internal {
@@ -24,8 +24,9 @@ class BoundedQueue {
   // toward the capacity (a batch of entries weighs its size); an empty
   // queue takes any item, so one heavier than the capacity still passes.
   bool push(T item, std::stop_token stop, std::size_t weight = 1) {
-    std::unique_lock lock(mu_);
-    if (!not_full_.wait(lock, stop, [&] { return closed_ || items_.empty() || used_ + weight <= capacity_; })) {
+    MutexLock lock(mu_);
+    if (!lock.wait(not_full_, stop,
+                   [&]() S3R_REQUIRES(mu_) { return closed_ || items_.empty() || used_ + weight <= capacity_; })) {
       return false;
     }
     if (closed_) return false;
@@ -40,7 +41,7 @@ class BoundedQueue {
   // the end; with an error, the consumer sees the error at once, and queued
   // items are dropped. The first close wins.
   void close(Status status) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return;
     closed_ = true;
     close_status_ = std::move(status);
@@ -55,8 +56,8 @@ class BoundedQueue {
   // Blocks until an item, the close, or a stop. Returns the item, std::nullopt
   // after a clean close once drained, the close error, or CANCELLED on stop.
   StatusOr<std::optional<T>> pop(std::stop_token stop) {
-    std::unique_lock lock(mu_);
-    if (!not_empty_.wait(lock, stop, [&] { return closed_ || !items_.empty(); })) {
+    MutexLock lock(mu_);
+    if (!lock.wait(not_empty_, stop, [&]() S3R_REQUIRES(mu_) { return closed_ || !items_.empty(); })) {
       return cancelled_error("listing cancelled");
     }
     if (!close_status_.ok()) return close_status_;
@@ -70,20 +71,20 @@ class BoundedQueue {
 
   // The most weight ever held at once (for tests and memory accounting).
   std::size_t high_watermark() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return high_watermark_;
   }
 
  private:
   const std::size_t capacity_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable_any not_empty_;
   std::condition_variable_any not_full_;
-  std::deque<std::pair<T, std::size_t>> items_;  // with their weights; guarded by mu_
-  std::size_t used_ = 0;                         // sum of the weights queued; guarded by mu_
-  bool closed_ = false;                          // guarded by mu_
-  Status close_status_;                          // guarded by mu_
-  std::size_t high_watermark_ = 0;               // guarded by mu_
+  std::deque<std::pair<T, std::size_t>> items_ S3R_GUARDED_BY(mu_);  // with their weights
+  std::size_t used_ S3R_GUARDED_BY(mu_) = 0;                         // sum of the weights queued
+  bool closed_ S3R_GUARDED_BY(mu_) = false;
+  Status close_status_ S3R_GUARDED_BY(mu_);
+  std::size_t high_watermark_ S3R_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace s3reconcile::internal

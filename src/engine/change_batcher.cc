@@ -19,7 +19,7 @@ ChangeBatcher::ChangeBatcher(IndexStore& store, std::string backend, std::size_t
 
 ChangeBatcher::~ChangeBatcher() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closing_ = true;
   }
   changed_.notify_all();
@@ -27,7 +27,7 @@ ChangeBatcher::~ChangeBatcher() {
 }
 
 Status ChangeBatcher::add(IndexChange change) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   if (!failed_.ok()) {
     record(change, ChangeResult{failed_, false, RemoveOutcome::kRemoved});
     return failed_;
@@ -42,8 +42,8 @@ Status ChangeBatcher::add(IndexChange change) {
   return failed_;
 }
 
-Status ChangeBatcher::hand_off(std::unique_lock<std::mutex>& lock) {
-  changed_.wait(lock, [&] { return !handed_.has_value() || !failed_.ok(); });
+Status ChangeBatcher::hand_off(MutexLock& lock) {
+  lock.wait(changed_, [&]() S3R_REQUIRES(mu_) { return !handed_.has_value() || !failed_.ok(); });
   if (!failed_.ok()) return failed_;
   handed_.emplace();
   handed_->swap(pending_);
@@ -53,9 +53,9 @@ Status ChangeBatcher::hand_off(std::unique_lock<std::mutex>& lock) {
 }
 
 void ChangeBatcher::run_writer() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (true) {
-    changed_.wait(lock, [&] { return handed_.has_value() || closing_; });
+    lock.wait(changed_, [&]() S3R_REQUIRES(mu_) { return handed_.has_value() || closing_; });
     if (!handed_) return;
     std::vector<IndexChange> batch = std::move(*handed_);
     writing_ = true;
@@ -70,12 +70,12 @@ void ChangeBatcher::run_writer() {
 }
 
 void ChangeBatcher::drop_removals() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(pending_, [](const IndexChange& c) { return c.kind == IndexChange::Kind::kRemove; });
 }
 
 Status ChangeBatcher::flush() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   if (!pending_.empty() && failed_.ok()) {
     if (writer_.joinable()) {
       S3R_RETURN_IF_ERROR(hand_off(lock));
@@ -85,7 +85,7 @@ Status ChangeBatcher::flush() {
       failed_ = write(batch);
     }
   }
-  changed_.wait(lock, [&] { return (!handed_.has_value() && !writing_) || !failed_.ok(); });
+  lock.wait(changed_, [&]() S3R_REQUIRES(mu_) { return (!handed_.has_value() && !writing_) || !failed_.ok(); });
   if (failed_.ok()) failed_ = recorder_.failure();
   // Changes never handed to a store that failed are not silently lost: they
   // count as failed, like the batch that found the store unusable.

@@ -12,6 +12,7 @@
 
 #include "engine/outcomes.h"
 #include "s3reconcile/index_store.h"
+#include "s3reconcile/mutex.h"
 #include "s3reconcile/result.h"
 
 namespace s3reconcile::internal {
@@ -48,7 +49,7 @@ class ChangeBatcher {
   Status write(std::vector<IndexChange>& batch);
   void record(const IndexChange& change, const ChangeResult& outcome);
   // Hands `pending_` to the writer thread (lock held), waiting for it to be free.
-  Status hand_off(std::unique_lock<std::mutex>& lock);
+  Status hand_off(MutexLock& lock) S3R_REQUIRES(mu_);
   void run_writer();
 
   IndexStore& store_;
@@ -58,14 +59,14 @@ class ChangeBatcher {
   const bool dry_run_;
   OutcomeRecorder& recorder_;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable changed_;
-  std::vector<IndexChange> pending_;                // guarded by mu_
-  std::optional<std::vector<IndexChange>> handed_;  // guarded by mu_: the writer's next batch
-  bool writing_ = false;                            // guarded by mu_
-  bool closing_ = false;                            // guarded by mu_
-  Status failed_;                                   // guarded by mu_: the store is unusable
-  std::thread writer_;                              // last: started once everything it uses exists
+  std::vector<IndexChange> pending_ S3R_GUARDED_BY(mu_);
+  std::optional<std::vector<IndexChange>> handed_ S3R_GUARDED_BY(mu_);  // the writer's next batch
+  bool writing_ S3R_GUARDED_BY(mu_) = false;
+  bool closing_ S3R_GUARDED_BY(mu_) = false;
+  Status failed_ S3R_GUARDED_BY(mu_);  // the store is unusable
+  std::thread writer_;                 // last: started once everything it uses exists
 };
 
 }  // namespace s3reconcile::internal

@@ -16,7 +16,7 @@ void OutcomeRecorder::count(const Entry& entry, std::uint64_t PassCounts::*field
 void OutcomeRecorder::walked(std::uint64_t listed, std::uint64_t rows,
                              const std::map<std::string, std::uint64_t>& listed_by_bucket,
                              const std::map<std::string, std::uint64_t>& rows_by_bucket) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   result_.listed += listed;
   result_.rows += rows;
   for (const auto& [bucket, n] : listed_by_bucket) result_.buckets[bucket].listed += n;
@@ -34,7 +34,7 @@ void OutcomeRecorder::observe(ChangeAction action, const Entry& entry) {
 }
 
 void OutcomeRecorder::import(const Entry& entry, const ChangeResult& outcome) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!outcome.status.ok()) {
     count(entry, &PassCounts::import_failed);
     log_->warn("import failed backend={} key={} storage_key={} error={}", backend_, quote_key(entry.key),
@@ -60,7 +60,7 @@ void OutcomeRecorder::import(const Entry& entry, const ChangeResult& outcome) {
 }
 
 void OutcomeRecorder::collision(const Entry& entry, const Status& probe) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!probe.ok()) {
     count(entry, &PassCounts::import_failed);
     log_->warn("import failed backend={} key={} storage_key={} error={}", backend_, quote_key(entry.key),
@@ -73,7 +73,7 @@ void OutcomeRecorder::collision(const Entry& entry, const Status& probe) {
 }
 
 void OutcomeRecorder::orphan_reported(const Entry& entry) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   count(entry, &PassCounts::orphans_reported);
   log_->info("orphan backend={} bucket={} key={} storage_key={} size={}", backend_, entry.bucket, quote_key(entry.key),
              quote_key(entry.storage_key), entry.size);
@@ -81,7 +81,7 @@ void OutcomeRecorder::orphan_reported(const Entry& entry) {
 }
 
 void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOutcome outcome) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (status.code() == StatusCode::kAborted) return;  // refused by a guard: not a failure of this row
   if (!status.ok()) {
     count(entry, &PassCounts::delete_failed);

@@ -10,6 +10,7 @@
 
 #include "s3reconcile/entry.h"
 #include "s3reconcile/index_store.h"
+#include "s3reconcile/mutex.h"
 #include "s3reconcile/result.h"
 
 namespace spdlog {
@@ -52,7 +53,7 @@ class OutcomeRecorder {
   // The first error the observer returned, or OK: once set, no more changes
   // may be applied.
   Status failure() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return observer_failure_;
   }
 
@@ -62,17 +63,17 @@ class OutcomeRecorder {
 
  private:
   // Adds one to `field` of the totals and of the entry's bucket (lock held).
-  void count(const Entry& entry, std::uint64_t PassCounts::*field);
+  void count(const Entry& entry, std::uint64_t PassCounts::*field) S3R_REQUIRES(mu_);
   // Tells the observer (lock held), keeping its first error.
-  void observe(ChangeAction action, const Entry& entry);
+  void observe(ChangeAction action, const Entry& entry) S3R_REQUIRES(mu_);
 
   Result& result_;
   std::shared_ptr<spdlog::logger> log_;
   const std::string backend_;
   const bool dry_run_;
   const ChangeObserver observer_;
-  mutable std::mutex mu_;
-  Status observer_failure_;  // guarded by mu_
+  mutable Mutex mu_;
+  Status observer_failure_ S3R_GUARDED_BY(mu_);
 };
 
 }  // namespace s3reconcile::internal

@@ -33,8 +33,24 @@ StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix,
   return any;
 }
 
-Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, ChangeBatcher& batcher, bool pipelined,
-                 const RangeCheckpoint* checkpoint) {
+CheckpointPolicy& no_checkpoints() {
+  class Never final : public CheckpointPolicy {
+   public:
+    bool due(std::uint64_t) override { return false; }
+    Status record(const std::string&) override { return ok_status(); }
+  };
+  static Never never;
+  return never;
+}
+
+bool EveryKeysCheckpoint::due(std::uint64_t keys_merged) {
+  if (every_ == 0 || keys_merged - merged_at_last_ < every_) return false;
+  merged_at_last_ = keys_merged;
+  return true;
+}
+
+Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, ChangeBatcher& batcher,
+                 CheckpointPolicy& checkpoints) {
   const PassOptions& options = pass.options;
   const BackendRef& backend = pass.backend;
   const std::stop_token stop = pass.stop.get_token();
@@ -55,7 +71,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   cursor_options.page_size = options.page_size;
   cursor_options.start_after = range.after;
   cursor_options.through = range.through;
-  cursor_options.prefetch = pipelined;
+  cursor_options.prefetch = pass.read_ahead;
   DBCursorStream rows(rows_store, std::move(cursor_options));
   // A stop reaches a query in flight, not only the next one.
   std::stop_callback cancel_rows(stop, [&rows_store] { rows_store.cancel(); });
@@ -70,8 +86,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   // where the pass looks (paths left out of the pass still show it is there).
   auto listing_empty = [&] { return !pass.listing_has_keys && listing.ended() && listing.listed_paths() == 0; };
 
-  // One backend round trip per candidate, run `probe_concurrency` at a time
-  // when pipelined:
+  // One backend round trip per candidate, run pass.probe_concurrency at a time:
   //  - a removal goes only once the backend, asked again now, says the path
   //    is gone (the listing may be older than a write that just landed) and
   //    the guard admits it;
@@ -98,32 +113,24 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
     S3R_RETURN_IF_ERROR(pass.guard.admit(candidate.listing_empty, candidate.rows_scanned));
     return batcher.add(IndexChange{IndexChange::Kind::kRemove, entry, {}});
   };
-  std::optional<RemovalConfirmer> confirmer;
-  if (pipelined) confirmer.emplace(options.probe_concurrency, decide, stop);
-  auto submit = [&](RemovalCandidate candidate) {
-    return confirmer ? confirmer->submit(std::move(candidate)) : decide(candidate);
-  };
+  RemovalConfirmer confirmer(pass.probe_concurrency, decide, stop);
 
-  // Every `checkpoint->every` keys merged, wait until every change so far
-  // is written and record the greatest path whose every row is handled. An
-  // imported path is done at once (no row shares it); a removal's path is
-  // done only once the merge has moved past it, since more rows may share it.
-  std::uint64_t merged_at_checkpoint = 0;
+  // When the policy says so, wait until every change so far is written and
+  // record the greatest path whose every row is handled. An imported path is
+  // done at once (no row shares it); a removal's path is done only once the
+  // merge has moved past it, since more rows may share it.
   std::string done_through, last_removal_path;
   auto maybe_checkpoint = [&]() -> Status {
-    if (checkpoint == nullptr || checkpoint->every == 0 || done_through.empty()) return ok_status();
-    const std::uint64_t merged = listing.yielded() + rows.rows_scanned();
-    if (merged - merged_at_checkpoint < checkpoint->every) return ok_status();
-    merged_at_checkpoint = merged;
-    if (confirmer) S3R_RETURN_IF_ERROR(confirmer->drain());
+    if (done_through.empty() || !checkpoints.due(listing.yielded() + rows.rows_scanned())) return ok_status();
+    S3R_RETURN_IF_ERROR(confirmer.drain());
     S3R_RETURN_IF_ERROR(batcher.flush());
-    return checkpoint->record(done_through);
+    return checkpoints.record(done_through);
   };
   auto on_import = [&](const Entry& entry) -> Status {
     if (!backend.import_orphans) {
       pass.recorder.orphan_reported(entry);
     } else if (entry.adopted) {
-      S3R_RETURN_IF_ERROR(submit(RemovalCandidate{entry, true, false, 0}));
+      S3R_RETURN_IF_ERROR(confirmer.submit(RemovalCandidate{entry, true, false, 0}));
     } else {
       S3R_RETURN_IF_ERROR(
           batcher.add(IndexChange{IndexChange::Kind::kImport, entry, entry.last_modified.value_or(Clock::now())}));
@@ -132,16 +139,14 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
     return maybe_checkpoint();
   };
   auto on_delete = [&](const Entry& entry) -> Status {
-    S3R_RETURN_IF_ERROR(submit(RemovalCandidate{entry, false, listing_empty(), rows_scanned()}));
+    S3R_RETURN_IF_ERROR(confirmer.submit(RemovalCandidate{entry, false, listing_empty(), rows_scanned()}));
     if (!last_removal_path.empty() && last_removal_path != entry.storage_key) done_through = last_removal_path;
     last_removal_path = entry.storage_key;
     return maybe_checkpoint();
   };
   Status status = sorted(listing, rows, on_import, on_delete, stop, options.counters);
-  if (confirmer) {
-    Status confirmed = confirmer->finish();
-    if (status.ok()) status = confirmed;
-  }
+  Status confirmed = confirmer.finish();
+  if (status.ok()) status = confirmed;
   listing.stop();
   rows.stop();
   rows_scanned();

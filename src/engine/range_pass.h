@@ -60,6 +60,12 @@ struct Pass {
   // Set when the listing of `paths` is known to hold keys (a parallel pass
   // checks before splitting), so no range's empty slice looks like an empty backend.
   bool listing_has_keys = false;
+  // How the pass's pipeline runs, decided once for every range: with
+  // connections to spare, the index is read ahead and candidates are
+  // confirmed `probe_concurrency` at a time; on a single connection, no
+  // read-ahead and a confirmer of concurrency 1 (decisions inline).
+  bool read_ahead = false;
+  std::size_t probe_concurrency = 1;
   // Ends every range: the caller's stop, or one range failing.
   std::stop_source stop;
   std::optional<std::stop_callback<std::function<void()>>> caller_stop;
@@ -68,20 +74,39 @@ struct Pass {
 // Whether the backend lists at least one key under `prefix`: one page.
 StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix, std::stop_token stop);
 
-// Records how far a range got: every change for keys up to `applied_through`
-// is written. Called from the merge's thread, at most every `every` keys
-// merged, after the pipeline was drained; an error ends the range.
-struct RangeCheckpoint {
-  std::uint64_t every = 0;
-  std::function<Status(const std::string& applied_through)> record;
+// When a range records how far it got. Asked from the merge's thread after
+// each key; when due, the range drains its pipeline (every change so far
+// written) and calls record() with the greatest path whose rows are all
+// handled. An error from record() ends the range.
+class CheckpointPolicy {
+ public:
+  virtual ~CheckpointPolicy() = default;
+  virtual bool due(std::uint64_t keys_merged) = 0;
+  virtual Status record(const std::string& applied_through) = 0;
 };
 
-// One sorted merge over `range` (of paths). `rows_store` serves the index
-// cursor; `batcher` writes the changes; with `pipelined`, backend round
-// trips (removal confirmations, adoption checks) run concurrently and the
-// index is read ahead. Adds the range's listing and index counts to
-// pass.result.
-Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, ChangeBatcher& batcher, bool pipelined,
-                 const RangeCheckpoint* checkpoint = nullptr);
+// Never due: a pass in one process starts over after a failure.
+CheckpointPolicy& no_checkpoints();
+
+// Due every `every` keys merged (0: never); records through `record`.
+class EveryKeysCheckpoint final : public CheckpointPolicy {
+ public:
+  EveryKeysCheckpoint(std::uint64_t every, std::function<Status(const std::string&)> record)
+      : every_(every), record_(std::move(record)) {}
+  bool due(std::uint64_t keys_merged) override;
+  Status record(const std::string& applied_through) override { return record_(applied_through); }
+
+ private:
+  const std::uint64_t every_;
+  const std::function<Status(const std::string&)> record_;
+  std::uint64_t merged_at_last_ = 0;
+};
+
+// One sorted merge over `range` (of paths): builds the two streams and the
+// sinks (the confirmer, `batcher`) as `pass` says, and runs sorted().
+// `rows_store` serves the index cursor. Adds the range's listing and index
+// counts to pass.result.
+Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, ChangeBatcher& batcher,
+                 CheckpointPolicy& checkpoints = no_checkpoints());
 
 }  // namespace s3reconcile::internal

@@ -56,7 +56,7 @@ Status run_ranges(Pass& pass, const std::vector<KeyInterval>& ranges, internal::
       if (!store.ok()) {
         statuses[i] = store.status().with_context("opening an index connection for a key range");
       } else {
-        statuses[i] = internal::run_range(pass, ranges[i], **store, batcher, true);
+        statuses[i] = internal::run_range(pass, ranges[i], **store, batcher);
       }
       if (!statuses[i].ok()) {
         // The first range to fail before any stop is the cause: the others
@@ -76,6 +76,8 @@ Status run_pass(Pass& pass, IndexStore& store) {
   std::unique_ptr<IndexStore> writer_store;
   // batch_size 1 writes each change on its own as it is found, in one range.
   const bool pipelined = static_cast<bool>(options.open_store) && options.batch_size > 1;
+  pass.read_ahead = pipelined;
+  pass.probe_concurrency = pipelined ? options.probe_concurrency : 1;
   if (pipelined) {
     auto opened = options.open_store();
     if (!opened.ok()) return opened.status().with_context("opening the index connection for the writer");
@@ -109,7 +111,7 @@ Status run_pass(Pass& pass, IndexStore& store) {
   std::stop_callback cancel_writes(pass.stop.get_token(), [&writes] { writes.cancel(); });
   internal::ChangeBatcher batcher(writes, pass.backend.name, options.batch_size, pass.started_at, options.dry_run,
                                   pass.recorder, pipelined);
-  Status status = plan.ranges.size() == 1 ? internal::run_range(pass, plan.ranges.front(), store, batcher, pipelined)
+  Status status = plan.ranges.size() == 1 ? internal::run_range(pass, plan.ranges.front(), store, batcher)
                                           : run_ranges(pass, plan.ranges, batcher);
   // Removals admitted before a guard tripped were sound; after a failure of
   // the listing or the index they are not written.

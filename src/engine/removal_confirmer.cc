@@ -6,9 +6,9 @@ namespace s3reconcile::internal {
 
 RemovalConfirmer::RemovalConfirmer(std::size_t concurrency, Decide decide, std::stop_token stop)
     : decide_(std::move(decide)), stop_(std::move(stop)), queue_(std::max<std::size_t>(concurrency, 1)) {
-  const std::size_t threads = std::max<std::size_t>(concurrency, 1);
-  workers_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  if (concurrency <= 1) return;  // decisions inline, in submit()
+  workers_.reserve(concurrency);
+  for (std::size_t i = 0; i < concurrency; ++i) workers_.emplace_back([this] { work(); });
 }
 
 RemovalConfirmer::~RemovalConfirmer() { finish().ignore_error(); }
@@ -19,28 +19,36 @@ void RemovalConfirmer::work() {
     // decision probes with the pass's stop token and fails fast on its own.
     auto next = queue_.pop({});
     if (!next.ok() || !next->has_value()) return;
-    // Once the pass is ending nothing more is decided.
-    Status decided = first_error().ok() ? decide_(**next) : ok_status();
-    std::lock_guard lock(mu_);
-    if (!decided.ok() && first_error_.ok()) first_error_ = std::move(decided);
-    --undecided_;
-    decided_.notify_all();
+    decide_one(**next);
   }
 }
 
+void RemovalConfirmer::decide_one(const RemovalCandidate& candidate) {
+  // Once the pass is ending nothing more is decided.
+  Status decided = first_error().ok() ? decide_(candidate) : ok_status();
+  MutexLock lock(mu_);
+  if (!decided.ok() && first_error_.ok()) first_error_ = std::move(decided);
+  --undecided_;
+  decided_.notify_all();
+}
+
 Status RemovalConfirmer::first_error() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return first_error_;
 }
 
 Status RemovalConfirmer::submit(RemovalCandidate candidate) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     S3R_RETURN_IF_ERROR(first_error_);
     ++undecided_;
   }
+  if (workers_.empty()) {
+    decide_one(candidate);
+    return first_error();
+  }
   if (!queue_.push(std::move(candidate), stop_)) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     --undecided_;
     decided_.notify_all();
     S3R_RETURN_IF_ERROR(first_error_);
@@ -50,8 +58,8 @@ Status RemovalConfirmer::submit(RemovalCandidate candidate) {
 }
 
 Status RemovalConfirmer::drain() {
-  std::unique_lock lock(mu_);
-  decided_.wait(lock, [&] { return undecided_ == 0; });
+  MutexLock lock(mu_);
+  lock.wait(decided_, [&]() S3R_REQUIRES(mu_) { return undecided_ == 0; });
   return first_error_;
 }
 

@@ -1,6 +1,9 @@
 // Confirms removal candidates with the backend several at a time, so that
 // a pass with many stale rows waits for one HEAD round trip per
-// `concurrency` candidates instead of one per candidate.
+// `concurrency` candidates instead of one per candidate. At concurrency 1
+// the same confirmer decides on the submitting thread, in order, before
+// submit() returns: a pass on one index connection (the merge reads it, a
+// decision writes it) uses that, and no other code path.
 #pragma once
 
 #include <condition_variable>
@@ -13,6 +16,7 @@
 
 #include "engine/bounded_queue.h"
 #include "s3reconcile/entry.h"
+#include "s3reconcile/mutex.h"
 #include "s3reconcile/status.h"
 
 namespace s3reconcile::internal {
@@ -30,8 +34,9 @@ struct RemovalCandidate {
 
 class RemovalConfirmer {
  public:
-  // Runs on a worker thread for each candidate: probes and decides. An
-  // error it returns ends the pass (later submits return it).
+  // Runs for each candidate (on a worker thread, or at concurrency 1 on
+  // the submitter's): probes and decides. An error it returns ends the pass
+  // (later submits return it).
   using Decide = std::function<Status(const RemovalCandidate&)>;
 
   RemovalConfirmer(std::size_t concurrency, Decide decide, std::stop_token stop);
@@ -53,15 +58,17 @@ class RemovalConfirmer {
 
  private:
   void work();
+  // Decides one candidate, keeping the first error.
+  void decide_one(const RemovalCandidate& candidate);
   Status first_error() const;
 
   const Decide decide_;
   std::stop_token stop_;
   BoundedQueue<RemovalCandidate> queue_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable decided_;
-  Status first_error_;         // guarded by mu_
-  std::size_t undecided_ = 0;  // submitted, not yet decided; guarded by mu_
+  Status first_error_ S3R_GUARDED_BY(mu_);
+  std::size_t undecided_ S3R_GUARDED_BY(mu_) = 0;  // submitted, not yet decided
   std::vector<std::thread> workers_;
 };
 

@@ -5,7 +5,7 @@
 namespace s3reconcile::internal {
 
 Status RemovalGuard::admit(bool listing_empty, std::uint64_t rows_scanned) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!tripped_.ok()) return tripped_;
   const std::string where = paths_.empty() ? fmt::format("backend \"{}\"", backend_)
                                            : fmt::format("backend \"{}\" paths \"{}\"", backend_, paths_);

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 
+#include "s3reconcile/mutex.h"
 #include "s3reconcile/reconcile.h"
 
 namespace s3reconcile::internal {
@@ -22,16 +23,16 @@ class RemovalGuard {
   Status admit(bool listing_empty, std::uint64_t rows_scanned);
 
   bool tripped() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return !tripped_.ok();
   }
 
  private:
   const RemovalLimits limits_;
   const std::string backend_, paths_;
-  mutable std::mutex mu_;
-  std::uint64_t admitted_ = 0;  // guarded by mu_
-  Status tripped_;              // guarded by mu_
+  mutable Mutex mu_;
+  std::uint64_t admitted_ S3R_GUARDED_BY(mu_) = 0;
+  Status tripped_ S3R_GUARDED_BY(mu_);
 };
 
 }  // namespace s3reconcile::internal

@@ -10,6 +10,7 @@
 #include "engine/range_pass.h"
 #include "s3reconcile/buckets.h"
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/mutex.h"
 #include "s3reconcile/pass_ledger.h"
 
 namespace s3reconcile {
@@ -24,13 +25,13 @@ class GuardedLedger {
   PassLedger* get() { return store_ ? store_->pass_ledger() : nullptr; }
   template <typename F>
   auto call(F&& f) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return f(*get());
   }
 
  private:
   std::unique_ptr<IndexStore> store_;
-  std::mutex mu_;
+  Mutex mu_;  // one call on the connection at a time
 };
 
 // Heartbeats a claimed range every lease / 3 until stopped; stops the range
@@ -73,9 +74,9 @@ struct Shared {
   std::int64_t pass_id = 0;
   bool listing_has_keys = true;
   std::stop_source stop;  // the caller's stop
-  std::mutex mu;
-  Result& total;       // guarded by mu
-  Status first_error;  // guarded by mu: this instance's own failures
+  Mutex mu;
+  Result& total;                          // guarded by mu (a reference: not checked)
+  Status first_error S3R_GUARDED_BY(mu);  // this instance's own failures
 };
 
 // Works one claimed range to its end, or until it is taken over or stopped.
@@ -84,6 +85,9 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
   range_result.backend = s.backend.name;
   range_result.bucket = s.scope.bucket;
   internal::Pass pass(s.backend, s.scope, s.known_buckets, s.options, range_result, s.log, claim.pass_started_at);
+  // A shared range has connections of its own to read and to write.
+  pass.read_ahead = true;
+  pass.probe_concurrency = s.options.probe_concurrency;
   pass.listing_has_keys = s.listing_has_keys;
   std::stop_callback on_caller_stop(s.stop.get_token(), [&pass] { pass.stop.request_stop(); });
   KeyInterval todo = claim.range;
@@ -96,27 +100,26 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
   internal::ChangeBatcher batcher(writer, s.backend.name, s.options.batch_size, claim.pass_started_at,
                                   s.options.dry_run, pass.recorder, true);
   bool taken_over = false;
-  internal::RangeCheckpoint checkpoint;
-  checkpoint.every = s.shared.checkpoint_every;
-  checkpoint.record = [&](const std::string& applied_through) -> Status {
-    RangeCounts counts = claim.counts;
-    counts += range_result.totals();
-    auto ours = ledger.call([&](PassLedger& l) {
-      return l.record_progress(claim.pass_id, claim.range_no, s.shared.owner, applied_through, counts);
-    });
-    if (!ours.ok()) return ours.status();
-    if (!*ours) {
-      taken_over = true;
-      return aborted_error(
-          fmt::format("range {} of pass {} was taken over by another instance", claim.range_no, claim.pass_id));
-    }
-    return ok_status();
-  };
+  internal::EveryKeysCheckpoint checkpoint(
+      s.shared.checkpoint_every, [&](const std::string& applied_through) -> Status {
+        RangeCounts counts = claim.counts;
+        counts += range_result.totals();
+        auto ours = ledger.call([&](PassLedger& l) {
+          return l.record_progress(claim.pass_id, claim.range_no, s.shared.owner, applied_through, counts);
+        });
+        if (!ours.ok()) return ours.status();
+        if (!*ours) {
+          taken_over = true;
+          return aborted_error(
+              fmt::format("range {} of pass {} was taken over by another instance", claim.range_no, claim.pass_id));
+        }
+        return ok_status();
+      });
   Status status;
   {
     Heartbeat heartbeat(ledger, claim, s.shared.owner, std::max(s.shared.lease / 3, std::chrono::milliseconds(10)),
                         pass.stop);
-    status = internal::run_range(pass, todo, reader, batcher, true, &checkpoint);
+    status = internal::run_range(pass, todo, reader, batcher, checkpoint);
     if (!status.ok() && !pass.guard.tripped()) batcher.drop_removals();
     Status flushed = batcher.flush();
     if (status.ok()) status = flushed;
@@ -140,7 +143,7 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
                 range_result.rows, range_result.imported, range_result.removed,
                 status.ok() ? "" : " error=" + quote_key(status.to_string()));
   }
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   s.total.add(range_result);
   ++s.total.ranges;
   return status;
@@ -149,7 +152,7 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
 // Claims and works ranges until none is left to claim and none is running.
 void worker(Shared& s) {
   auto fail = [&](Status st) {
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     if (s.first_error.ok()) s.first_error = std::move(st);
   };
   auto open = [&](std::string_view what) -> std::unique_ptr<IndexStore> {
@@ -240,7 +243,10 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
       workers.emplace_back([&s] { worker(s); });
     }
   }
-  result.status = s.first_error;
+  {
+    MutexLock lock(s.mu);  // the workers are gone; the lock states the rule
+    result.status = s.first_error;
+  }
   if (result.status.ok()) {
     auto state = ledger->settle_pass(s.pass_id);
     if (!state.ok()) {

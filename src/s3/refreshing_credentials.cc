@@ -38,17 +38,20 @@ StatusOr<std::unique_ptr<RefreshingCredentials>> RefreshingCredentials::start(
   std::unique_ptr<RefreshingCredentials> r(new RefreshingCredentials(std::move(provider)));
   auto first = r->provider_->fetch(std::stop_token());
   if (!first.ok()) return first.status();
-  r->credentials_ = std::move(*first);
-  r->fetched_at_ = Clock::now();
-  if (r->credentials_.expiration) {
-    const auto expiration = *r->credentials_.expiration;
-    if (expiration <= r->fetched_at_) {
+  std::optional<Clock::time_point> expiration = first->expiration;
+  {
+    MutexLock lock(r->mu_);
+    r->credentials_ = std::move(*first);
+    r->fetched_at_ = Clock::now();
+    if (expiration && *expiration <= r->fetched_at_) {
       return failed_precondition_error(
-          fmt::format("{}: the credentials it gave expired at {}", r->describe(), iso8601_utc_micros(expiration)));
+          fmt::format("{}: the credentials it gave expired at {}", r->describe(), iso8601_utc_micros(*expiration)));
     }
-    r->next_attempt_ = expiration - std::min<Clock::duration>(kMaxMargin, lifetime(r->fetched_at_, expiration) / 2);
-    r->refresher_ = std::jthread([raw = r.get()](std::stop_token stop) { raw->refresh_loop(stop); });
+    if (expiration) {
+      r->next_attempt_ = *expiration - std::min<Clock::duration>(kMaxMargin, lifetime(r->fetched_at_, *expiration) / 2);
+    }
   }
+  if (expiration) r->refresher_ = std::jthread([raw = r.get()](std::stop_token stop) { raw->refresh_loop(stop); });
   return r;
 }
 
@@ -62,11 +65,11 @@ bool RefreshingCredentials::unusable_locked(Clock::time_point now) const {
 }
 
 void RefreshingCredentials::refresh_loop(std::stop_token stop) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stop.stop_requested()) {
     // Wakes at the time set, or when someone moves it (a refresh asked for now).
     const auto planned = next_attempt_;
-    changed_.wait_until(lock, stop, planned, [&] { return next_attempt_ != planned; });
+    lock.wait_until(changed_, stop, planned, [&]() S3R_REQUIRES(mu_) { return next_attempt_ != planned; });
     if (stop.stop_requested()) return;
     if (Clock::now() < next_attempt_) continue;
     lock.unlock();
@@ -102,15 +105,15 @@ void RefreshingCredentials::refresh_loop(std::stop_token stop) {
   }
 }
 
-void RefreshingCredentials::refresh_now_locked(std::unique_lock<std::mutex>& lock, std::stop_token stop) {
+void RefreshingCredentials::refresh_now_locked(MutexLock& lock, std::stop_token stop) {
   const long seen = attempts_;
   next_attempt_ = Clock::now();
   changed_.notify_all();
-  changed_.wait(lock, stop, [&] { return attempts_ != seen; });
+  lock.wait(changed_, stop, [&]() S3R_REQUIRES(mu_) { return attempts_ != seen; });
 }
 
 StatusOr<Credentials> RefreshingCredentials::current(std::stop_token stop) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   if (!unusable_locked(Clock::now())) return credentials_.credentials;
   refresh_now_locked(lock, stop);
   if (stop.stop_requested()) return cancelled_error("cancelled while waiting for fresh credentials");
@@ -121,7 +124,7 @@ StatusOr<Credentials> RefreshingCredentials::current(std::stop_token stop) {
 }
 
 StatusOr<Credentials> RefreshingCredentials::renew_after_rejection(const Credentials& rejected, std::stop_token stop) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const bool same = credentials_.credentials.access_key_id == rejected.access_key_id &&
                     credentials_.credentials.session_token == rejected.session_token;
   if (!same) return credentials_.credentials;  // another thread renewed them already
@@ -141,12 +144,12 @@ StatusOr<Credentials> RefreshingCredentials::renew_after_rejection(const Credent
 }
 
 std::optional<Clock::time_point> RefreshingCredentials::expiration() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return credentials_.expiration;
 }
 
 std::vector<std::string> RefreshingCredentials::secrets() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::string> out;
   for (const Credentials* c : {&credentials_.credentials, &previous_}) {
     for (const std::string* s : {&c->secret_access_key, &c->session_token}) {
@@ -157,7 +160,7 @@ std::vector<std::string> RefreshingCredentials::secrets() const {
 }
 
 int RefreshingCredentials::refreshes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return refreshes_;
 }
 

@@ -5,13 +5,13 @@
 
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <thread>
 #include <vector>
 
 #include "s3/credential_provider.h"
+#include "s3reconcile/mutex.h"
 #include "s3reconcile/status.h"
 
 namespace s3reconcile::s3 {
@@ -49,21 +49,21 @@ class RefreshingCredentials {
   explicit RefreshingCredentials(std::unique_ptr<CredentialProvider> provider);
   void refresh_loop(std::stop_token stop);
   // Whether `now` is close enough to the expiration that signing must wait.
-  bool unusable_locked(Clock::time_point now) const;
+  bool unusable_locked(Clock::time_point now) const S3R_REQUIRES(mu_);
   // Asks the refresh thread for an attempt now; waits until it finished.
-  void refresh_now_locked(std::unique_lock<std::mutex>& lock, std::stop_token stop);
+  void refresh_now_locked(MutexLock& lock, std::stop_token stop) S3R_REQUIRES(mu_);
 
   std::unique_ptr<CredentialProvider> provider_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable_any changed_;
-  TimedCredentials credentials_;    // guarded by mu_
-  Credentials previous_;            // guarded by mu_: before the last refresh
-  Clock::time_point fetched_at_;    // guarded by mu_
-  Clock::time_point next_attempt_;  // guarded by mu_
-  long attempts_ = 0;               // guarded by mu_: refresh attempts finished
-  int refreshes_ = 0;               // guarded by mu_
-  Status last_failure_;             // guarded by mu_
-  std::jthread refresher_;          // last: stops before the rest is destroyed
+  TimedCredentials credentials_ S3R_GUARDED_BY(mu_);
+  Credentials previous_ S3R_GUARDED_BY(mu_);  // before the last refresh
+  Clock::time_point fetched_at_ S3R_GUARDED_BY(mu_);
+  Clock::time_point next_attempt_ S3R_GUARDED_BY(mu_);
+  long attempts_ S3R_GUARDED_BY(mu_) = 0;  // refresh attempts finished
+  int refreshes_ S3R_GUARDED_BY(mu_) = 0;
+  Status last_failure_ S3R_GUARDED_BY(mu_);
+  std::jthread refresher_;  // last: stops before the rest is destroyed
 };
 
 }  // namespace s3reconcile::s3

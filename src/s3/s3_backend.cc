@@ -20,6 +20,7 @@
 #include "s3/retry.h"
 #include "s3/sigv4.h"
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/mutex.h"
 #include "s3reconcile/printable.h"
 
 namespace s3reconcile {
@@ -60,23 +61,23 @@ struct S3Backend::Impl {
 
   // Idle connections for HeadObject, so that concurrent probes each have
   // one and a probe after another reuses a kept-alive connection.
-  std::mutex probe_mu;
-  std::vector<std::unique_ptr<s3::HttpClient>> idle_probe_clients;  // guarded by probe_mu
+  Mutex probe_mu;
+  std::vector<std::unique_ptr<s3::HttpClient>> idle_probe_clients S3R_GUARDED_BY(probe_mu);
 
   std::unique_ptr<s3::HttpClient> take_probe_client() {
-    std::lock_guard lock(probe_mu);
+    MutexLock lock(probe_mu);
     if (idle_probe_clients.empty()) return std::make_unique<s3::HttpClient>(http);
     auto client = std::move(idle_probe_clients.back());
     idle_probe_clients.pop_back();
     return client;
   }
   void return_probe_client(std::unique_ptr<s3::HttpClient> client) {
-    std::lock_guard lock(probe_mu);
+    MutexLock lock(probe_mu);
     idle_probe_clients.push_back(std::move(client));
   }
 
-  std::mutex rng_mu;
-  std::mt19937_64 rng{std::random_device{}()};  // guarded by rng_mu
+  Mutex rng_mu;
+  std::mt19937_64 rng S3R_GUARDED_BY(rng_mu){std::random_device{}()};
 
   std::string where() const { return fmt::format("endpoint={} bucket={}", options.endpoint, options.bucket); }
 
@@ -154,7 +155,7 @@ struct S3Backend::Impl {
       if (attempt >= retry.max_attempts) break;
       std::chrono::milliseconds delay;
       {
-        std::lock_guard lock(rng_mu);
+        MutexLock lock(rng_mu);
         delay = s3::backoff_delay(retry, attempt, rng);
       }
       if (!s3::sleep_unless_stopped(delay, stop)) {
