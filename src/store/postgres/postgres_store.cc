@@ -21,12 +21,21 @@
 #include "s3reconcile/pass_ledger.h"
 #include "s3reconcile/printable.h"
 #include "s3reconcile/time_format.h"
+#include "store/postgres/pg_session.h"
+#include "store/postgres/postgres_pass_ledger.h"
 #include "store/postgres/postgres_queries.h"
 
 namespace s3reconcile {
 namespace {
 
 namespace sql = postgres;
+using postgres::changed_one;
+using postgres::one_line;
+using postgres::Params;
+using postgres::PgConn;
+using postgres::PgResult;
+using postgres::PgSession;
+using postgres::text;
 
 // Statements sent per round trip when a batch is pipelined: enough to hide
 // the latency, few enough that neither side's socket buffer can fill while
@@ -36,44 +45,10 @@ constexpr std::size_t kPipelineDepth = 128;
 // The oldest server with INSERT ... ON CONFLICT and CREATE INDEX IF NOT EXISTS.
 constexpr int kOldestServer = 90500;
 
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
-
-struct ConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-using PgConn = std::unique_ptr<PGconn, ConnDeleter>;
-
-struct CancelDeleter {
-  void operator()(PGcancel* c) const { PQfreeCancel(c); }
-};
-
 struct ConninfoDeleter {
   void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
 };
 using Conninfo = std::unique_ptr<PQconninfoOption, ConninfoDeleter>;
-
-// libpq's messages span lines ("FATAL: ...\nserver closed the connection
-// unexpectedly\n\tThis probably means ..."): one line, without the guesswork.
-std::string one_line(std::string_view text) {
-  if (const auto guess = text.find("\n\tThis probably means"); guess != std::string_view::npos) {
-    text = text.substr(0, guess);
-  }
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
 
 // Keyword values of a connection string, falling back to libpq's defaults
 // (PGHOST and friends). Empty when the string does not parse.
@@ -115,48 +90,9 @@ std::string describe(const ConnTarget& t) {
   return fmt::format("host={} port={} dbname={}", or_default(t.host), or_default(t.port), or_default(t.dbname));
 }
 
-// Text parameters of one statement. libpq takes them as C strings, so a NUL
-// byte would silently cut a value short: such a value is refused instead.
-class Params {
- public:
-  // False (nothing added) for a value with a NUL byte. At most kMost values.
-  bool add(std::string_view value) {
-    if (value.find('\0') != std::string_view::npos || count_ == kMost) return false;
-    values_[count_++] = std::string(value);
-    return true;
-  }
-  int count() const { return static_cast<int>(count_); }
-  const char* const* pointers() {
-    for (std::size_t i = 0; i < count_; ++i) pointers_[i] = values_[i].c_str();
-    return pointers_.data();
-  }
-
- private:
-  static constexpr std::size_t kMost = 8;
-  std::array<std::string, kMost> values_;
-  std::array<const char*, kMost> pointers_{};
-  std::size_t count_ = 0;
-};
-
 // Belt and braces: no message leaves with the DSN's password in it.
 std::string redact_password(std::string message, const std::string& password) {
   return redact(std::move(message), {password});
-}
-
-bool connection_lost_state(std::string_view sqlstate) {
-  return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
-}
-
-// What a caller should do about a failed statement, from its SQLSTATE.
-Status code_for(std::string_view sqlstate, std::string message) {
-  const std::string_view cls = sqlstate.substr(0, std::min<std::size_t>(2, sqlstate.size()));
-  if (cls == "40" || cls == "53" || cls == "57" || cls == "58" || sqlstate == "55P03") {
-    return unavailable_error(std::move(message));  // transient: locks, resources, cancellation
-  }
-  if (cls == "22" || cls == "23") return invalid_argument_error(std::move(message));  // this row's data
-  if (sqlstate == "XX001" || sqlstate == "XX002") return data_loss_error(std::move(message));
-  if (cls == "42") return failed_precondition_error(std::move(message));  // missing table, no privilege
-  return internal_error(std::move(message));
 }
 
 enum class Prepared {
@@ -192,29 +128,29 @@ constexpr std::array<PreparedStatement, 9> kStatements = {{
 
 const PreparedStatement& statement(Prepared id) { return kStatements[static_cast<std::size_t>(id)]; }
 
-class PostgresStore final : public IndexStore, public PassLedger {
+class PostgresStore final : public IndexStore {
  public:
   PostgresStore(PgConn conn, std::string where, std::string password)
-      : conn_(std::move(conn)), where_(std::move(where)), password_(std::move(password)) {}
+      : session_(std::move(conn), std::move(where), std::move(password)) {}
 
   Status init(const PostgresStoreOptions& options) {
-    if (PQserverVersion(conn_.get()) < kOldestServer) {
+    if (PQserverVersion(session_.raw()) < kOldestServer) {
       return failed_precondition_error(
-          fmt::format("PostgreSQL index {}: server version {} is too old (9.5 or newer needed)", where_,
-                      PQserverVersion(conn_.get())));
+          fmt::format("PostgreSQL index {}: server version {} is too old (9.5 or newer needed)", session_.where(),
+                      PQserverVersion(session_.raw())));
     }
     // Keys travel as UTF-8 and must come back with the same bytes.
-    const char* encoding = PQparameterStatus(conn_.get(), "server_encoding");
+    const char* encoding = PQparameterStatus(session_.raw(), "server_encoding");
     const std::string_view server_encoding = encoding ? encoding : "";
     if (server_encoding != "UTF8" && server_encoding != "SQL_ASCII") {
-      return failed_precondition_error(fmt::format(
-          "PostgreSQL index {}: the database's encoding is {}; s3reconcile needs UTF8", where_, server_encoding));
+      return failed_precondition_error(
+          fmt::format("PostgreSQL index {}: the database's encoding is {}; s3reconcile needs UTF8", session_.where(),
+                      server_encoding));
     }
-    cancel_.reset(PQgetCancel(conn_.get()));
     S3R_RETURN_IF_ERROR(migrate(options.migration_lock_timeout));
     for (const auto& s : kStatements) {
-      PgResult r(PQprepare(conn_.get(), s.name, std::string(s.text).c_str(), s.params, nullptr));
-      S3R_RETURN_IF_ERROR(check(std::move(r), "preparing a statement").status());
+      PgResult r(PQprepare(session_.raw(), s.name, std::string(s.text).c_str(), s.params, nullptr));
+      S3R_RETURN_IF_ERROR(session_.check(std::move(r), "preparing a statement").status());
     }
     if (!options.pending_delete_query.empty()) {
       S3R_RETURN_IF_ERROR(prepare_pending_delete(options.pending_delete_query));
@@ -229,7 +165,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
     const bool bounded = !range.end.empty();
     if (!p.add(backend) || !p.add(after.storage_key) || !p.add(range.begin) || !p.add(std::to_string(limit)) ||
         (after.object_key && !p.add(*after.object_key)) || (bounded && !p.add(range.end))) {
-      return nul_byte(doing);
+      return session_.nul_byte(doing);
     }
     const Prepared which = after.object_key ? (bounded ? Prepared::kListAfterRowBounded : Prepared::kListAfterRow)
                                             : (bounded ? Prepared::kListAfterPathBounded : Prepared::kListAfterPath);
@@ -243,7 +179,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
       const std::string size = text(res, i, 2);
       if (std::from_chars(size.data(), size.data() + size.size(), row.size_bytes).ec != std::errc()) {
         return data_loss_error(fmt::format("PostgreSQL index {}: {}: size_bytes \"{}\" of key {} is not a number",
-                                           where_, doing, size, quote_key(row.object_key)));
+                                           session_.where(), doing, size, quote_key(row.object_key)));
       }
       rows.push_back(std::move(row));
     }
@@ -260,12 +196,12 @@ class PostgresStore final : public IndexStore, public PassLedger {
     // every key to split billions of them would cost as much as a pass.
     auto sampled = split_keys_by_sample(backend, range, parts, doing);
     if (!sampled.ok() || !sampled->empty()) return sampled;
-    auto counted = run(sql::kSplitCount, {std::string(backend), range.begin, range.end}, doing);
+    auto counted = session_.run(sql::kSplitCount, {std::string(backend), range.begin, range.end}, doing);
     if (!counted.ok()) return counted.status();
     const std::string rows = text(counted->get(), 0, 0);
     Params p;
     if (!p.add(backend) || !p.add(range.begin) || !p.add(range.end) || !p.add(std::to_string(parts)) || !p.add(rows)) {
-      return nul_byte(doing);
+      return session_.nul_byte(doing);
     }
     auto r = execute(Prepared::kSplitKeys, p, doing);
     if (!r.ok()) return r.status();
@@ -282,13 +218,13 @@ class PostgresStore final : public IndexStore, public PassLedger {
     constexpr double kSampleRows = 500;
     constexpr double kSmallTable = 200000;
     std::vector<std::string> keys;
-    auto estimate = run(sql::kTableRows, {}, doing);
+    auto estimate = session_.run(sql::kTableRows, {}, doing);
     if (!estimate.ok()) return estimate.status();
     const double rows = std::atof(PQgetvalue(estimate->get(), 0, 0));
     if (rows < kSmallTable) return keys;
     const double percent = std::min(100.0, 100.0 * kSampleRows * static_cast<double>(parts) / rows);
-    auto sample =
-        run(sql::kSampleKeys, {std::string(backend), range.begin, range.end, fmt::format("{:.6f}", percent)}, doing);
+    auto sample = session_.run(sql::kSampleKeys,
+                               {std::string(backend), range.begin, range.end, fmt::format("{:.6f}", percent)}, doing);
     if (!sample.ok()) return sample.status();
     std::vector<std::string> seen;
     seen.reserve(static_cast<std::size_t>(PQntuples(sample->get())));
@@ -305,7 +241,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
 
   StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry, Clock::time_point created_at) override {
     Params p;
-    if (!insert_params(p, backend, entry, created_at)) return nul_byte(importing(entry.key));
+    if (!insert_params(p, backend, entry, created_at)) return session_.nul_byte(importing(entry.key));
     auto r = execute(Prepared::kInsert, p, importing(entry.key));
     if (!r.ok()) return r.status();
     return PQntuples(r->get()) == 1;
@@ -314,7 +250,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
   StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend, std::string_view object_key,
                                                    Clock::time_point created_before) override {
     Params p;
-    if (!remove_params(p, backend, object_key, created_before)) return nul_byte(removing(object_key));
+    if (!remove_params(p, backend, object_key, created_before)) return session_.nul_byte(removing(object_key));
     auto r = execute(Prepared::kRemove, p, removing(object_key));
     if (!r.ok()) return r.status();
     return removal_outcome(r->get());
@@ -322,9 +258,9 @@ class PostgresStore final : public IndexStore, public PassLedger {
 
   StatusOr<RemoveOutcome> removal_outcome(std::string_view backend, std::string_view object_key,
                                           Clock::time_point created_before) override {
-    auto r =
-        run(sql::kRemovalOutcome, {std::string(object_key), std::string(backend), iso8601_utc_micros(created_before)},
-            removing(object_key));
+    auto r = session_.run(sql::kRemovalOutcome,
+                          {std::string(object_key), std::string(backend), iso8601_utc_micros(created_before)},
+                          removing(object_key));
     if (!r.ok()) return r.status();
     if (PQntuples(r->get()) == 0) return RemoveOutcome::kAlreadyGone;
     return text(r->get(), 0, 0) == "t" ? RemoveOutcome::kRemoved : RemoveOutcome::kTooNew;
@@ -365,23 +301,19 @@ class PostgresStore final : public IndexStore, public PassLedger {
     Params p;
     const std::string_view values[] = {storage_key, backend};
     for (int i = 0; i < pending_delete_params_; ++i) {
-      if (!p.add(values[i])) return nul_byte(doing);
+      if (!p.add(values[i])) return session_.nul_byte(doing);
     }
-    if (lost()) return lost_error(doing);
-    auto r = check(
-        PgResult(PQexecPrepared(conn_.get(), kPendingDeleteStatement, p.count(), p.pointers(), nullptr, nullptr, 0)),
+    if (session_.lost()) return session_.lost_error(doing);
+    auto r = session_.check(
+        PgResult(PQexecPrepared(session_.raw(), kPendingDeleteStatement, p.count(), p.pointers(), nullptr, nullptr, 0)),
         doing);
     if (!r.ok()) return r.status();
     return PQntuples(r->get()) > 0;
   }
 
-  // libpq's cancel request travels on a connection of its own and is safe
-  // from any thread.
-  void cancel() override {
-    if (!cancel_) return;
-    char why[256];
-    PQcancel(cancel_.get(), why, sizeof why);
-  }
+  void cancel() override { session_.cancel(); }
+
+  PassLedger* pass_ledger() override { return &ledger_; }
 
   StatusOr<bool> try_lock_backend(std::string_view backend) override {
     return lock_call(Prepared::kTryLockBackend, backend, "taking the lock of backend");
@@ -391,183 +323,11 @@ class PostgresStore final : public IndexStore, public PassLedger {
     return lock_call(Prepared::kUnlockBackend, backend, "releasing the lock of backend").status();
   }
 
-  // ---- PassLedger: shared passes
-
-  PassLedger* pass_ledger() override { return this; }
-
-  StatusOr<std::int64_t> open_pass(const std::string& backend, const std::string& bucket, Clock::time_point started_at,
-                                   const Planner& plan) override {
-    const std::string doing = fmt::format("opening the shared pass of backend \"{}\" bucket \"{}\"", backend, bucket);
-    if (auto running = running_pass(backend, bucket, doing); !running.ok() || *running != 0) return running;
-    auto ranges = plan();
-    if (!ranges.ok()) return ranges.status();
-    S3R_RETURN_IF_ERROR(exec("BEGIN", doing));
-    auto inserted = [&]() -> StatusOr<std::int64_t> {
-      auto r = run(sql::kInsertPass, {backend, bucket, iso8601_utc_micros(started_at), std::to_string(ranges->size())},
-                   doing);
-      if (!r.ok()) return r.status();
-      if (PQntuples(r->get()) == 0) return std::int64_t{0};  // another instance's pass won
-      const std::int64_t id = std::atoll(PQgetvalue(r->get(), 0, 0));
-      for (std::size_t i = 0; i < ranges->size(); ++i) {
-        const KeyInterval& k = (*ranges)[i];
-        auto added = run(sql::kInsertRange, {std::to_string(id), std::to_string(i), k.after, k.through}, doing);
-        if (!added.ok()) return added.status();
-      }
-      return id;
-    }();
-    if (!inserted.ok()) {
-      if (!lost()) PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
-      return inserted.status();
-    }
-    S3R_RETURN_IF_ERROR(exec("COMMIT", doing));
-    if (*inserted != 0) return inserted;
-    auto running = running_pass(backend, bucket, doing);
-    if (running.ok() && *running == 0)
-      return unavailable_error(doing + ": the running pass ended meanwhile; try again");
-    return running;
-  }
-
-  StatusOr<std::optional<RangeClaim>> claim_range(std::int64_t pass_id, const std::string& owner,
-                                                  std::chrono::milliseconds lease) override {
-    auto r = run(sql::kClaimRange, {std::to_string(pass_id), owner, std::to_string(lease.count())},
-                 fmt::format("claiming a range of pass {}", pass_id));
-    if (!r.ok()) return r.status();
-    if (PQntuples(r->get()) == 0) return std::optional<RangeClaim>();
-    const PGresult* res = r->get();
-    RangeClaim claim;
-    claim.pass_id = pass_id;
-    claim.range_no = std::atoi(PQgetvalue(res, 0, 0));
-    claim.range = KeyInterval{text(res, 0, 1), text(res, 0, 2)};
-    claim.resume_after = text(res, 0, 3);
-    claim.attempt = std::atoi(PQgetvalue(res, 0, 4));
-    claim.pass_started_at = from_micros(std::atoll(PQgetvalue(res, 0, 5)));
-    claim.counts = counts_at(res, 0, 6);
-    return std::optional<RangeClaim>(std::move(claim));
-  }
-
-  StatusOr<bool> heartbeat(std::int64_t pass_id, int range_no, const std::string& owner) override {
-    return changed_one(run(sql::kHeartbeat, {std::to_string(pass_id), std::to_string(range_no), owner},
-                           fmt::format("heartbeat of range {} of pass {}", range_no, pass_id)));
-  }
-
-  StatusOr<bool> record_progress(std::int64_t pass_id, int range_no, const std::string& owner,
-                                 const std::string& applied_through, const RangeCounts& counts) override {
-    return changed_one(
-        run(sql::kRecordProgress,
-            {std::to_string(pass_id), std::to_string(range_no), owner, applied_through, counts_json(counts)},
-            fmt::format("recording the progress of range {} of pass {}", range_no, pass_id)));
-  }
-
-  StatusOr<bool> finish_range(std::int64_t pass_id, int range_no, const std::string& owner, const RangeCounts& counts,
-                              const Status& outcome) override {
-    return changed_one(run(sql::kFinishRange,
-                           {std::to_string(pass_id), std::to_string(range_no), owner, outcome.ok() ? "done" : "failed",
-                            counts_json(counts), outcome.ok() ? "" : outcome.to_string()},
-                           fmt::format("finishing range {} of pass {}", range_no, pass_id)));
-  }
-
-  StatusOr<std::string> settle_pass(std::int64_t pass_id) override {
-    const std::string doing = fmt::format("settling pass {}", pass_id);
-    auto r = run(sql::kSettlePass, {std::to_string(pass_id)}, doing);
-    if (!r.ok()) return r.status();
-    if (PQntuples(r->get()) == 1) return text(r->get(), 0, 0);
-    auto now = run(sql::kPassStateOf, {std::to_string(pass_id)}, doing);
-    if (!now.ok()) return now.status();
-    if (PQntuples(now->get()) == 0) return not_found_error(fmt::format("{}: no such pass", doing));
-    return text(now->get(), 0, 0);
-  }
-
-  StatusOr<std::vector<PassState>> recent_passes(std::size_t limit) override {
-    auto r = run(sql::kRecentPasses, {std::to_string(limit)}, "reading the shared passes");
-    if (!r.ok()) return r.status();
-    std::vector<PassState> passes;
-    for (int i = 0; i < PQntuples(r->get()); ++i) {
-      PassState pass;
-      pass.pass_id = std::atoll(PQgetvalue(r->get(), i, 0));
-      pass.backend = text(r->get(), i, 1);
-      pass.bucket = text(r->get(), i, 2);
-      pass.state = text(r->get(), i, 3);
-      pass.started_at = from_micros(std::atoll(PQgetvalue(r->get(), i, 4)));
-      if (const auto finished = std::atoll(PQgetvalue(r->get(), i, 5)); finished != 0) {
-        pass.finished_at = from_micros(finished);
-      }
-      auto ranges = run(sql::kRangesOf, {std::to_string(pass.pass_id)}, "reading the ranges of a shared pass");
-      if (!ranges.ok()) return ranges.status();
-      const PGresult* res = ranges->get();
-      for (int j = 0; j < PQntuples(res); ++j) {
-        RangeState range;
-        range.range_no = std::atoi(PQgetvalue(res, j, 0));
-        range.range = KeyInterval{text(res, j, 1), text(res, j, 2)};
-        range.state = text(res, j, 3);
-        range.owner = text(res, j, 4);
-        if (const auto beat = std::atoll(PQgetvalue(res, j, 5)); beat != 0) range.heartbeat_at = from_micros(beat);
-        range.resume_after = text(res, j, 6);
-        range.attempts = std::atoi(PQgetvalue(res, j, 7));
-        range.error = text(res, j, 8);
-        range.counts = counts_at(res, j, 9);
-        pass.ranges.push_back(std::move(range));
-      }
-      passes.push_back(std::move(pass));
-    }
-    return passes;
-  }
-
  private:
-  StatusOr<std::int64_t> running_pass(const std::string& backend, const std::string& bucket, std::string_view doing) {
-    auto r = run(sql::kRunningPass, {backend, bucket}, doing);
-    if (!r.ok()) return r.status();
-    return PQntuples(r->get()) == 0 ? std::int64_t{0} : std::int64_t{std::atoll(PQgetvalue(r->get(), 0, 0))};
-  }
-
-  // A statement the ledger sends now and then: not prepared.
-  StatusOr<PgResult> run(std::string_view text_sql, const std::vector<std::string>& values, std::string_view doing) {
-    if (lost()) return lost_error(doing);
-    Params p;
-    for (const auto& v : values) {
-      if (!p.add(v)) return nul_byte(doing);
-    }
-    return check(PgResult(PQexecParams(conn_.get(), std::string(text_sql).c_str(), p.count(), nullptr, p.pointers(),
-                                       nullptr, nullptr, 0)),
-                 doing);
-  }
-
-  static StatusOr<bool> changed_one(StatusOr<PgResult> r) {
-    if (!r.ok()) return r.status();
-    return std::string_view(PQcmdTuples(r->get())) == "1";
-  }
-
-  static Clock::time_point from_micros(std::int64_t micros) {
-    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(micros)));
-  }
-
-  static std::string counts_json(const RangeCounts& c) {
-    std::string json = "{";
-    c.for_each([&](std::string_view name, std::uint64_t v) {
-      fmt::format_to(std::back_inserter(json), "{}\"{}\":{}", json.size() > 1 ? "," : "", name, v);
-    });
-    return json + "}";
-  }
-
-  // The counts from the jsonb text of column `column` (missing ones 0): a
-  // flat object of numbers, as counts_json wrote it.
-  static RangeCounts counts_at(const PGresult* r, int row, int column) {
-    const std::string json = text(r, row, column);
-    RangeCounts counts;
-    for (const auto& [name, field] : kPassCountFields) {
-      const std::string quoted = fmt::format("\"{}\":", name);
-      const auto at = json.find(quoted);
-      if (at == std::string::npos) continue;
-      std::size_t from = at + quoted.size();
-      while (from < json.size() && json[from] == ' ') ++from;
-      std::from_chars(json.data() + from, json.data() + json.size(), counts.*field);
-    }
-    return counts;
-  }
-
   StatusOr<bool> lock_call(Prepared id, std::string_view backend, std::string_view doing) {
     Params p;
     const std::string what = fmt::format("{} \"{}\"", doing, backend);
-    if (!p.add(backend)) return nul_byte(what);
+    if (!p.add(backend)) return session_.nul_byte(what);
     auto r = execute(id, p, what);
     if (!r.ok()) return r.status();
     return PQntuples(r->get()) == 1 && std::string_view(PQgetvalue(r->get(), 0, 0)) == "t";
@@ -578,7 +338,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
   StatusOr<std::vector<ChangeResult>> apply_batch(std::string_view backend, std::span<const IndexChange> changes,
                                                   Clock::time_point created_before) {
     auto batched = apply_in_one_transaction(backend, changes, created_before);
-    if (batched.ok() || lost()) return batched;
+    if (batched.ok() || session_.lost()) return batched;
     return apply_changes_one_by_one(*this, backend, changes, created_before);
   }
 
@@ -590,22 +350,23 @@ class PostgresStore final : public IndexStore, public PassLedger {
     auto refuse = [&](const Status& why) {
       return invalid_argument_error(fmt::format("store.pending_delete_query {}: {}", quote_key(query), why.message()));
     };
-    PgResult prepared(PQprepare(conn_.get(), kPendingDeleteStatement, query.c_str(), 0, nullptr));
-    if (auto r = check(std::move(prepared), "preparing it"); !r.ok()) return lost() ? r.status() : refuse(r.status());
-    PgResult described(PQdescribePrepared(conn_.get(), kPendingDeleteStatement));
-    auto d = check(std::move(described), "describing it");
+    PgResult prepared(PQprepare(session_.raw(), kPendingDeleteStatement, query.c_str(), 0, nullptr));
+    if (auto r = session_.check(std::move(prepared), "preparing it"); !r.ok())
+      return session_.lost() ? r.status() : refuse(r.status());
+    PgResult described(PQdescribePrepared(session_.raw(), kPendingDeleteStatement));
+    auto d = session_.check(std::move(described), "describing it");
     if (!d.ok()) return d.status();
     const int params = PQnparams(d->get());
     if (params > 2) {
       return refuse(invalid_argument_error("it may use only $1 (the path) and $2 (the backend name)"));
     }
     pending_delete_params_ = params;
-    S3R_RETURN_IF_ERROR(exec("BEGIN READ ONLY", "checking store.pending_delete_query"));
+    S3R_RETURN_IF_ERROR(session_.exec("BEGIN READ ONLY", "checking store.pending_delete_query"));
     auto tried = queued_for_deletion("", "");
-    if (!lost()) PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
+    session_.rollback();
     if (!tried.ok()) {
       pending_delete_params_ = -1;
-      return lost() ? tried.status() : refuse(tried.status());
+      return session_.lost() ? tried.status() : refuse(tried.status());
     }
     return ok_status();
   }
@@ -623,14 +384,14 @@ class PostgresStore final : public IndexStore, public PassLedger {
                                                                Clock::time_point created_before) {
     const std::string batch =
         fmt::format("a batch of {} changes from key {}", changes.size(), quote_key(changes.front().entry.key));
-    if (lost()) return lost_error(batch);
-    PGconn* c = conn_.get();
-    if (PQenterPipelineMode(c) != 1) return failure(nullptr, batch);
+    if (session_.lost()) return session_.lost_error(batch);
+    PGconn* c = session_.raw();
+    if (PQenterPipelineMode(c) != 1) return session_.failure(nullptr, batch);
     std::vector<ChangeResult> results(changes.size());
     std::deque<Pending> pending;
     Status failed;
     auto send_failed = [&](std::string_view doing) {
-      if (failed.ok()) failed = failure(nullptr, doing);
+      if (failed.ok()) failed = session_.failure(nullptr, doing);
     };
 
     if (PQsendQueryParams(c, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) {
@@ -647,7 +408,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
         const bool sendable = import ? insert_params(p, backend, change.entry, change.created_at)
                                      : remove_params(p, backend, change.entry.key, created_before);
         if (!sendable) {
-          failed = nul_byte(import ? importing(change.entry.key) : removing(change.entry.key));
+          failed = session_.nul_byte(import ? importing(change.entry.key) : removing(change.entry.key));
           break;
         }
         const auto& s = statement(import ? Prepared::kInsert : Prepared::kRemove);
@@ -663,7 +424,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
         break;
       }
       read_pending(pending, changes, batch, results, failed);
-      if (lost()) return failed;
+      if (session_.lost()) return failed;
     }
     if (failed.ok()) {
       if (PQsendQueryParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) {
@@ -672,22 +433,22 @@ class PostgresStore final : public IndexStore, public PassLedger {
         send_failed(batch);
       }
     }
-    if (lost()) return failed.ok() ? lost_error(batch) : failed;
+    if (session_.lost()) return failed.ok() ? session_.lost_error(batch) : failed;
     if (PQpipelineSync(c) != 1) {
       send_failed(batch);
       return failed;
     }
     read_pending(pending, changes, batch, results, failed);
-    if (lost()) return failed;
+    if (session_.lost()) return failed;
     PgResult sync(PQgetResult(c));
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return lose("batch results out of step");
-    if (PQexitPipelineMode(c) != 1) return lose(one_line(PQerrorMessage(c)));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return session_.lose("batch results out of step");
+    if (PQexitPipelineMode(c) != 1) return session_.lose(one_line(PQerrorMessage(c)));
     if (failed.ok()) return results;
     // A failed statement leaves the transaction aborted until it is rolled back.
     if (PQtransactionStatus(c) != PQTRANS_IDLE) {
       PgResult rollback(PQexec(c, "ROLLBACK"));
-      auto rolled_back = check(std::move(rollback), "rolling back " + batch);
-      if (!rolled_back.ok() && lost()) return rolled_back.status();
+      auto rolled_back = session_.check(std::move(rollback), "rolling back " + batch);
+      if (!rolled_back.ok() && session_.lost()) return rolled_back.status();
     }
     return failed;
   }
@@ -697,13 +458,13 @@ class PostgresStore final : public IndexStore, public PassLedger {
   // pipeline (PGRES_PIPELINE_ABORTED) until the sync.
   void read_pending(std::deque<Pending>& pending, std::span<const IndexChange> changes, const std::string& batch,
                     std::vector<ChangeResult>& results, Status& failed) {
-    PGconn* c = conn_.get();
+    PGconn* c = session_.raw();
     while (!pending.empty()) {
       const Pending p = pending.front();
       pending.pop_front();
       PgResult r(PQgetResult(c));
-      if (!r && !lost()) {
-        failed = lose("batch results out of step");
+      if (!r && !session_.lost()) {
+        failed = session_.lose("batch results out of step");
         return;
       }
       const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
@@ -713,7 +474,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
           const IndexChange& change = changes[p.change];
           doing = change.kind == IndexChange::Kind::kImport ? importing(change.entry.key) : removing(change.entry.key);
         }
-        if (failed.ok() || lost()) failed = failure(r.get(), doing);
+        if (failed.ok() || session_.lost()) failed = session_.failure(r.get(), doing);
       } else if (status != PGRES_PIPELINE_ABORTED && p.kind == Pending::Kind::kChange) {
         ChangeResult& out = results[p.change];
         if (changes[p.change].kind == IndexChange::Kind::kImport) {
@@ -726,14 +487,14 @@ class PostgresStore final : public IndexStore, public PassLedger {
             failed = removal.status();
         }
       }
-      if (lost()) {
-        if (failed.ok()) failed = lost_error(batch);
+      if (session_.lost()) {
+        if (failed.ok()) failed = session_.lost_error(batch);
         return;
       }
       // Each statement's results end with a null.
       PgResult end(PQgetResult(c));
       if (end) {
-        failed = lose("batch results out of step");
+        failed = session_.lose("batch results out of step");
         return;
       }
     }
@@ -742,16 +503,17 @@ class PostgresStore final : public IndexStore, public PassLedger {
   // ---- the schema
 
   Status migrate(std::chrono::milliseconds lock_timeout) {
-    S3R_RETURN_IF_ERROR(exec("BEGIN", "starting the schema migration"));
+    S3R_RETURN_IF_ERROR(session_.exec("BEGIN", "starting the schema migration"));
     // SET LOCAL ends with the transaction; its value cannot be a parameter.
-    Status status = exec(fmt::format("SET LOCAL lock_timeout = {}", std::max<std::int64_t>(1, lock_timeout.count())),
-                         "setting the migration's lock timeout");
+    Status status =
+        session_.exec(fmt::format("SET LOCAL lock_timeout = {}", std::max<std::int64_t>(1, lock_timeout.count())),
+                      "setting the migration's lock timeout");
     if (status.ok()) status = migrate_locked();
     if (!status.ok()) {
-      if (!lost()) PgResult rollback(PQexec(conn_.get(), "ROLLBACK"));
+      session_.rollback();
       return status;
     }
-    return exec("COMMIT", "committing the schema migration");
+    return session_.exec("COMMIT", "committing the schema migration");
   }
 
   Status migrate_locked() {
@@ -759,45 +521,47 @@ class PostgresStore final : public IndexStore, public PassLedger {
     {
       Params p;
       p.add(sql::kMigrationLockKey);
-      PgResult r(PQexecParams(conn_.get(), "SELECT pg_advisory_xact_lock($1::bigint)", p.count(), nullptr, p.pointers(),
-                              nullptr, nullptr, 0));
-      S3R_RETURN_IF_ERROR(check(std::move(r), "waiting for the schema migration lock").status());
+      PgResult r(PQexecParams(session_.raw(), "SELECT pg_advisory_xact_lock($1::bigint)", p.count(), nullptr,
+                              p.pointers(), nullptr, nullptr, 0));
+      S3R_RETURN_IF_ERROR(session_.check(std::move(r), "waiting for the schema migration lock").status());
     }
     int version = 0;
     {
-      auto exists = query("SELECT to_regclass('s3reconcile_schema') IS NOT NULL", "reading the schema version");
+      auto exists =
+          session_.query("SELECT to_regclass('s3reconcile_schema') IS NOT NULL", "reading the schema version");
       if (!exists.ok()) return exists.status();
       if (text(exists->get(), 0, 0) == "t") {
-        auto v = query("SELECT coalesce(max(version), 0) FROM s3reconcile_schema", "reading the schema version");
+        auto v =
+            session_.query("SELECT coalesce(max(version), 0) FROM s3reconcile_schema", "reading the schema version");
         if (!v.ok()) return v.status();
         version = std::atoi(PQgetvalue(v->get(), 0, 0));
       } else {
-        S3R_RETURN_IF_ERROR(exec(sql::kCreateVersionTable, "creating the schema version table"));
+        S3R_RETURN_IF_ERROR(session_.exec(sql::kCreateVersionTable, "creating the schema version table"));
       }
     }
     const int current = static_cast<int>(sql::kMigrations.size());
     if (version > current) {
       return failed_precondition_error(
-          fmt::format("PostgreSQL index {}: schema version {} is newer than this s3reconcile understands ({})", where_,
-                      version, current));
+          fmt::format("PostgreSQL index {}: schema version {} is newer than this s3reconcile understands ({})",
+                      session_.where(), version, current));
     }
     for (int v = version; v < current; ++v) {
       S3R_RETURN_IF_ERROR(
-          exec(sql::kMigrations[static_cast<std::size_t>(v)], fmt::format("schema migration {}", v + 1)));
+          session_.exec(sql::kMigrations[static_cast<std::size_t>(v)], fmt::format("schema migration {}", v + 1)));
     }
     if (version != current) {
       Params p;
       p.add(std::to_string(current));
-      PgResult r(PQexecParams(conn_.get(), std::string(sql::kSetVersion).c_str(), p.count(), nullptr, p.pointers(),
+      PgResult r(PQexecParams(session_.raw(), std::string(sql::kSetVersion).c_str(), p.count(), nullptr, p.pointers(),
                               nullptr, nullptr, 0));
-      S3R_RETURN_IF_ERROR(check(std::move(r), "recording the schema version").status());
+      S3R_RETURN_IF_ERROR(session_.check(std::move(r), "recording the schema version").status());
     }
     return check_columns();
   }
 
   // An index table made by someone else must still have the columns we use.
   Status check_columns() {
-    auto r = query(
+    auto r = session_.query(
         "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass('object_locations') "
         "AND attnum > 0 AND NOT attisdropped",
         "reading the columns of object_locations");
@@ -807,7 +571,7 @@ class PostgresStore final : public IndexStore, public PassLedger {
     for (std::string_view column : {"object_key", "backend_name", "storage_key", "size_bytes", "created_at"}) {
       if (std::find(present.begin(), present.end(), column) == present.end()) {
         return failed_precondition_error(
-            fmt::format("PostgreSQL index {}: table object_locations has no column {}", where_, column));
+            fmt::format("PostgreSQL index {}: table object_locations has no column {}", session_.where(), column));
       }
     }
     return ok_status();
@@ -826,7 +590,8 @@ class PostgresStore final : public IndexStore, public PassLedger {
 
   StatusOr<RemoveOutcome> removal_outcome(const PGresult* r) const {
     if (PQntuples(r) != 1 || PQnfields(r) != 2) {
-      return internal_error(fmt::format("PostgreSQL index {}: removal answered {} rows", where_, PQntuples(r)));
+      return internal_error(
+          fmt::format("PostgreSQL index {}: removal answered {} rows", session_.where(), PQntuples(r)));
     }
     if (text(r, 0, 0) != "0") return RemoveOutcome::kRemoved;
     return text(r, 0, 1) == "t" ? RemoveOutcome::kTooNew : RemoveOutcome::kAlreadyGone;
@@ -835,83 +600,16 @@ class PostgresStore final : public IndexStore, public PassLedger {
   static std::string importing(std::string_view key) { return fmt::format("importing key {}", quote_key(key)); }
   static std::string removing(std::string_view key) { return fmt::format("removing key {}", quote_key(key)); }
 
-  Status nul_byte(std::string_view doing) const {
-    return invalid_argument_error(
-        fmt::format("PostgreSQL index {}: {}: a NUL byte cannot be stored in a PostgreSQL text value", where_, doing));
-  }
-
   StatusOr<PgResult> execute(Prepared id, Params& p, std::string_view doing) {
-    if (lost()) return lost_error(doing);
-    const auto& s = statement(id);
-    return check(PgResult(PQexecPrepared(conn_.get(), s.name, p.count(), p.pointers(), nullptr, nullptr, 0)), doing);
-  }
-
-  StatusOr<PgResult> query(std::string_view text_sql, std::string_view doing) {
-    return check(PgResult(PQexec(conn_.get(), std::string(text_sql).c_str())), doing);
-  }
-
-  Status exec(std::string_view text_sql, std::string_view doing) { return query(text_sql, doing).status(); }
-
-  StatusOr<PgResult> check(PgResult r, std::string_view doing) {
-    const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return StatusOr<PgResult>(std::move(r));
-    return failure(r.get(), doing);
-  }
-
-  // ---- errors
-
-  bool lost() const { return lost_ || PQstatus(conn_.get()) == CONNECTION_BAD; }
-
-  // The connection is gone (or out of step, and so unusable): this call and
-  // every later one fail with UNAVAILABLE, which ends the pass.
-  Status lose(std::string why) {
-    if (!lost_) {
-      lost_ = true;
-      lost_message_ = why.empty() ? "no answer from the server" : std::move(why);
-    }
-    return lost_error("");
-  }
-
-  Status lost_error(std::string_view doing) const {
-    std::string why = lost_message_.empty() ? one_line(PQerrorMessage(conn_.get())) : lost_message_;
-    if (why.empty()) why = "the connection is closed";
-    return unavailable_error(redact(fmt::format("PostgreSQL connection lost: {}: {}{}", where_,
-                                                doing.empty() ? "" : std::string(doing) + ": ", why)));
-  }
-
-  // The status for a failed statement (`r`, or the connection's error when
-  // there is no result).
-  Status failure(const PGresult* r, std::string_view doing) {
-    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    const std::string sqlstate = state ? state : "";
-    const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    std::string message = one_line(primary ? primary : PQerrorMessage(conn_.get()));
-    if (lost() || connection_lost_state(sqlstate)) {
-      // The first reason given (an administrator's command, a shutdown) stays.
-      if (!lost_) lose(message).ignore_error();
-      return lost_error(doing);
-    }
-    if (message.empty()) message = "failed without a message";
-    return code_for(sqlstate, redact(fmt::format("PostgreSQL index {}: {}: {}{}", where_, doing, message,
-                                                 sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")")));
-  }
-
-  std::string redact(std::string message) const { return redact_password(std::move(message), password_); }
-
-  static std::string text(const PGresult* r, int row, int column) {
-    return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
+    return session_.execute_prepared(statement(id).name, p, doing);
   }
 
   static constexpr const char* kPendingDeleteStatement = "s3r_pending_delete";
 
-  PgConn conn_;
-  std::unique_ptr<PGcancel, CancelDeleter> cancel_;  // after conn_: freed first
-  const std::string where_;
-  const std::string password_;
+  PgSession session_;
+  postgres::PostgresPassLedger ledger_{session_};
   // Parameters the pending-delete query takes; -1 when there is none.
   int pending_delete_params_ = -1;
-  bool lost_ = false;
-  std::string lost_message_;
 };
 
 }  // namespace
