@@ -490,12 +490,6 @@ TEST_F(CliTest, ChangeLogRecordsEveryChangeMade) {
   EXPECT_EQ(run_tool(dir_, "run --config " + config() + " --changes /nonexistent/dir/x.jsonl").exit_code, 2);
 }
 
-// A loopback port nobody listens on right now.
-int free_port() {
-  testing::FakeHttpServer probe([](const testing::FakeRequest&) { return testing::FakeResponse{}; });
-  return probe.port();
-}
-
 // GET http://127.0.0.1:port/path; status 0 when nothing answers.
 std::pair<long, std::string> http_get(int port, const std::string& path) {
   s3::HttpClient client(s3::HttpOptions{std::chrono::milliseconds(500), std::chrono::milliseconds(2000), true, ""});
@@ -514,7 +508,7 @@ bool wait_for(int port, const std::string& path, const std::string& text) {
 }
 
 TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
-  const int port = free_port();
+  const int port = testing::unused_loopback_port();
   auto serve_config = [&](const std::string& buckets) {
     write_config("store:\n  sqlite: index.db\nbuckets: " + buckets +
                  "\nbackends:\n"
@@ -568,7 +562,7 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
 // Connections that connect and send nothing must not keep a probe from its
 // answer.
 TEST_F(CliTest, ServeAnswersHealthAndMetricsWhileIdleClientsHoldConnections) {
-  const int port = free_port();
+  const int port = testing::unused_loopback_port();
   write_config(
       "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
       "  - name: disk-1\n    type: local\n    path: objs\n"
@@ -603,7 +597,7 @@ TEST_F(CliTest, ServeSigtermDuringAPassExitsZeroPromptlyAndLeavesTheIndexConsist
   testing::FakeHttpServer hung([](const testing::FakeRequest&) { return testing::FakeResponse{200, "", {}, true}; });
   ::setenv("S3R_CLI_KEY", "AKIDCLI", 1);
   ::setenv("S3R_CLI_SECRET", "cli-secret", 1);
-  const int port = free_port();
+  const int port = testing::unused_loopback_port();
   write_config(
       "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
       "  - name: s3-hung\n    type: s3\n    endpoint: " +
