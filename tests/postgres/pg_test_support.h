@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include <fmt/format.h>
 
 #include "s3reconcile/status.h"
@@ -172,6 +174,23 @@ class TestDatabase {
   std::unique_ptr<PgConnection> admin_;
   std::string name_;
   std::string dsn_;
+};
+
+// The one PostgreSQL fixture: a test with a database of its own (db_),
+// dropped at the end, or a skip when no server is configured (a failure
+// under S3R_REQUIRE_PG=1). A fixture that needs more calls SetUp() first
+// and returns when IsSkipped() or HasFatalFailure().
+class PgDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::create();
+    if (!db.ok() && db.status().code() == StatusCode::kUnavailable) GTEST_SKIP() << db.status().message();
+    ASSERT_TRUE(db.ok()) << db.status().to_string();
+    db_ = std::move(*db);
+  }
+  bool ready() const { return !IsSkipped() && !HasFatalFailure(); }
+
+  std::unique_ptr<TestDatabase> db_;
 };
 
 }  // namespace s3reconcile::testing

@@ -37,13 +37,11 @@ using testing::TestDatabase;
 const Clock::time_point kOld = Clock::now() - std::chrono::hours(24);
 constexpr const char* kSecret = "pg-Secret-7f3a-never-printed";
 
-class PostgresCliTest : public ::testing::Test {
+class PostgresCliTest : public testing::PgDatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::create();
-    if (!db.ok() && db.status().code() == StatusCode::kUnavailable) GTEST_SKIP() << db.status().message();
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(*db);
+    PgDatabaseTest::SetUp();
+    if (!ready()) return;
     // The password goes through the environment, as an operator would pass it.
     ::setenv("S3R_TEST_PG_PASSWORD", kSecret, 1);
     ::setenv("S3R_TEST_PG_RUN_DSN", db_->dsn().c_str(), 1);
@@ -85,7 +83,6 @@ class PostgresCliTest : public ::testing::Test {
   nlohmann::json converge(const std::string& flags);
 
   TempDir dir_;
-  std::unique_ptr<TestDatabase> db_;
 };
 
 // Runs `run <extra flags>` twice over keys a locale sorts apart from byte

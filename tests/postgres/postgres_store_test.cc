@@ -81,14 +81,12 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance,
                                                               }}),
                          testing::store_kind_name);
 
-// A database of its own, or a skip (a failure under S3R_REQUIRE_PG=1).
-class PgTest : public ::testing::Test {
+// A database of its own and a side connection to look at it.
+class PgTest : public testing::PgDatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::create();
-    if (!db.ok() && db.status().code() == StatusCode::kUnavailable) GTEST_SKIP() << db.status().message();
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(*db);
+    PgDatabaseTest::SetUp();
+    if (!ready()) return;
     side_ = std::make_unique<PgConnection>(db_->dsn());
     ASSERT_TRUE(side_->status().ok()) << side_->status().to_string();
   }
@@ -112,7 +110,6 @@ class PgTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<PgConnection> side_;
 };
 

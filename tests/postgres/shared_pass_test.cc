@@ -26,13 +26,11 @@ constexpr int kKeys = 200000;
 // The synthetic endpoint's key i, as SQL over a column i.
 constexpr const char* kKeySql = "'vbk/d' || lpad((i / 10000)::text, 5, '0') || '/o' || lpad(i::text, 12, '0')";
 
-class SharedPassTest : public ::testing::Test {
+class SharedPassTest : public testing::PgDatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::create();
-    if (!db.ok() && db.status().code() == StatusCode::kUnavailable) GTEST_SKIP() << db.status().message();
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(*db);
+    PgDatabaseTest::SetUp();
+    if (!ready()) return;
     seed(db_->dsn());
   }
 
@@ -160,7 +158,6 @@ class SharedPassTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<ChildProcess> endpoint_;
   int port_ = 0;
 };

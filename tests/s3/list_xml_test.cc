@@ -1,4 +1,5 @@
 #include "s3/list_xml.h"
+#include "support/xml_escape.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +16,7 @@ namespace s3reconcile::s3 {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::xml_escape;
 
 // How a server writes keys when asked for encoding-type=url.
 enum class UrlStyle {
@@ -34,38 +36,6 @@ std::string url_encode(std::string_view key, UrlStyle style) {
       out += '+';
     } else {
       out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-// XML text escaping; control bytes (CR, LF and TAB too) as character references.
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += fmt::format("&#{};", c);
-        } else {
-          out += ch;
-        }
     }
   }
   return out;

@@ -12,6 +12,7 @@
 #include "s3/list_xml.h"
 #include "s3reconcile/s3_backend.h"
 #include "support/fake_http_server.h"
+#include "support/xml_escape.h"
 
 namespace s3reconcile::testing {
 
@@ -111,29 +112,6 @@ class FakeS3Bucket {
     if (more) body += "<NextContinuationToken>" + xml_escape(kTokenTag + hex(last)) + "</NextContinuationToken>";
     body += contents + "</ListBucketResult>";
     return FakeResponse{200, body, {{"x-amz-request-id", "fake-request"}}};
-  }
-
-  static std::string xml_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-      switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&quot;";
-          break;
-        default:
-          out += c;
-      }
-    }
-    return out;
   }
 
   static std::string hex(const std::string& s) {
