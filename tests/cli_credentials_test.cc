@@ -1,5 +1,5 @@
-// The command line set up the way operators set up the AWS CLI: each row of
-// issue 13's table (the tool now behaves like the AWS CLI), `check
+// The command line set up the way operators set up the AWS CLI: each setup
+// where the AWS CLI worked and the tool once did not, `check
 // --explain-credentials`, and no secret in any output on any error path.
 #include <sys/stat.h>
 
