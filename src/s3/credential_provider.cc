@@ -1,5 +1,10 @@
 #include "s3/credential_provider.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -29,6 +34,23 @@ std::string string_field(const nlohmann::json& j, const char* name) {
 
 std::unique_ptr<CredentialProvider> fixed_credentials(Credentials credentials, std::string description) {
   return std::make_unique<FixedCredentials>(std::move(credentials), std::move(description));
+}
+
+StatusOr<std::string> read_token_file(const std::string& path, std::string_view what) {
+  constexpr off_t kMaxTokenFileBytes = 64 << 10;
+  struct stat st {};
+  std::ifstream in(path, std::ios::binary);
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !in) {
+    return failed_precondition_error(fmt::format("{} {}: not readable", what, path));
+  }
+  if (st.st_size > kMaxTokenFileBytes) {
+    return failed_precondition_error(fmt::format("{} {}: larger than 64 KiB", what, path));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  return token;
 }
 
 StatusOr<Clock::time_point> parse_expiration(std::string_view text) {

@@ -43,6 +43,12 @@ std::unique_ptr<CredentialProvider> fixed_credentials(Credentials credentials, s
 // prefixes every error.
 StatusOr<TimedCredentials> parse_credentials_json(std::string_view body, std::string_view source);
 
+// Reads a token file the platform keeps rotating (a web identity token, a
+// container authorization token): a regular file of at most 64 KiB,
+// trailing newlines and blanks dropped. Errors say "<what> <path>: not
+// readable" (or "larger than 64 KiB"), never the content.
+StatusOr<std::string> read_token_file(const std::string& path, std::string_view what);
+
 // Parses "2026-12-01T10:00:00Z", with or without a fraction, "Z" or "+00:00".
 StatusOr<Clock::time_point> parse_expiration(std::string_view text);
 

@@ -1,10 +1,6 @@
 #include "s3/metadata_credentials.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -33,20 +29,6 @@ bool allowed_full_uri_host(const std::string& host) {
   return host.starts_with("127.");  // 127.0.0.0/8
 }
 
-StatusOr<std::string> read_small_file(const std::string& path, const std::string& what) {
-  struct stat st {};
-  std::ifstream in(path, std::ios::binary);
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !in) {
-    return failed_precondition_error(fmt::format("{} {}: not readable", what, path));
-  }
-  if (st.st_size > (64 << 10)) return failed_precondition_error(fmt::format("{} {}: larger than 64 KiB", what, path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 class ContainerCredentials final : public CredentialProvider {
  public:
   ContainerCredentials(std::string url, std::string token, std::string token_file, std::string variable)
@@ -58,7 +40,7 @@ class ContainerCredentials final : public CredentialProvider {
   StatusOr<TimedCredentials> fetch(std::stop_token stop) override {
     std::string token = token_;
     if (!token_file_.empty()) {
-      auto read = read_small_file(token_file_, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+      auto read = read_token_file(token_file_, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
       if (!read.ok()) return read.status().with_context(describe());
       token = *read;
     }

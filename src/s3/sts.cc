@@ -1,10 +1,5 @@
 #include "s3/sts.h"
 
-#include <sys/stat.h>
-
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
@@ -14,8 +9,6 @@
 
 namespace s3reconcile::s3 {
 namespace {
-
-constexpr std::size_t kMaxTokenFileBytes = 64u << 10;
 
 std::string form_body(const NameValues& fields) {
   std::string body;
@@ -123,20 +116,9 @@ class WebIdentityCredentials final : public CredentialProvider {
         where_(std::move(where)) {}
 
   StatusOr<TimedCredentials> fetch(std::stop_token stop) override {
-    struct stat st {};
-    std::ifstream in(token_file_, std::ios::binary);
-    if (::stat(token_file_.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !in) {
-      return failed_precondition_error(
-          fmt::format("{}: web identity token file {}: not readable", describe(), token_file_));
-    }
-    if (static_cast<std::size_t>(st.st_size) > kMaxTokenFileBytes) {
-      return failed_precondition_error(
-          fmt::format("{}: web identity token file {}: larger than 64 KiB", describe(), token_file_));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string token = text.str();
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    auto read = read_token_file(token_file_, "web identity token file");
+    if (!read.ok()) return read.status().with_context(describe());
+    const std::string token = std::move(*read);
     if (token.empty()) {
       return failed_precondition_error(fmt::format("{}: web identity token file {}: empty", describe(), token_file_));
     }
