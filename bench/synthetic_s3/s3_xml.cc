@@ -21,12 +21,12 @@ void element(std::string& out, std::string_view name, std::string_view text) {
 
 // A key, prefix, delimiter or start-after: percent-encoded first when the
 // client asked for encoding-type=url (the result needs no XML escaping then).
-void name_element(std::string& out, std::string_view name, std::string_view text, bool url) {
-  if (!url) return element(out, name, text);
+void name_element(std::string& out, std::string_view name, std::string_view text, const ListEcho& request) {
+  if (!request.url_encoding) return element(out, name, text);
   out += '<';
   out += name;
   out += '>';
-  append_s3_url_encoded(out, text);
+  append_s3_url_encoded(out, text, request.slash);
   out += "</";
   out += name;
   out += '>';
@@ -74,12 +74,12 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
-void append_s3_url_encoded(std::string& out, std::string_view text) {
+void append_s3_url_encoded(std::string& out, std::string_view text, SlashInUrl slash) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     const bool kept = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '_' || c == '.' || c == '~' || c == '/';
+                      c == '_' || c == '.' || c == '~' || (c == '/' && slash == SlashInUrl::kKept);
     if (kept) {
       out += ch;
     } else if (c == ' ') {
@@ -92,35 +92,34 @@ void append_s3_url_encoded(std::string& out, std::string_view text) {
   }
 }
 
-std::string s3_url_encode(std::string_view text) {
+std::string s3_url_encode(std::string_view text, SlashInUrl slash) {
   std::string out;
   out.reserve(text.size());
-  append_s3_url_encoded(out, text);
+  append_s3_url_encoded(out, text, slash);
   return out;
 }
 
 std::string list_objects_v2_xml(const ListEcho& request, const ListResult& result) {
   // Keys, prefixes, the delimiter and start-after are encoded when the client
   // asked for it; tokens never are (they are ours, already URL-safe).
-  const bool url = request.url_encoding;
   const ListQuery& q = request.query;
   std::string out;
   out.reserve(256 + result.contents.size() * 220);
   out += kDeclaration;
   fmt::format_to(std::back_inserter(out), "<ListBucketResult xmlns=\"{}\">", kNamespace);
   element(out, "Name", request.bucket);
-  name_element(out, "Prefix", q.prefix, url);
-  if (!q.start_after.empty()) name_element(out, "StartAfter", q.start_after, url);
+  name_element(out, "Prefix", q.prefix, request);
+  if (!q.start_after.empty()) name_element(out, "StartAfter", q.start_after, request);
   if (request.has_continuation_token) element(out, "ContinuationToken", request.continuation_token);
   if (result.truncated) element(out, "NextContinuationToken", result.next_continuation_token);
   element(out, "KeyCount", std::to_string(result.key_count()));
   element(out, "MaxKeys", std::to_string(q.max_keys));
-  if (!q.delimiter.empty()) name_element(out, "Delimiter", q.delimiter, url);
+  if (!q.delimiter.empty()) name_element(out, "Delimiter", q.delimiter, request);
   if (request.url_encoding) element(out, "EncodingType", "url");
   element(out, "IsTruncated", result.truncated ? "true" : "false");
   for (const ObjectInfo& o : result.contents) {
     out += "<Contents>";
-    name_element(out, "Key", o.key, url);
+    name_element(out, "Key", o.key, request);
     element(out, "LastModified", o.last_modified);
     element(out, "ETag", o.etag);
     element(out, "Size", std::to_string(o.size));
@@ -129,7 +128,7 @@ std::string list_objects_v2_xml(const ListEcho& request, const ListResult& resul
   }
   for (const std::string& p : result.common_prefixes) {
     out += "<CommonPrefixes>";
-    name_element(out, "Prefix", p, url);
+    name_element(out, "Prefix", p, request);
     out += "</CommonPrefixes>";
   }
   out += "</ListBucketResult>";

@@ -15,10 +15,14 @@ namespace s3r_synthetic {
 std::string xml_escape(std::string_view text);
 void append_xml_escaped(std::string& out, std::string_view text);
 
-// encoding-type=url as S3 applies it: A-Z a-z 0-9 - _ . ~ and '/' stay,
-// space becomes '+', every other byte %XY (uppercase hex).
-std::string s3_url_encode(std::string_view text);
-void append_s3_url_encoded(std::string& out, std::string_view text);
+// Servers differ on '/' under encoding-type=url: this endpoint and Swift's
+// S3 layer keep it, radosgw writes %2F. Clients must read both.
+enum class SlashInUrl { kKept, kEncoded };
+
+// encoding-type=url as S3 applies it: A-Z a-z 0-9 - _ . ~ stay, '/' as
+// `slash` says, space becomes '+', every other byte %XY (uppercase hex).
+std::string s3_url_encode(std::string_view text, SlashInUrl slash = SlashInUrl::kKept);
+void append_s3_url_encoded(std::string& out, std::string_view text, SlashInUrl slash = SlashInUrl::kKept);
 
 struct ListEcho {  // the request's parameters, echoed back as S3 does
   std::string bucket;
@@ -26,6 +30,7 @@ struct ListEcho {  // the request's parameters, echoed back as S3 does
   std::string continuation_token;  // as received
   bool has_continuation_token = false;
   bool url_encoding = false;
+  SlashInUrl slash = SlashInUrl::kKept;  // with url_encoding
 };
 
 std::string list_objects_v2_xml(const ListEcho& request, const ListResult& result);

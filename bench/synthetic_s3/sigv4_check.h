@@ -3,6 +3,7 @@
 // the product sends, the endpoint accepts exactly when the secret matches.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,21 @@ struct AuthFailure {
   std::string message;
 };
 
+// What a server expects of a signature: whose keys, which region, which
+// service. The in-process test fakes (STS, S3 with session keys) use this
+// form; the endpoint itself has one key pair (AuthConfig).
+struct SignatureRules {
+  // The secret of an access key id; nullopt when the key is unknown.
+  std::function<std::optional<std::string>(std::string_view access_key)> secret_for;
+  std::string region;
+  std::string service = "s3";
+  // S3 requires the x-amz-content-sha256 header; STS signs the body's hash
+  // without sending it.
+  bool payload_hash_header = true;
+};
+
+// nullopt when the request is signed as `rules` require.
+std::optional<AuthFailure> check_sigv4(const Request& request, const SignatureRules& rules);
 // nullopt when the request is signed with the configured credentials.
 std::optional<AuthFailure> check_sigv4(const Request& request, const AuthConfig& auth);
 

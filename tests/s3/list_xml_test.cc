@@ -1,5 +1,5 @@
 #include "s3/list_xml.h"
-#include "support/xml_escape.h"
+#include "s3_xml.h"  // the synthetic endpoint's writer: what a server sends
 
 #include <algorithm>
 #include <chrono>
@@ -16,30 +16,11 @@ namespace s3reconcile::s3 {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::xml_escape;
+using s3r_synthetic::xml_escape;
 
-// How a server writes keys when asked for encoding-type=url.
-enum class UrlStyle {
-  kEncodeSlash,  // S3 and radosgw: '/' is %2F
-  kKeepSlash,    // Swift's S3 layer: '/' is left alone
-};
+using s3r_synthetic::SlashInUrl;
 
-// Unreserved bytes kept, space as '+', every other byte %XY.
-std::string url_encode(std::string_view key, UrlStyle style) {
-  std::string out;
-  for (char ch : key) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~' || (c == '/' && style == UrlStyle::kKeepSlash)) {
-      out += ch;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
+using s3r_synthetic::s3_url_encode;  // how a server writes a key when asked for encoding-type=url
 
 // For EXPECT_PRED2, which prints both strings when it fails.
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
@@ -224,7 +205,7 @@ TEST(ParseListObjectsV2, UrlEncodedKeysRoundTripS3Style) {
   Page spec;
   spec.encoding_type = "url";
   for (const std::string& key : tricky_keys()) {
-    spec.objects.push_back({url_encode(key, UrlStyle::kEncodeSlash), 1});
+    spec.objects.push_back({s3_url_encode(key, SlashInUrl::kEncoded), 1});
   }
   ASSERT_NE(spec.objects[0].key_xml, tricky_keys()[0]);  // the encoder did something
   const StatusOr<ListPage> page = parse_list_objects_v2(body(spec));
@@ -236,7 +217,7 @@ TEST(ParseListObjectsV2, UrlEncodedKeysRoundTripRadosgwStyleWithSlashAsPercent2F
   Page spec;
   spec.encoding_type = "url";
   const std::vector<std::string> keys = {"a/b/c", "dir/sub dir/x+y", "/", "//"};
-  for (const std::string& key : keys) spec.objects.push_back({url_encode(key, UrlStyle::kEncodeSlash), 1});
+  for (const std::string& key : keys) spec.objects.push_back({s3_url_encode(key, SlashInUrl::kEncoded), 1});
   ASSERT_EQ(spec.objects[0].key_xml, "a%2Fb%2Fc");
   expect_keys(parse_list_objects_v2(body(spec)), keys);
 }
@@ -245,7 +226,7 @@ TEST(ParseListObjectsV2, UrlEncodedKeysRoundTripSwiftStyleWithSlashKept) {
   Page spec;
   spec.encoding_type = "url";
   for (const std::string& key : tricky_keys()) {
-    spec.objects.push_back({url_encode(key, UrlStyle::kKeepSlash), 1});
+    spec.objects.push_back({s3_url_encode(key, SlashInUrl::kKept), 1});
   }
   expect_keys(parse_list_objects_v2(body(spec)), tricky_keys());
 }
@@ -285,7 +266,7 @@ TEST(ParseListObjectsV2, WhitespaceKeysSurvive) {
 
   Page encoded;
   encoded.encoding_type = "url";
-  for (const std::string& key : keys) encoded.objects.push_back({url_encode(key, UrlStyle::kEncodeSlash), 1});
+  for (const std::string& key : keys) encoded.objects.push_back({s3_url_encode(key, SlashInUrl::kEncoded), 1});
   ASSERT_EQ(encoded.objects[1].key_xml, "++");
   expect_keys(parse_list_objects_v2(body(encoded)), keys);
 }

@@ -23,7 +23,7 @@
 #include "s3reconcile/time_format.h"
 #include "support/fake_http_server.h"
 #include "support/fake_s3.h"
-#include "support/sigv4_verifier.h"
+#include "support/synthetic_request.h"
 
 namespace s3reconcile::testing {
 
@@ -141,8 +141,8 @@ class FakeSts {
       if (form["WebIdentityToken"] != expected_token) return refuse(400, "InvalidIdentityToken", "bad token");
     } else if (action == "AssumeRole") {
       if (signers == nullptr) return refuse(403, "AccessDenied", "no signer");
-      if (auto refused = verify_sigv4(r, signers->secrets(), region, "sts", s3::sha256_hex(r.body))) {
-        return refuse(403, refused->code, refused->message);
+      if (auto refused = check_signature(r, signers->secrets(), region, "sts")) {
+        return refuse(refused->status, refused->code, refused->message);
       }
     } else {
       return refuse(400, "InvalidAction", action);
@@ -249,10 +249,8 @@ class CheckingS3 {
   }
   FakeResponse handle(const FakeRequest& r) {
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
-    if (auto refused =
-            verify_sigv4(r, issuer_.secrets(), region_, "s3",
-                         r.headers.count("x-amz-content-sha256") ? r.headers.at("x-amz-content-sha256") : "")) {
-      return refuse(refused->code == "AuthorizationHeaderMalformed" ? 400 : 403, refused->code, refused->message);
+    if (auto refused = check_signature(r, issuer_.secrets(), region_, "s3")) {
+      return refuse(refused->status, refused->code, refused->message);
     }
     const std::string auth = r.headers.at("authorization");
     const auto from = auth.find("Credential=") + 11;

@@ -51,7 +51,8 @@ FakeRequest parse_head(const std::string& head) {
   const auto q = target.find('?');
   r.path = target.substr(0, q);
   if (q != std::string::npos) {
-    std::string rest = target.substr(q + 1);
+    r.raw_query = target.substr(q + 1);
+    const std::string& rest = r.raw_query;
     std::size_t start = 0;
     while (start <= rest.size()) {
       std::size_t amp = rest.find('&', start);

@@ -17,6 +17,7 @@ namespace s3reconcile::testing {
 struct FakeRequest {
   std::string method;
   std::string path;                            // as sent (still percent-encoded)
+  std::string raw_query;                       // after '?', as sent
   std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // names lowercased
   std::string body;

@@ -1,36 +1,20 @@
-// A fake S3 bucket behind FakeHttpServer: ListObjectsV2 and HeadObject over
-// an in-memory key set, path-style, with switches for server quirks.
+// A fake S3 bucket behind FakeHttpServer: ListObjectsV2 (the synthetic
+// endpoint's, bench/synthetic_s3) and HeadObject over an in-memory key set,
+// path-style, with switches for server quirks.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "fakes.h"
+#include "listing.h"
 #include "s3/list_xml.h"
+#include "s3_xml.h"
 #include "s3reconcile/s3_backend.h"
 #include "support/fake_http_server.h"
-#include "support/xml_escape.h"
 
 namespace s3reconcile::testing {
-
-// Encodes a key as S3's encoding-type=url does: unreserved bytes kept, space
-// as '+', everything else %XY; '/' kept or not as the server chooses.
-inline std::string s3_url_encode(const std::string& key, bool encode_slash) {
-  std::string out;
-  for (unsigned char c : key) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
 
 // Options reaching a FakeS3Bucket behind `server`: path style, keys from
 // S3R_TEST_FAKE_KEY and S3R_TEST_FAKE_SECRET (set to test values unless the
@@ -73,58 +57,38 @@ class FakeS3Bucket {
     return list(r);
   }
 
+  // ListObjectsV2 as the synthetic endpoint answers it, with this bucket's
+  // quirks: '/' as `encode_slash` says, tokens wrapped in kTokenTag.
   FakeResponse list(const FakeRequest& r) const {
-    const auto get = [&](const char* name) {
+    const auto get = [&](const char* name) -> const std::string* {
       auto it = r.query.find(name);
-      return it == r.query.end() ? std::string() : it->second;
+      return it == r.query.end() ? nullptr : &it->second;
     };
-    const std::string prefix = get("prefix");
-    const std::size_t max_keys = get("max-keys").empty() ? 1000 : std::stoul(get("max-keys"));
-    const bool url = get("encoding-type") == "url";
-    auto it = objects.begin();
-    if (!get("continuation-token").empty()) {
-      it = objects.upper_bound(unhex(get("continuation-token").substr(kTokenTag.size())));
-    } else if (!get("start-after").empty()) {
-      it = objects.upper_bound(get("start-after"));
+    s3r_synthetic::ListEcho echo;
+    echo.bucket = bucket;
+    if (auto v = get("prefix")) echo.query.prefix = *v;
+    if (auto v = get("start-after")) echo.query.start_after = *v;
+    if (auto v = get("max-keys")) echo.query.max_keys = std::stoi(*v);
+    if (auto v = get("continuation-token")) {
+      if (!v->starts_with(kTokenTag)) return FakeResponse{400, "<Error><Code>InvalidArgument</Code></Error>", {}};
+      echo.query.position = s3r_synthetic::decode_token(v->substr(kTokenTag.size()));
+      echo.continuation_token = *v;
+      echo.has_continuation_token = true;
     }
-    std::string contents;
-    std::size_t count = 0;
-    std::string last;
-    for (; it != objects.end() && count < max_keys; ++it) {
-      if (!it->first.starts_with(prefix)) continue;
-      const std::string key = url ? s3_url_encode(it->first, encode_slash) : xml_escape(it->first);
-      contents += fmt::format(
-          "<Contents><Key>{}</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified>"
-          "<Size>{}</Size></Contents>",
-          key, it->second);
-      last = it->first;
-      ++count;
-    }
-    bool more = false;
-    for (; it != objects.end(); ++it) more = more || it->first.starts_with(prefix);
-    std::string body =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-    body += fmt::format("<Name>{}</Name><KeyCount>{}</KeyCount><MaxKeys>{}</MaxKeys><IsTruncated>{}</IsTruncated>",
-                        bucket, count, max_keys, more ? "true" : "false");
-    if (url) body += "<EncodingType>url</EncodingType>";
+    echo.url_encoding = get("encoding-type") != nullptr;
+    echo.slash = encode_slash ? s3r_synthetic::SlashInUrl::kEncoded : s3r_synthetic::SlashInUrl::kKept;
+    s3r_synthetic::ListResult page = s3r_synthetic::list_objects(echo.query, [&](std::string_view at) {
+      std::optional<s3r_synthetic::ObjectInfo> found;
+      const auto it = objects.lower_bound(std::string(at));
+      if (it != objects.end()) found = s3r_synthetic::ObjectInfo{it->first, it->second, "\"e\"", kLastModified};
+      return found;
+    });
     // The token carries '+', '/' and '=' like Swift's base64 tokens do.
-    if (more) body += "<NextContinuationToken>" + xml_escape(kTokenTag + hex(last)) + "</NextContinuationToken>";
-    body += contents + "</ListBucketResult>";
-    return FakeResponse{200, body, {{"x-amz-request-id", "fake-request"}}};
+    if (page.truncated) page.next_continuation_token = kTokenTag + page.next_continuation_token;
+    return FakeResponse{200, s3r_synthetic::list_objects_v2_xml(echo, page), {{"x-amz-request-id", "fake-request"}}};
   }
 
-  static std::string hex(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) out += fmt::format("{:02x}", c);
-    return out;
-  }
-  static std::string unhex(const std::string& s) {
-    std::string out;
-    for (std::size_t i = 0; i + 1 < s.size(); i += 2) out += static_cast<char>(std::stoi(s.substr(i, 2), nullptr, 16));
-    return out;
-  }
-
+  static inline const std::string kLastModified = "2026-01-02T03:04:05.000Z";
   static inline const std::string kTokenTag = "tok+/=";
 };
 
