@@ -2,6 +2,7 @@
 // backend against a faulty fake server, the SQLite store), checking after
 // each that the pass failed clearly and that no row of an existing object
 // was lost. Each test prints how many trials it ran.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>

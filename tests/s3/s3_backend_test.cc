@@ -2,6 +2,7 @@
 // error reports, cancellation, keep-alive, probes, credentials, addressing.
 #include "s3reconcile/s3_backend.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
