@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/explain_credentials.h"
+#include "cli/json_bytes.h"
 #include "cli/logging.h"
 #include "cli/pass_runner.h"
 #include "cli/progress.h"
@@ -23,6 +24,7 @@
 #include "cli/signals.h"
 #include "cli/status.h"
 #include "cli/stores.h"
+#include "cli/undo.h"
 #include "config/config.h"
 #include "s3reconcile/s3_backend.h"
 
@@ -84,8 +86,8 @@ nlohmann::ordered_json change_json(const std::string& backend, const std::string
   j["action"] = action == ChangeAction::kImport ? "import" : action == ChangeAction::kRemove ? "remove" : "orphan";
   j["backend"] = backend;
   j["bucket"] = bucket;
-  j["key"] = entry.key;
-  j["storage_key"] = entry.storage_key;
+  put_bytes(j, "key", entry.key);
+  put_bytes(j, "storage_key", entry.storage_key);
   j["size"] = entry.size;
   return j;
 }
@@ -258,6 +260,12 @@ int run_app(int argc, char** argv) {
   status_cmd->add_option("--limit", status_flags.limit, "How many of the latest passes (default 10)")
       ->check(CLI::Range(1, 10000));
 
+  UndoFlags undo_flags;
+  CLI::App* undo = app.add_subcommand("undo", "Reverse the changes passes logged with --changes, newest first");
+  undo->add_option("--config,-c", undo_flags.config_file, "YAML config file")->required();
+  undo->add_option("--changes", undo_flags.changes_file, "The change log (JSON lines) a run wrote")->required();
+  undo->add_flag("--dry-run", undo_flags.dry_run, "Print what would be undone; change nothing");
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -279,6 +287,7 @@ int run_app(int argc, char** argv) {
   }
   if (migrate->parsed()) return migrate_command(migrate_config);
   if (status_cmd->parsed()) return status_command(status_flags);
+  if (undo->parsed()) return undo_command(undo_flags);
   Signals& signals = Signals::install();
   const std::stop_token stop = signals.stop_token();
   if (serve_cmd->parsed()) {

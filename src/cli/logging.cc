@@ -1,5 +1,6 @@
 #include "cli/logging.h"
 
+#include "cli/json_bytes.h"
 #include "s3reconcile/key_order.h"
 
 #include <cctype>
@@ -74,7 +75,7 @@ class JsonFormatter final : public spdlog::formatter {
       if (all_digits(v))
         j[k] = std::stoll(v);
       else
-        j[k] = v;
+        put_bytes(j, k, v);
     }
     const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(text.data(), text.data() + text.size());

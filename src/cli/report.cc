@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/json_bytes.h"
+
 namespace s3reconcile::cli {
 
 namespace {
@@ -21,7 +23,7 @@ nlohmann::ordered_json pass_json(const Result& r) {
   nlohmann::ordered_json j;
   j["backend"] = r.backend;
   j["bucket"] = r.bucket.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.bucket);
-  j["prefix"] = r.prefix;
+  put_bytes(j, "prefix", r.prefix);
   j["status"] = r.status.ok() ? "ok" : "error";
   j["error"] = r.status.ok() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.status.to_string());
   add_counts(j, r.totals());
