@@ -31,7 +31,11 @@ Metrics::Metrics()
                         .Help("Unix time of the last pass that completed")
                         .Register(*registry_)),
       setup_failures_(counter(*registry_, "s3reconcile_setup_failures_total",
-                              "Rounds where no pass could start (the index did not open)")) {}
+                              "Rounds where no pass could start (the index did not open)")) {
+  // Exported as 0 from the start: a series that first appears at 1 is a step
+  // increase() and rate() cannot see, and dashboards would show no data.
+  setup_failures_.Add({});
+}
 
 void Metrics::record(const PassRun& run) {
   if (!run.setup.ok()) setup_failures_.Add({}).Increment();

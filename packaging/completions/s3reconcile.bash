@@ -1,0 +1,40 @@
+# bash completion for s3reconcile: subcommands, each one's flags, and the
+# values of the flags that take a fixed set. Plain compgen only, so it works
+# with or without the bash-completion package.
+_s3reconcile() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  local commands="run diff check serve migrate status version"
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+    return
+  fi
+  case $prev in
+    --config|-c|--changes)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null
+      return ;;
+    --output|--log-format)
+      COMPREPLY=($(compgen -W "text json" -- "$cur"))
+      return ;;
+    --log-level)
+      COMPREPLY=($(compgen -W "trace debug info warn error off" -- "$cur"))
+      return ;;
+    --backend|--bucket|--prefix|--parallelism|--max-removals|--max-removal-ratio|--limit)
+      COMPREPLY=()   # a name or a number: nothing to offer
+      return ;;
+  esac
+  local pass="--config --backend --bucket --prefix --log-level --log-format --allow-empty-listing
+              --max-removals --max-removal-ratio --parallelism --changes --help"
+  local flags
+  case ${COMP_WORDS[1]} in
+    run) flags="$pass --output --dry-run --join" ;;
+    diff) flags="$pass" ;;
+    check) flags="$pass --output --explain-credentials" ;;
+    serve) flags="--config --log-level --log-format --help" ;;
+    migrate) flags="--config --help" ;;
+    status) flags="--config --output --limit --help" ;;
+    *) flags="--help" ;;
+  esac
+  COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+}
+complete -F _s3reconcile s3reconcile
