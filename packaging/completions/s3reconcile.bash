@@ -3,7 +3,7 @@
 # with or without the bash-completion package.
 _s3reconcile() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-  local commands="run diff check serve migrate status version"
+  local commands="run diff check serve migrate status undo version"
   if [ "$COMP_CWORD" -eq 1 ]; then
     COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
     return
@@ -33,6 +33,7 @@ _s3reconcile() {
     serve) flags="--config --log-level --log-format --help" ;;
     migrate) flags="--config --help" ;;
     status) flags="--config --output --limit --help" ;;
+    undo) flags="--config --changes --dry-run --help" ;;
     *) flags="--help" ;;
   esac
   COMPREPLY=($(compgen -W "$flags" -- "$cur"))
