@@ -164,7 +164,8 @@ TEST_F(CliTest, ParallelismSplitsThePassAndChangesNothingInTheResult) {
   EXPECT_EQ(photos["imported"], 3 + 10);
   EXPECT_EQ(photos["removed"], 2);
   EXPECT_EQ(photos["listed"], 4 + 40);
-  EXPECT_NE(read_stderr(dir_).find("pass split backend=disk-1 paths=\"\" ranges=4 by=index"), std::string::npos)
+  EXPECT_NE(read_stderr(dir_).find("pass split pass_id="), std::string::npos) << read_stderr(dir_);
+  EXPECT_NE(read_stderr(dir_).find(" backend=disk-1 bucket=\"\" paths=\"\" ranges=4 by=index"), std::string::npos)
       << read_stderr(dir_);
   KeySet expected = {"docs/keep2", "docs/new3", "photos/keep", "photos/loose", "photos/new1", "photos/sub/new2"};
   for (int i = 0; i < 40; ++i) expected.insert(fmt::format("photos/many/{:02}", i));
@@ -352,7 +353,8 @@ TEST_F(CliTest, TextOutputIsATable) {
   ASSERT_EQ(o.exit_code, 0);
   EXPECT_NE(o.out.find("BACKEND"), std::string::npos);
   EXPECT_NE(o.out.find("disk-1"), std::string::npos);
-  EXPECT_NE(read_stderr(dir_).find("removed backend=disk-1 key=\"photos/stale1\""), std::string::npos);
+  EXPECT_NE(read_stderr(dir_).find("backend=disk-1 paths=\"\" bucket=photos key=\"photos/stale1\""), std::string::npos)
+      << read_stderr(dir_);
 }
 
 TEST_F(CliTest, BackendAndBucketNarrowThePass) {
@@ -421,21 +423,33 @@ TEST_F(CliTest, JsonLogsAreOneObjectPerLineWithFields) {
   ASSERT_EQ(o.exit_code, 0);
   std::istringstream in(read_stderr(dir_));
   int removals = 0, summaries = 0;
+  std::set<std::string> pass_ids;
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line);  // throws (fails the test) if any line is not JSON
-    EXPECT_TRUE(j.contains("time"));
-    EXPECT_TRUE(j.contains("level"));
+    EXPECT_TRUE(j["time"].is_string());
+    EXPECT_TRUE(j["level"].is_string());
+    // Every line of the pass says which pass, backend and bucket it is about.
+    ASSERT_TRUE(j["pass_id"].is_string()) << line;
+    pass_ids.insert(j["pass_id"].get<std::string>());
+    EXPECT_EQ(j["backend"], "disk-1") << line;
+    EXPECT_TRUE(j["bucket"].is_string()) << line;
     if (j["event"] == "removed") {
       ++removals;
-      EXPECT_EQ(j["backend"], "disk-1");
-      EXPECT_TRUE(j["key"].get<std::string>().starts_with("photos/stale") ||
-                  j["key"].get<std::string>() == "docs/stale3");
+      const std::string key = j["key"].get<std::string>();
+      EXPECT_TRUE(key.starts_with("photos/stale") || key == "docs/stale3") << key;
+      EXPECT_EQ(j["bucket"], key.substr(0, key.find('/'))) << line;
+      EXPECT_EQ(j["dry_run"], false) << line;  // a boolean, not "false"
     }
     if (j["event"] == "pass done") {
       ++summaries;
-      EXPECT_TRUE(j["imported"].is_number());
+      EXPECT_EQ(j["imported"], 4) << line;
+      EXPECT_EQ(j["removed"], 3) << line;
+      EXPECT_TRUE(j["duration_ms"].is_number_integer()) << line;
+      EXPECT_EQ(j["dry_run"], false) << line;
     }
   }
+  EXPECT_EQ(pass_ids.size(), 1u);  // one pass, one id on all its lines
+  EXPECT_FALSE(pass_ids.begin()->empty());
   EXPECT_EQ(removals, 3);
   EXPECT_EQ(summaries, 1);  // one pass: the backend
 }

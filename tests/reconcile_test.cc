@@ -67,7 +67,11 @@ TEST(Reconcile, ImportsOrphansAndRemovesStaleRows) {
   EXPECT_EQ(h.store.keys("disk"), (KeySet{"b/keep", "b/orphan", "b/raw", "c/sibling"}));
   EXPECT_EQ(h.store.row("disk", "b/raw").storage_key, "raw");
   EXPECT_EQ(h.store.row("disk", "b/orphan").size, 5);
-  EXPECT_NE(h.log_text.str().find("removed backend=disk key=\"b/stale\""), std::string::npos) << h.log_text.str();
+  // Each line of the pass names it, its backend and bucket; a removal its key's bucket.
+  EXPECT_NE(h.log_text.str().find(
+                fmt::format("removed pass_id={} backend=disk paths=\"\" bucket=b key=\"b/stale\"", r.pass_id)),
+            std::string::npos)
+      << h.log_text.str();
   // A second pass changes nothing.
   Result again = h.run();
   EXPECT_EQ(again.imported + again.removed, 0u);

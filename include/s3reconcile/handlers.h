@@ -7,14 +7,11 @@
 #include <string_view>
 
 #include "s3reconcile/entry.h"
+#include "s3reconcile/event_log.h"
 #include "s3reconcile/index_store.h"
 #include "s3reconcile/merge.h"
 #include "s3reconcile/result.h"
 #include "s3reconcile/status.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace s3reconcile {
 
@@ -30,12 +27,12 @@ using DeleterFn = std::function<StatusOr<RemoveOutcome>(const Entry&, std::strin
 // The merge's on_import: runs `importer`, counts the outcome into `result`,
 // logs failures (key, backend, error) and keeps the pass going, except for
 // errors that end_pass(). `observer`, if set, hears of each row inserted.
-EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string backend, ImporterFn importer,
-                             Result& result, ChangeObserver observer = {});
+EntryCallback import_handler(EventLog log, std::string backend, ImporterFn importer, Result& result,
+                             ChangeObserver observer = {});
 
 // The merge's on_delete: like import_handler, for removals. Each removal is
 // logged at info level.
-EntryCallback delete_handler(std::shared_ptr<spdlog::logger> log, std::string backend, DeleterFn deleter,
-                             Result& result, ChangeObserver observer = {});
+EntryCallback delete_handler(EventLog log, std::string backend, DeleterFn deleter, Result& result,
+                             ChangeObserver observer = {});
 
 }  // namespace s3reconcile

@@ -18,9 +18,24 @@ using EntryCallback = std::function<Status(const Entry&)>;
 
 // Entries read from each side so far; safe to read from other threads while
 // the merge runs (for progress displays).
+struct MergeCounts {
+  std::uint64_t listed = 0;
+  std::uint64_t rows = 0;
+  std::uint64_t imported = 0;  // rows inserted (in a dry run: that would be)
+  std::uint64_t removed = 0;   // rows deleted (in a dry run: that would be)
+};
+
+// Live counts, written by the pass's threads and read by another's.
 struct MergeCounters {
   std::atomic<std::uint64_t> listed{0};
   std::atomic<std::uint64_t> rows{0};
+  std::atomic<std::uint64_t> imported{0};
+  std::atomic<std::uint64_t> removed{0};
+
+  MergeCounts snapshot() const {
+    return MergeCounts{listed.load(std::memory_order_relaxed), rows.load(std::memory_order_relaxed),
+                       imported.load(std::memory_order_relaxed), removed.load(std::memory_order_relaxed)};
+  }
 };
 
 // Walks the backend listing and the index cursor in lockstep on the path

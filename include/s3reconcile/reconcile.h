@@ -9,15 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "s3reconcile/event_log.h"
 #include "s3reconcile/index_store.h"
 #include "s3reconcile/merge.h"
 #include "s3reconcile/object_lister.h"
 #include "s3reconcile/object_prober.h"
 #include "s3reconcile/result.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace s3reconcile {
 
@@ -82,8 +79,11 @@ struct PassOptions {
   Clock::time_point started_at{};
   // Stops the pass (CANCELLED) from another thread or a signal handler.
   std::stop_token stop;
-  // Where the pass logs; a logger writing to stderr when null.
-  std::shared_ptr<spdlog::logger> logger;
+  // Where the pass logs (text on stderr by default). Every line of the
+  // pass also carries pass_id, backend, bucket and paths.
+  EventLog logger;
+  // Names the pass in its logs and records; one is made up when empty.
+  std::string pass_id;
   RemovalLimits limits;
   // Hears of each import and removal done (or, in a dry run, that would be).
   ChangeObserver on_change;
@@ -107,6 +107,15 @@ struct PassOptions {
   // Removal confirmations (HEAD / stat) in flight at once, per range.
   std::size_t probe_concurrency = 8;
 };
+
+// A pass id: the UTC time the pass started and 8 random hex digits,
+// "20261201T131500Z-3fa9c2d1": unique enough to tell passes apart in logs
+// and records, and sorting by start time.
+std::string new_pass_id(Clock::time_point started_at);
+
+// `base` with the context every line of a pass carries: pass_id, backend,
+// bucket and paths.
+EventLog pass_log(const EventLog& base, const std::string& pass_id, const std::string& backend, const PassScope& scope);
 
 // Lists the backend once (the paths `scope` covers) and pages the index rows
 // of that backend in storage_key order over the same paths, merges them on

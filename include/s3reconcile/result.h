@@ -72,6 +72,8 @@ void PassCounts::for_each(F&& f) const {
 }
 
 struct Result : PassCounts {
+  // The pass's id (PassOptions::pass_id, or made up by the pass).
+  std::string pass_id;
   std::string backend;
   // The pass was narrowed to this virtual bucket (--bucket); "" when it
   // covered the whole backend or a --prefix.

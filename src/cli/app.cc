@@ -1,5 +1,7 @@
 #include "cli/app.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include <fmt/chrono.h>
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "cli/explain_credentials.h"
@@ -43,6 +44,7 @@ struct PassFlags {
   std::string output = "text";
   std::string log_level = "info";
   std::string log_format = "text";
+  std::string progress_interval = "30s";
   // Removal guard overrides; unset ones come from the config.
   bool allow_empty_listing = false;
   std::optional<std::uint64_t> max_removals;
@@ -66,6 +68,8 @@ void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
   cmd.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   cmd.add_option("--log-format", f.log_format, "Logs on stderr: text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd.add_option("--progress-interval", f.progress_interval,
+                 "A progress log line for the pass in flight every DURATION (default 30s; 0 = none)");
   cmd.add_flag("--allow-empty-listing", f.allow_empty_listing,
                "Remove rows even when the listing is empty while the index holds rows for it");
   cmd.add_option("--max-removals", f.max_removals, "Stop removing after this many rows per pass (0 = no limit)");
@@ -132,6 +136,11 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   request.parallelism = flags.parallelism;
   request.join = flags.join;
   request.log = make_logger(flags.log_level, flags.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  const auto progress_interval = parse_progress_interval(flags.progress_interval);
+  if (!progress_interval.ok()) {
+    std::cerr << "s3reconcile: " << progress_interval.status().message() << "\n";
+    return kExitUsage;
+  }
   MergeCounters counters;
   request.counters = &counters;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> changes(nullptr, &std::fclose);
@@ -170,7 +179,9 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   }
   PassRun run;
   {
-    ProgressLine progress(counters, flags.log_level != "off");
+    Progress progress(counters, ProgressOptions{flags.log_level != "off" && ::isatty(STDERR_FILENO) == 1,
+                                                *progress_interval, request.log});
+    request.progress = &progress;
     run = run_passes(*config, request);
   }
   if (command != Command::kDiff) {
@@ -247,6 +258,8 @@ int run_app(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   serve_cmd->add_option("--log-format", serve_log_format, "Logs on stderr: text or json")
       ->check(CLI::IsMember({"text", "json"}));
+  serve_cmd->add_option("--progress-interval", serve_flags.progress_interval,
+                        "A progress log line for the pass in flight every DURATION (default 30s; 0 = none)");
 
   std::string migrate_config;
   CLI::App* migrate = app.add_subcommand("migrate", "Create or migrate the index's schema and print its version");

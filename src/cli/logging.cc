@@ -1,133 +1,122 @@
 #include "cli/logging.h"
 
-#include "cli/json_bytes.h"
-#include "s3reconcile/key_order.h"
+#include <unistd.h>
 
-#include <cctype>
-#include <ctime>
+#include <chrono>
+#include <cstdio>
+#include <memory>
 
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "cli/json_bytes.h"
+#include "s3reconcile/mutex.h"
 
 namespace s3reconcile::cli {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Reads a value at `i`: bare up to the next space, or quoted with \" \\ \xNN.
-std::string read_value(std::string_view s, std::size_t& i) {
-  std::string out;
-  if (i < s.size() && s[i] == '"') {
-    ++i;
-    while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\' && i + 1 < s.size()) {
-        if (s[i + 1] == 'x' && i + 3 < s.size() && hex_value(s[i + 2]) >= 0 && hex_value(s[i + 3]) >= 0) {
-          out += static_cast<char>(hex_value(s[i + 2]) * 16 + hex_value(s[i + 3]));
-          i += 4;
-          continue;
-        }
-        out += s[i + 1];
-        i += 2;
-        continue;
-      }
-      out += s[i++];
-    }
-    if (i < s.size()) ++i;  // closing quote
-    return out;
+std::string_view level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
-  while (i < s.size() && s[i] != ' ') out += s[i++];
-  return out;
+  return "error";
 }
 
-bool is_key_start(std::string_view s, std::size_t i) {
-  std::size_t j = i;
-  while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
-  return j > i && j < s.size() && s[j] == '=';
+// trace..error, or off (above error): the least level written.
+int threshold(const std::string& level) {
+  static constexpr std::string_view kNames[] = {"trace", "debug", "info", "warn", "error"};
+  for (int i = 0; i < 5; ++i) {
+    if (level == kNames[i]) return i;
+  }
+  return 5;  // off
 }
 
-bool all_digits(const std::string& v) {
-  return !v.empty() && v.size() < 19 && v.find_first_not_of("0123456789") == std::string::npos;
+std::string now_utc() {
+  const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(now);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", seconds, (now - seconds).count());
 }
 
-class JsonFormatter final : public spdlog::formatter {
+class StderrSink final : public LogSink {
  public:
-  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const LogLine line = parse_logfmt(std::string_view(msg.payload.data(), msg.payload.size()));
-    nlohmann::ordered_json j;
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(millis / 1000);
-    std::tm tm{};
-    ::gmtime_r(&secs, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    j["time"] = fmt::format("{}.{:03}Z", stamp, millis % 1000);
-    j["level"] =
-        std::string(spdlog::level::to_string_view(msg.level).data(), spdlog::level::to_string_view(msg.level).size());
-    j["event"] = line.event;
-    for (const auto& [k, v] : line.fields) {
-      if (all_digits(v))
-        j[k] = std::stoll(v);
-      else
-        put_bytes(j, k, v);
+  StderrSink(int threshold, LogFormat format) : threshold_(threshold), format_(format) {}
+  bool enabled(LogLevel level) const override { return static_cast<int>(level) >= threshold_; }
+  void write(LogLevel level, std::string_view event, std::span<const LogField> fields) override {
+    if (!enabled(level)) return;
+    const std::string time = now_utc();
+    if (format_ == LogFormat::kJson) {
+      Stderr::write_line(render_json(time, level, event, fields));
+    } else {
+      Stderr::write_line(fmt::format("{} {} {}", time, level_name(level), render_text(event, fields)));
     }
-    const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    dest.append(text.data(), text.data() + text.size());
   }
-  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+
+ private:
+  const int threshold_;
+  const LogFormat format_;
 };
+
+Mutex stderr_mu;
+std::string status_line S3R_GUARDED_BY(stderr_mu);
 
 }  // namespace
 
-std::string quote_for_log(std::string_view value) { return quote_key(value); }
-
-LogLine parse_logfmt(std::string_view s) {
-  LogLine line;
-  std::size_t i = 0;
-  while (i < s.size() && !is_key_start(s, i)) {
-    const std::size_t next = s.find(' ', i);
-    const std::size_t end = next == std::string_view::npos ? s.size() : next;
-    if (!line.event.empty()) line.event += ' ';
-    line.event += s.substr(i, end - i);
-    i = end == s.size() ? end : end + 1;
+std::string render_json(std::string_view time, LogLevel level, std::string_view event,
+                        std::span<const LogField> fields) {
+  nlohmann::ordered_json j;
+  j["time"] = time;
+  j["level"] = level_name(level);
+  put_bytes(j, "event", event);
+  for (const LogField& f : fields) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, KeyText>) {
+            put_bytes(j, f.name, v.bytes);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            put_bytes(j, f.name, v);
+          } else {
+            j[f.name] = v;
+          }
+        },
+        f.value);
   }
-  while (i < s.size()) {
-    if (s[i] == ' ') {
-      ++i;
-      continue;
-    }
-    const std::size_t eq = s.find('=', i);
-    if (eq == std::string_view::npos || !is_key_start(s, i)) {
-      // Not key=value: keep the rest as text of the event.
-      line.fields["text"] += std::string(s.substr(i));
-      break;
-    }
-    std::string key(s.substr(i, eq - i));
-    i = eq + 1;
-    line.fields[key] = read_value(s, i);
-  }
-  return line;
+  return j.dump();
 }
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& level, LogFormat format) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>("s3reconcile", sink);
-  if (format == LogFormat::kJson) {
-    logger->set_formatter(std::make_unique<JsonFormatter>());
-  } else {
-    logger->set_formatter(
-        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
-  }
-  logger->set_level(spdlog::level::from_str(level));
-  // The library's own messages (a credential refresh) go the same way.
-  spdlog::set_default_logger(logger);
-  return logger;
+void Stderr::write_line(std::string_view line) {
+  MutexLock lock(stderr_mu);
+  std::string out;
+  if (!status_line.empty()) out += "\r\033[K";
+  out += line;
+  out += '\n';
+  out += status_line;
+  std::fwrite(out.data(), 1, out.size(), stderr);
+  std::fflush(stderr);
+}
+
+void Stderr::set_status(std::string_view status) {
+  MutexLock lock(stderr_mu);
+  status_line = status;
+  const std::string out = "\r\033[K" + status_line;
+  std::fwrite(out.data(), 1, out.size(), stderr);
+  std::fflush(stderr);
+}
+
+EventLog make_logger(const std::string& level, LogFormat format) {
+  EventLog log(std::make_shared<StderrSink>(threshold(level), format));
+  set_process_log(log);
+  return log;
 }
 
 }  // namespace s3reconcile::cli

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "cli/stores.h"
 #include "s3reconcile/key_order.h"
@@ -118,9 +117,8 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
         return run;
       }
       if (!*locked) {
-        if (request.log) {
-          request.log->info("skipped backend={} reason=\"another instance is reconciling it\"", backend_config.name);
-        }
+        request.log.info("skipped",
+                         {{"backend", backend_config.name}, {"reason", "another instance is reconciling it"}});
         continue;
       }
     }
@@ -151,6 +149,12 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       }
       // Each pass has its own start: rows written before it are fair game.
       options.started_at = Clock::now();
+      // A shared pass is named by the ledger once joined.
+      options.pass_id = request.join ? "" : new_pass_id(options.started_at);
+      if (request.progress) {
+        request.progress->pass_started(pass_log(request.log, options.pass_id, backend_config.name, scope),
+                                       backend_config.name, scope.bucket);
+      }
       options.on_change = nullptr;
       if (request.on_change) {
         options.on_change = [&request, &backend_config](ChangeAction action, const Entry& entry) {
@@ -162,11 +166,12 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       } else {
         run.results.push_back(reconcile_backend(backend, config.buckets, **store, options, scope));
       }
+      if (request.progress) request.progress->pass_ended();
     }
     if (request.lock_backends) {
       Status unlocked = (*store)->unlock_backend(backend_config.name);
-      if (!unlocked.ok() && request.log) {
-        request.log->warn("unlock failed backend={} error={}", backend_config.name, quote_key(unlocked.to_string()));
+      if (!unlocked.ok()) {
+        request.log.warn("unlock failed", {{"backend", backend_config.name}, {"error", unlocked.to_string()}});
       }
     }
   }

@@ -7,13 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/progress.h"
 #include "config/config.h"
+#include "s3reconcile/event_log.h"
 #include "s3reconcile/merge.h"
 #include "s3reconcile/result.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace s3reconcile::cli {
 
@@ -43,7 +41,7 @@ struct PassRequest {
   bool dry_run = false;
   RemovalLimits limits;
   std::stop_token stop;
-  std::shared_ptr<spdlog::logger> log;
+  EventLog log;
   // Take the index's per-backend lock (PostgreSQL advisory lock) before a
   // backend's passes, and skip a backend another instance holds (serve).
   bool lock_backends = false;
@@ -54,6 +52,8 @@ struct PassRequest {
   bool join = false;
   // Optional: live counts across all passes, for a progress display.
   MergeCounters* counters = nullptr;
+  // Optional: told of each pass as it starts and ends.
+  Progress* progress = nullptr;
   // Optional: each import and removal done (or that would be), with its pass.
   // An error fails the pass (see ChangeObserver).
   std::function<Status(const std::string& backend, const std::string& bucket, ChangeAction, const Entry&)> on_change;

@@ -4,7 +4,6 @@
 #include <random>
 
 #include <prometheus/exposer.h>
-#include <spdlog/spdlog.h>
 
 #include "cli/app.h"
 #include "cli/metrics.h"
@@ -44,7 +43,14 @@ int serve(const ServeFlags& flags, Signals& signals) {
     std::cerr << "s3reconcile: " << config.status().message() << "\n";
     return kExitUsage;
   }
+  const auto progress_interval = parse_progress_interval(flags.progress_interval);
+  if (!progress_interval.ok()) {
+    std::cerr << "s3reconcile: " << progress_interval.status().message() << "\n";
+    return kExitUsage;
+  }
   auto log = make_logger(flags.log_level, flags.log_format);
+  MergeCounters counters;
+  Progress progress(counters, ProgressOptions{false, *progress_interval, log});
   Metrics metrics;
   auto health = std::make_shared<Health>();
   std::unique_ptr<prometheus::Exposer> exposer;
@@ -61,8 +67,9 @@ int serve(const ServeFlags& flags, Signals& signals) {
   }
   exposer->RegisterCollectable(metrics.registry(), "/metrics");
   exposer->RegisterCollectable(health, "/healthz");
-  log->info("serving listen={} interval_ms={} config={}", config->serve.listen, config->serve.interval.count(),
-            quote_for_log(config->file));
+  log.info(
+      "serving",
+      {{"listen", config->serve.listen}, {"interval_ms", config->serve.interval.count()}, {"config", config->file}});
 
   const std::stop_token stop = signals.stop_token();
   std::mt19937_64 rng{std::random_device{}()};
@@ -70,29 +77,30 @@ int serve(const ServeFlags& flags, Signals& signals) {
     PassRequest request;
     request.stop = stop;
     request.log = log;
+    request.counters = &counters;
+    request.progress = &progress;
     request.limits = config->reconcile.limits;
     // Whole backends under advisory locks, or passes shared range by range.
     request.join = config->serve.join;
     request.lock_backends = !config->serve.join;
     PassRun run = run_passes(*config, request);
     metrics.record(run);
-    if (!run.setup.ok()) log->error("round failed error={}", quote_for_log(run.setup.to_string()));
+    if (!run.setup.ok()) log.error("round failed", {{"error", run.setup.to_string()}});
     if (stop.stop_requested()) break;
     if (signals.wait_for_reload(jittered(config->serve.interval, rng))) {
       auto fresh = config::load_config(flags.config_file);
       if (!fresh.ok()) {
-        log->error("config reload failed, keeping the running config error={}",
-                   quote_for_log(fresh.status().message()));
+        log.error("config reload failed, keeping the running config", {{"error", fresh.status().message()}});
       } else {
         if (fresh->serve.listen != config->serve.listen) {
-          log->warn("serve.listen changed; restart serve to move the metrics address");
+          log.warn("serve.listen changed; restart serve to move the metrics address");
         }
         config = std::move(fresh);
-        log->info("config reloaded config={}", quote_for_log(config->file));
+        log.info("config reloaded", {{"config", config->file}});
       }
     }
   }
-  log->info("stopped");
+  log.info("stopped");
   return kExitOk;
 }
 

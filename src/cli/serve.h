@@ -12,6 +12,7 @@ struct ServeFlags {
   std::string config_file;
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;
+  std::string progress_interval = "30s";
 };
 
 // Runs until SIGTERM or SIGINT (exit 0; the pass in flight is cancelled, and

@@ -1,7 +1,5 @@
 #include "s3reconcile/handlers.h"
 
-#include <spdlog/spdlog.h>
-
 #include "engine/outcomes.h"
 #include "s3reconcile/key_order.h"
 
@@ -11,6 +9,8 @@ namespace internal {
 void OutcomeRecorder::count(const Entry& entry, std::uint64_t PassCounts::*field) {
   ++(result_.*field);
   ++(result_.buckets[entry.bucket].*field);
+  if (live_ != nullptr && field == &PassCounts::imported) live_->imported.fetch_add(1, std::memory_order_relaxed);
+  if (live_ != nullptr && field == &PassCounts::removed) live_->removed.fetch_add(1, std::memory_order_relaxed);
 }
 
 void OutcomeRecorder::walked(std::uint64_t listed, std::uint64_t rows,
@@ -28,8 +28,8 @@ void OutcomeRecorder::observe(ChangeAction action, const Entry& entry) {
   Status told = observer_(action, entry);
   if (!told.ok() && observer_failure_.ok()) {
     observer_failure_ = std::move(told);
-    log_->error("change not recorded backend={} key={} error={}", backend_, quote_key(entry.key),
-                quote_key(observer_failure_.to_string()));
+    log_.error("change not recorded",
+               {{"bucket", entry.bucket}, {"key", key_text(entry.key)}, {"error", observer_failure_.to_string()}});
   }
 }
 
@@ -37,23 +37,30 @@ void OutcomeRecorder::import(const Entry& entry, const ChangeResult& outcome) {
   MutexLock lock(mu_);
   if (!outcome.status.ok()) {
     count(entry, &PassCounts::import_failed);
-    log_->warn("import failed backend={} key={} storage_key={} error={}", backend_, quote_key(entry.key),
-               quote_key(entry.storage_key), quote_key(outcome.status.to_string()));
+    log_.warn("import failed", {{"bucket", entry.bucket},
+                                {"key", key_text(entry.key)},
+                                {"storage_key", key_text(entry.storage_key)},
+                                {"error", outcome.status.to_string()}});
   } else if (outcome.pending_delete) {
     count(entry, &PassCounts::pending_delete);
-    log_->info("not imported: the service is deleting it backend={} storage_key={}", backend_,
-               quote_key(entry.storage_key));
+    log_.info("not imported: the service is deleting it",
+              {{"bucket", entry.bucket}, {"storage_key", key_text(entry.storage_key)}});
   } else if (outcome.inserted) {
     count(entry, &PassCounts::imported);
-    log_->debug("imported backend={} key={} storage_key={} size={}", backend_, quote_key(entry.key),
-                quote_key(entry.storage_key), entry.size);
+    if (log_.enabled(LogLevel::kDebug)) {
+      log_.debug("imported", {{"bucket", entry.bucket},
+                              {"key", key_text(entry.key)},
+                              {"storage_key", key_text(entry.storage_key)},
+                              {"size", entry.size},
+                              {"dry_run", dry_run_}});
+    }
     observe(ChangeAction::kImport, entry);
   } else if (entry.adopted) {
     // The listing matched no row at this path, so the row known by
     // "default/<path>" points at another path: the native object wins.
     count(entry, &PassCounts::collisions);
-    log_->warn("unprefixed key {} not adopted: an index row {} already exists backend={}", quote_key(entry.storage_key),
-               quote_key(entry.key), backend_);
+    log_.warn("unprefixed key not adopted: an index row already exists",
+              {{"bucket", entry.bucket}, {"storage_key", key_text(entry.storage_key)}, {"key", key_text(entry.key)}});
   } else {
     count(entry, &PassCounts::already_present);
   }
@@ -63,20 +70,24 @@ void OutcomeRecorder::collision(const Entry& entry, const Status& probe) {
   MutexLock lock(mu_);
   if (!probe.ok()) {
     count(entry, &PassCounts::import_failed);
-    log_->warn("import failed backend={} key={} storage_key={} error={}", backend_, quote_key(entry.key),
-               quote_key(entry.storage_key), quote_key(probe.to_string()));
+    log_.warn("import failed", {{"bucket", entry.bucket},
+                                {"key", key_text(entry.key)},
+                                {"storage_key", key_text(entry.storage_key)},
+                                {"error", probe.to_string()}});
     return;
   }
   count(entry, &PassCounts::collisions);
-  log_->warn("unprefixed key {} collides with {}; keeping the prefixed object backend={}", quote_key(entry.storage_key),
-             quote_key(entry.key), backend_);
+  log_.warn("unprefixed key collides with a prefixed object, which is kept",
+            {{"bucket", entry.bucket}, {"storage_key", key_text(entry.storage_key)}, {"key", key_text(entry.key)}});
 }
 
 void OutcomeRecorder::orphan_reported(const Entry& entry) {
   MutexLock lock(mu_);
   count(entry, &PassCounts::orphans_reported);
-  log_->info("orphan backend={} bucket={} key={} storage_key={} size={}", backend_, entry.bucket, quote_key(entry.key),
-             quote_key(entry.storage_key), entry.size);
+  log_.info("orphan", {{"bucket", entry.bucket},
+                       {"key", key_text(entry.key)},
+                       {"storage_key", key_text(entry.storage_key)},
+                       {"size", entry.size}});
   observe(ChangeAction::kOrphan, entry);
 }
 
@@ -85,38 +96,39 @@ void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOu
   if (status.code() == StatusCode::kAborted) return;  // refused by a guard: not a failure of this row
   if (!status.ok()) {
     count(entry, &PassCounts::delete_failed);
-    log_->warn("remove failed backend={} key={} error={}", backend_, quote_key(entry.key),
-               quote_key(status.to_string()));
+    log_.warn("remove failed", {{"bucket", entry.bucket}, {"key", key_text(entry.key)}, {"error", status.to_string()}});
     return;
   }
   switch (outcome) {
     case RemoveOutcome::kRemoved:
       count(entry, &PassCounts::removed);
-      log_->info("removed backend={} key={} storage_key={}{}", backend_, quote_key(entry.key),
-                 quote_key(entry.storage_key), dry_run_ ? " dry_run=true" : "");
+      log_.info("removed", {{"bucket", entry.bucket},
+                            {"key", key_text(entry.key)},
+                            {"storage_key", key_text(entry.storage_key)},
+                            {"dry_run", dry_run_}});
       observe(ChangeAction::kRemove, entry);
       break;
     case RemoveOutcome::kTooNew:
       count(entry, &PassCounts::too_new);
-      log_->info("kept row created during the pass backend={} key={}", backend_, quote_key(entry.key));
+      log_.info("kept row created during the pass", {{"bucket", entry.bucket}, {"key", key_text(entry.key)}});
       break;
     case RemoveOutcome::kAlreadyGone:
       count(entry, &PassCounts::already_gone);
       break;
     case RemoveOutcome::kObjectPresent:
       count(entry, &PassCounts::raced);
-      log_->info("kept row whose object is present again backend={} key={} storage_key={}", backend_,
-                 quote_key(entry.key), quote_key(entry.storage_key));
+      log_.info("kept row whose object is present again",
+                {{"bucket", entry.bucket}, {"key", key_text(entry.key)}, {"storage_key", key_text(entry.storage_key)}});
       break;
   }
 }
 
 }  // namespace internal
 
-EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string backend, ImporterFn importer,
-                             Result& result, ChangeObserver observer) {
-  auto recorder =
-      std::make_shared<internal::OutcomeRecorder>(result, std::move(log), backend, false, std::move(observer));
+EntryCallback import_handler(EventLog log, std::string backend, ImporterFn importer, Result& result,
+                             ChangeObserver observer) {
+  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, log.with({{"backend", backend}}), nullptr, false,
+                                                              std::move(observer));
   return [recorder = std::move(recorder), backend = std::move(backend),
           importer = std::move(importer)](const Entry& entry) mutable -> Status {
     auto inserted = importer(entry, backend);
@@ -128,10 +140,10 @@ EntryCallback import_handler(std::shared_ptr<spdlog::logger> log, std::string ba
   };
 }
 
-EntryCallback delete_handler(std::shared_ptr<spdlog::logger> log, std::string backend, DeleterFn deleter,
-                             Result& result, ChangeObserver observer) {
-  auto recorder =
-      std::make_shared<internal::OutcomeRecorder>(result, std::move(log), backend, false, std::move(observer));
+EntryCallback delete_handler(EventLog log, std::string backend, DeleterFn deleter, Result& result,
+                             ChangeObserver observer) {
+  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, log.with({{"backend", backend}}), nullptr, false,
+                                                              std::move(observer));
   return [recorder = std::move(recorder), backend = std::move(backend),
           deleter = std::move(deleter)](const Entry& entry) mutable -> Status {
     auto outcome = deleter(entry, backend);

@@ -9,13 +9,11 @@
 #include <string>
 
 #include "s3reconcile/entry.h"
+#include "s3reconcile/event_log.h"
 #include "s3reconcile/index_store.h"
+#include "s3reconcile/merge.h"
 #include "s3reconcile/mutex.h"
 #include "s3reconcile/result.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace s3reconcile::internal {
 
@@ -24,13 +22,10 @@ namespace s3reconcile::internal {
 // from one thread at a time.
 class OutcomeRecorder {
  public:
-  OutcomeRecorder(Result& result, std::shared_ptr<spdlog::logger> log, std::string backend, bool dry_run,
-                  ChangeObserver observer)
-      : result_(result),
-        log_(std::move(log)),
-        backend_(std::move(backend)),
-        dry_run_(dry_run),
-        observer_(std::move(observer)) {}
+  // `live`, optional: imports and removals counted as they happen too, for
+  // progress displays.
+  OutcomeRecorder(Result& result, EventLog log, MergeCounters* live, bool dry_run, ChangeObserver observer)
+      : result_(result), log_(std::move(log)), live_(live), dry_run_(dry_run), observer_(std::move(observer)) {}
 
   // What became of an import: failed (logged at warn), inserted, held back
   // (the path is queued for deletion), or not needed (the row was there; for
@@ -68,8 +63,8 @@ class OutcomeRecorder {
   void observe(ChangeAction action, const Entry& entry) S3R_REQUIRES(mu_);
 
   Result& result_;
-  std::shared_ptr<spdlog::logger> log_;
-  const std::string backend_;
+  EventLog log_;
+  MergeCounters* const live_;
   const bool dry_run_;
   const ChangeObserver observer_;
   mutable Mutex mu_;

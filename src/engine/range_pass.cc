@@ -1,8 +1,6 @@
 #include "engine/range_pass.h"
 
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "engine/removal_confirmer.h"
 #include "s3reconcile/db_cursor_stream.h"
@@ -11,14 +9,6 @@
 #include "s3reconcile/s3_key_stream.h"
 
 namespace s3reconcile::internal {
-
-// Where a pass logs when the caller gave no logger: stderr, never stdout,
-// which belongs to the program's results.
-std::shared_ptr<spdlog::logger> stderr_logger() {
-  static const auto logger =
-      std::make_shared<spdlog::logger>("s3reconcile", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  return logger;
-}
 
 StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix, std::stop_token stop) {
   bool any = false;

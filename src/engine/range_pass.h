@@ -19,18 +19,12 @@
 #include "s3reconcile/range_plan.h"
 #include "s3reconcile/reconcile.h"
 
-namespace spdlog {
-class logger;
-}
-
 namespace s3reconcile::internal {
-
-std::shared_ptr<spdlog::logger> stderr_logger();
 
 // What every range of one pass shares.
 struct Pass {
   Pass(const BackendRef& backend, const PassScope& scope, const std::vector<std::string>& known_buckets,
-       const PassOptions& options, Result& result, std::shared_ptr<spdlog::logger> log, Clock::time_point started_at)
+       const PassOptions& options, Result& result, EventLog log, Clock::time_point started_at)
       : backend(backend),
         paths(scope.paths()),
         classifier(std::make_shared<PathClassifier>(backend.buckets, known_buckets, backend.adopt_unprefixed)),
@@ -39,7 +33,7 @@ struct Pass {
         log(std::move(log)),
         started_at(started_at),
         guard(options.limits, backend.name, paths),
-        recorder(result, this->log, backend.name, options.dry_run, options.on_change) {
+        recorder(result, this->log, options.counters, options.dry_run, options.on_change) {
     if (options.stop.stop_possible()) {
       caller_stop.emplace(options.stop, std::function<void()>([this] { stop.request_stop(); }));
     }
@@ -51,7 +45,7 @@ struct Pass {
   const std::shared_ptr<const PathClassifier> classifier;
   const PassOptions& options;
   Result& result;
-  const std::shared_ptr<spdlog::logger> log;
+  const EventLog log;
   const Clock::time_point started_at;
   internal::RemovalGuard guard;
   internal::OutcomeRecorder recorder;

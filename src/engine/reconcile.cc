@@ -4,10 +4,11 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "engine/range_pass.h"
 #include "s3reconcile/buckets.h"
@@ -101,8 +102,7 @@ Status run_pass(Pass& pass, IndexStore& store) {
   }
   pass.result.ranges = plan.ranges.size();
   if (plan.ranges.size() > 1) {
-    pass.log->info("pass split backend={} paths={} ranges={} by={}", pass.backend.name, quote_key(pass.paths),
-                   plan.ranges.size(), range_source_name(plan.source));
+    pass.log.info("pass split", {{"ranges", plan.ranges.size()}, {"by", range_source_name(plan.source)}});
   }
 
   IndexStore& writes = pipelined ? *writer_store : store;
@@ -122,6 +122,18 @@ Status run_pass(Pass& pass, IndexStore& store) {
 
 }  // namespace
 
+std::string new_pass_id(Clock::time_point started_at) {
+  static thread_local std::mt19937 random{std::random_device{}()};
+  return fmt::format("{:%Y%m%dT%H%M%SZ}-{:08x}", std::chrono::floor<std::chrono::seconds>(started_at),
+                     static_cast<std::uint32_t>(random()));
+}
+
+EventLog pass_log(const EventLog& base, const std::string& pass_id, const std::string& backend,
+                  const PassScope& scope) {
+  return base.with(
+      {{"pass_id", pass_id}, {"backend", backend}, {"bucket", scope.bucket}, {"paths", key_text(scope.paths())}});
+}
+
 Result reconcile_backend(const BackendRef& backend, const std::vector<std::string>& known_buckets, IndexStore& store,
                          const PassOptions& options, const PassScope& scope) {
   const auto began = std::chrono::steady_clock::now();
@@ -132,10 +144,10 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
   result.status = check_wiring(backend, scope);
   if (!result.status.ok()) return result;
 
-  auto log = options.logger ? options.logger : internal::stderr_logger();
   const Clock::time_point started_at = options.started_at == Clock::time_point{} ? Clock::now() : options.started_at;
-  log->info("pass started backend={} paths={}{}", result.backend, quote_key(result.prefix),
-            options.dry_run ? " dry_run=true" : "");
+  result.pass_id = options.pass_id.empty() ? new_pass_id(started_at) : options.pass_id;
+  const EventLog log = pass_log(options.logger, result.pass_id, backend.name, scope);
+  log.info("pass started", {{"dry_run", options.dry_run}});
 
   {
     Pass pass(backend, scope, known_buckets, options, result, log, started_at);
@@ -146,23 +158,33 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
   if (result.status.ok()) {
     for (const auto& [bucket, c] : result.buckets) {
-      log->info(
-          "bucket done backend={} bucket={} listed={} rows={} imported={} removed={} already_present={} "
-          "collisions={} pending_delete={} orphans_reported={}",
-          result.backend, bucket.empty() ? "-" : bucket, c.listed, c.rows, c.imported, c.removed, c.already_present,
-          c.collisions, c.pending_delete, c.orphans_reported);
+      log.info("bucket done", {{"bucket", bucket.empty() ? "-" : bucket},
+                               {"listed", c.listed},
+                               {"rows", c.rows},
+                               {"imported", c.imported},
+                               {"removed", c.removed},
+                               {"already_present", c.already_present},
+                               {"collisions", c.collisions},
+                               {"pending_delete", c.pending_delete},
+                               {"orphans_reported", c.orphans_reported}});
     }
-    log->info(
-        "pass done backend={} paths={} listed={} rows={} imported={} removed={} "
-        "already_present={} import_failed={} delete_failed={} raced={} collisions={} pending_delete={} "
-        "orphans_reported={} api_pages={} ranges={} duration_ms={}{}",
-        result.backend, quote_key(result.prefix), result.listed, result.rows, result.imported, result.removed,
-        result.already_present, result.import_failed, result.delete_failed, result.raced, result.collisions,
-        result.pending_delete, result.orphans_reported, result.api_pages, result.ranges, result.duration.count(),
-        options.dry_run ? " dry_run=true" : "");
+    log.info("pass done", {{"listed", result.listed},
+                           {"rows", result.rows},
+                           {"imported", result.imported},
+                           {"removed", result.removed},
+                           {"already_present", result.already_present},
+                           {"import_failed", result.import_failed},
+                           {"delete_failed", result.delete_failed},
+                           {"raced", result.raced},
+                           {"collisions", result.collisions},
+                           {"pending_delete", result.pending_delete},
+                           {"orphans_reported", result.orphans_reported},
+                           {"api_pages", result.api_pages},
+                           {"ranges", result.ranges},
+                           {"duration_ms", result.duration.count()},
+                           {"dry_run", options.dry_run}});
   } else {
-    log->error("pass failed backend={} paths={} error={}", result.backend, quote_key(result.prefix),
-               quote_key(result.status.to_string()));
+    log.error("pass failed", {{"error", result.status.to_string()}});
   }
   return result;
 }

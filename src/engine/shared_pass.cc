@@ -5,7 +5,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "engine/range_pass.h"
 #include "s3reconcile/buckets.h"
@@ -70,7 +69,7 @@ struct Shared {
   const std::vector<std::string>& known_buckets;
   const PassOptions& options;
   const SharedPassOptions& shared;
-  std::shared_ptr<spdlog::logger> log;
+  EventLog log;  // with the pass's context, once the ledger named it
   std::int64_t pass_id = 0;
   bool listing_has_keys = true;
   std::stop_source stop;  // the caller's stop
@@ -92,9 +91,11 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
   std::stop_callback on_caller_stop(s.stop.get_token(), [&pass] { pass.stop.request_stop(); });
   KeyInterval todo = claim.range;
   if (!claim.resume_after.empty()) todo.after = claim.resume_after;
-  s.log->info("range claimed pass={} range={} attempt={} after={} through={} resume_after={}", claim.pass_id,
-              claim.range_no, claim.attempt, quote_key(claim.range.after), quote_key(claim.range.through),
-              quote_key(claim.resume_after));
+  s.log.info("range claimed", {{"range", claim.range_no},
+                               {"attempt", claim.attempt},
+                               {"after", key_text(claim.range.after)},
+                               {"through", key_text(claim.range.through)},
+                               {"resume_after", key_text(claim.resume_after)}});
 
   std::stop_callback cancel_writes(pass.stop.get_token(), [&writer] { writer.cancel(); });
   internal::ChangeBatcher batcher(writer, s.backend.name, s.options.batch_size, claim.pass_started_at,
@@ -135,13 +136,17 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
     if (ours.ok() && !*ours) taken_over = true;
   }
   if (taken_over) {
-    s.log->warn("range taken over pass={} range={} attempt={}", claim.pass_id, claim.range_no, claim.attempt);
+    s.log.warn("range taken over", {{"range", claim.range_no}, {"attempt", claim.attempt}});
     status = ok_status();  // its new owner finishes it
   } else {
-    s.log->info("range {} pass={} range={} attempt={} listed={} rows={} imported={} removed={}{}",
-                status.ok() ? "done" : "failed", claim.pass_id, claim.range_no, claim.attempt, range_result.listed,
-                range_result.rows, range_result.imported, range_result.removed,
-                status.ok() ? "" : " error=" + quote_key(status.to_string()));
+    s.log.write(status.ok() ? LogLevel::kInfo : LogLevel::kWarn, status.ok() ? "range done" : "range failed",
+                {{"range", claim.range_no},
+                 {"attempt", claim.attempt},
+                 {"listed", range_result.listed},
+                 {"rows", range_result.rows},
+                 {"imported", range_result.imported},
+                 {"removed", range_result.removed},
+                 {"error", status.ok() ? "" : status.to_string()}});
   }
   MutexLock lock(s.mu);
   s.total.add(range_result);
@@ -202,7 +207,6 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
   result.bucket = scope.bucket;
   result.prefix = scope.paths();
   result.ranges = 0;
-  auto log = options.logger ? options.logger : internal::stderr_logger();
   PassLedger* ledger = store.pass_ledger();
   if (ledger == nullptr) {
     result.status = failed_precondition_error("a shared pass needs an index that keeps a pass ledger (PostgreSQL)");
@@ -212,7 +216,8 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
     result.status = internal_error("a shared pass needs open_store, a lister and a prober");
     return result;
   }
-  Shared s{backend, scope, known_buckets, options, shared, log, 0, true, {}, {}, result, {}};
+  Shared s{backend, scope, known_buckets, options, shared, pass_log(options.logger, "", backend.name, scope), 0, true,
+           {},      {},    result,        {}};
   std::optional<std::stop_callback<std::function<void()>>> caller_stop;
   if (options.stop.stop_possible()) {
     caller_stop.emplace(options.stop, std::function<void()>([&s] { s.stop.request_stop(); }));
@@ -235,8 +240,10 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
     return result;
   }
   s.pass_id = *pass_id;
-  log->info("shared pass joined backend={} paths={} pass={} owner={}", backend.name, quote_key(paths), s.pass_id,
-            shared.owner);
+  // The ledger's id names the pass in every instance's logs and records.
+  result.pass_id = std::to_string(s.pass_id);
+  s.log = pass_log(options.logger, result.pass_id, backend.name, scope);
+  s.log.info("shared pass joined", {{"owner", shared.owner}, {"dry_run", options.dry_run}});
   {
     std::vector<std::jthread> workers;
     for (std::size_t i = 0; i < std::max<std::size_t>(1, options.parallelism); ++i) {
@@ -258,9 +265,11 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
     }
   }
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
-  log->info("shared pass left backend={} paths={} pass={} ranges_worked={} listed={} imported={} removed={}{}",
-            backend.name, quote_key(paths), s.pass_id, result.ranges, result.listed, result.imported, result.removed,
-            result.status.ok() ? "" : " error=" + quote_key(result.status.to_string()));
+  s.log.info("shared pass left", {{"ranges_worked", result.ranges},
+                                  {"listed", result.listed},
+                                  {"imported", result.imported},
+                                  {"removed", result.removed},
+                                  {"error", result.status.ok() ? "" : result.status.to_string()}});
   return result;
 }
 

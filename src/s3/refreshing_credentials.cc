@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
+#include "s3reconcile/event_log.h"
 #include "s3reconcile/time_format.h"
 
 namespace s3reconcile::s3 {
@@ -86,7 +86,8 @@ void RefreshingCredentials::refresh_loop(std::stop_token stop) {
       if (credentials_.expiration) {
         const auto expiration = *credentials_.expiration;
         next_attempt_ = expiration - std::min<Clock::duration>(kMaxMargin, lifetime(now, expiration) / 2);
-        spdlog::debug("credentials refreshed source=\"{}\" expire={}", describe(), iso8601_utc_micros(expiration));
+        process_log().debug("credentials refreshed",
+                            {{"source", describe()}, {"expire", iso8601_utc_micros(expiration)}});
       } else {
         next_attempt_ = now + std::chrono::hours(24 * 365);  // nothing to refresh
       }
@@ -96,10 +97,12 @@ void RefreshingCredentials::refresh_loop(std::stop_token stop) {
       const auto left = credentials_.expiration ? *credentials_.expiration - now : Clock::duration::zero();
       const auto delay = std::clamp<Clock::duration>(left / 4, milliseconds(200), kMaxRetryDelay);
       next_attempt_ = now + delay;
-      spdlog::warn("credential refresh failed source=\"{}\" retry_in_ms={} old_credentials_expire={} error=\"{}\"",
-                   describe(), duration_cast<milliseconds>(delay).count(),
-                   credentials_.expiration ? iso8601_utc_micros(*credentials_.expiration) : "never",
-                   fresh.status().message());
+      process_log().warn(
+          "credential refresh failed",
+          {{"source", describe()},
+           {"retry_in_ms", duration_cast<milliseconds>(delay).count()},
+           {"old_credentials_expire", credentials_.expiration ? iso8601_utc_micros(*credentials_.expiration) : "never"},
+           {"error", fresh.status().message()}});
     }
     changed_.notify_all();
   }
