@@ -67,6 +67,9 @@ struct RemovalLimits {
 };
 
 struct PassOptions {
+  // The pass's id (new_pass_id()), carried on its Result so that its record,
+  // its logs and anything showing passes name it alike. "" = none.
+  std::string pass_id;
   // Rows per index query.
   std::size_t page_size = 1000;
   // Entries the listing producer may run ahead of the merge.

@@ -126,6 +126,7 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
                          const PassOptions& options, const PassScope& scope) {
   const auto began = std::chrono::steady_clock::now();
   Result result;
+  result.pass_id = options.pass_id;
   result.backend = backend.name;
   result.bucket = scope.bucket;
   result.prefix = scope.paths();

@@ -198,6 +198,7 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
                         const PassOptions& options, const SharedPassOptions& shared, const PassScope& scope) {
   const auto began = std::chrono::steady_clock::now();
   Result result;
+  result.pass_id = options.pass_id;
   result.backend = backend.name;
   result.bucket = scope.bucket;
   result.prefix = scope.paths();
@@ -235,6 +236,8 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
     return result;
   }
   s.pass_id = *pass_id;
+  result.pass_id = std::to_string(s.pass_id);
+  if (shared.on_joined) shared.on_joined(result.pass_id);
   log->info("shared pass joined backend={} paths={} pass={} owner={}", backend.name, quote_key(paths), s.pass_id,
             shared.owner);
   {
