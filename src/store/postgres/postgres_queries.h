@@ -183,7 +183,7 @@ SELECT pass_id, instance, backend_name, bucket, paths, kind, shared, dry_run,
        (extract(epoch FROM started_at) * 1000000)::bigint,
        coalesce((extract(epoch FROM finished_at) * 1000000)::bigint, 0), outcome, error, counts::text
   FROM s3reconcile_pass_records WHERE $1 = '' OR backend_name = $1
- ORDER BY started_at DESC, pass_id DESC LIMIT $2::integer)sql";
+ ORDER BY started_at DESC, pass_id DESC, instance DESC LIMIT $2::integer)sql";
 
 inline constexpr std::string_view kCursorIndex = "object_locations_backend_storage_c";
 

@@ -28,7 +28,7 @@ constexpr std::string_view kRecent = R"sql(
 SELECT pass_id, instance, backend_name, bucket, paths, kind, shared, dry_run, started_at, finished_at, outcome,
        error, counts
   FROM s3reconcile_pass_records WHERE ?1 = '' OR backend_name = ?1
- ORDER BY started_at DESC, pass_id DESC LIMIT ?2)sql";
+ ORDER BY started_at DESC, pass_id DESC, instance DESC LIMIT ?2)sql";
 
 class SqlitePassRecords final : public PassRecords {
  public:
