@@ -734,8 +734,9 @@ TEST_F(CliTest, EveryPassIsRecordedAndStatusShowsThem) {
 // The record is for the operator: a store refusing it costs a warning, never the pass.
 TEST_F(CliTest, APassRecordThatCannotBeWrittenIsAWarningAndThePassStillRuns) {
   ASSERT_TRUE(run_tool(dir_, "migrate --config " + config()).exit_code == 0);
-  ASSERT_TRUE(testing::exec_on(db(), "CREATE TRIGGER refuse BEFORE INSERT ON s3reconcile_pass_records "
-                                     "BEGIN SELECT RAISE(ABORT, 'records refused'); END")
+  ASSERT_TRUE(testing::exec_on(db(),
+                               "CREATE TRIGGER refuse BEFORE INSERT ON s3reconcile_pass_records "
+                               "BEGIN SELECT RAISE(ABORT, 'records refused'); END")
                   .ok());
   auto o = run_tool(dir_, "run --output json --config " + config());
   ASSERT_EQ(o.exit_code, 0) << o.out << read_stderr(dir_);

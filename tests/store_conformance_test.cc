@@ -480,8 +480,8 @@ TEST_P(StoreConformance, PassRecordsComeNewestFirstPerBackendUpToTheLimit) {
     }
     return out;
   };
-  EXPECT_EQ(ids("disk", 10), (std::vector<std::string>{"a3@host:1", "a2@host:1", "a1@host:2", "a1@host:1",
-                                                       "a0@host:1"}));
+  EXPECT_EQ(ids("disk", 10),
+            (std::vector<std::string>{"a3@host:1", "a2@host:1", "a1@host:2", "a1@host:1", "a0@host:1"}));
   EXPECT_EQ(ids("disk", 2), (std::vector<std::string>{"a3@host:1", "a2@host:1"}));
   EXPECT_EQ(ids("other", 10), (std::vector<std::string>{"b0@host:1"}));
   EXPECT_EQ(ids("", 2), (std::vector<std::string>{"b0@host:1", "a3@host:1"}));

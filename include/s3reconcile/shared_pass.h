@@ -47,9 +47,8 @@ struct SharedPassOptions {
 // PassLedger; each worker holds three connections (ledger, cursor, writer).
 //
 // The Result counts what this instance did (`ranges`: the ranges it
-// worked; `pass_id`: the ledger's id, once joined, else options.pass_id); its status is an error when this instance's work failed or the
-// pass ended failed (a range failed, on any instance). The removal guards
-// apply per range.
+// worked; `pass_id`: the ledger's id, once joined, else options.pass_id); its status is an error when this instance's
+// work failed or the pass ended failed (a range failed, on any instance). The removal guards apply per range.
 Result join_shared_pass(const BackendRef& backend, const std::vector<std::string>& known_buckets, IndexStore& store,
                         const PassOptions& options, const SharedPassOptions& shared, const PassScope& scope = {});
 

@@ -260,8 +260,9 @@ int run_app(int argc, char** argv) {
       app.add_subcommand("status", "Show the latest passes per backend, and shared passes with their ranges");
   status_cmd->add_option("--config,-c", status_flags.config_file, "YAML config file")->required();
   status_cmd->add_option("--output", status_flags.output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  status_cmd->add_option("--limit", status_flags.limit,
-                         "How many of the latest passes per backend, and of shared passes (default 20)")
+  status_cmd
+      ->add_option("--limit", status_flags.limit,
+                   "How many of the latest passes per backend, and of shared passes (default 20)")
       ->check(CLI::Range(1, 10000));
 
   CLI::App* version = app.add_subcommand("version", "Print the version");

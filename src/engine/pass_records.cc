@@ -8,8 +8,7 @@
 namespace s3reconcile {
 
 std::string new_pass_id() {
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
   const auto secs = static_cast<std::time_t>(micros / 1000000);
   std::tm tm{};
   ::gmtime_r(&secs, &tm);

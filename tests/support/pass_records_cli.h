@@ -93,8 +93,7 @@ inline void expect_passes_recorded_and_shown(const TempDir& dir, const std::stri
   auto text = run_tool(dir, "status" + c);
   ASSERT_EQ(text.exit_code, 0) << read_stderr(dir);
   EXPECT_NE(text.out.find("backend disk-1: 4 latest passes"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("pass=" + run_pass["pass_id"].get<std::string>() + " kind=run outcome=ok"),
-            std::string::npos)
+  EXPECT_NE(text.out.find("pass=" + run_pass["pass_id"].get<std::string>() + " kind=run outcome=ok"), std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find(" kind=diff dry_run outcome=ok"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("backend missing: 1 latest passes"), std::string::npos) << text.out;
