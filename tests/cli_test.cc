@@ -23,6 +23,7 @@
 #include "support/child_process.h"
 #include "support/fake_http_server.h"
 #include "support/layouts.h"
+#include "support/pass_records_cli.h"
 #include "support/run_tool.h"
 #include "support/sqlite_exec.h"
 #include "temp_dir.h"
@@ -717,6 +718,8 @@ TEST_F(CliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   EXPECT_NE(o.out.find("sqlite " + fresh), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("schema version " + std::to_string(sqlite_schema_version())), std::string::npos) << o.out;
   ASSERT_TRUE(std::filesystem::exists(fresh));
+  EXPECT_EQ(sqlite_schema_version(), 3) << "version 3 adds the pass records";
+  EXPECT_TRUE(testing::exec_on(fresh, "SELECT count(*) FROM s3reconcile_pass_records").ok());
   EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 0) << "migrating twice is fine";
 
   sqlite3* db = nullptr;
@@ -730,6 +733,39 @@ TEST_F(CliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   EXPECT_EQ(run_tool(dir_, "migrate").exit_code, 2);
   write_config("store:\n  sqlite: fresh.db\nbuckets: [photos]\n");
   EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 2);
+}
+
+TEST_F(CliTest, EveryPassIsRecordedAndStatusShowsThem) {
+  write_config(
+      "store:\n  sqlite: index.db\nbuckets: [photos, docs]\nbackends:\n"
+      "  - name: disk-1\n    type: local\n    path: objs\n"
+      "  - name: missing\n    type: local\n    path: no-such-folder\n");
+  testing::expect_passes_recorded_and_shown(dir_, config());
+  const auto status = nlohmann::json::parse(run_tool(dir_, "status --output json --config " + config()).out);
+  EXPECT_EQ(status["passes"].size(), 0u) << "no shared passes without a ledger";
+}
+
+// The record is for the operator: a store refusing it costs a warning, never the pass.
+TEST_F(CliTest, APassRecordThatCannotBeWrittenIsAWarningAndThePassStillRuns) {
+  ASSERT_TRUE(run_tool(dir_, "migrate --config " + config()).exit_code == 0);
+  ASSERT_TRUE(testing::exec_on(db(),
+                               "CREATE TRIGGER refuse BEFORE INSERT ON s3reconcile_pass_records "
+                               "BEGIN SELECT RAISE(ABORT, 'records refused'); END")
+                  .ok());
+  auto o = run_tool(dir_, "run --output json --config " + config());
+  ASSERT_EQ(o.exit_code, 0) << o.out << read_stderr(dir_);
+  EXPECT_EQ(nlohmann::json::parse(o.out)["passes"][0]["imported"], 4);
+  EXPECT_NE(read_stderr(dir_).find("pass record not written"), std::string::npos) << read_stderr(dir_);
+  EXPECT_NE(read_stderr(dir_).find("records refused"), std::string::npos) << read_stderr(dir_);
+  EXPECT_EQ(rows("disk-1").size(), 6u) << "the pass did its work";
+}
+
+TEST_F(CliTest, DiffExitCodeSaysWhetherThereIsDrift) {
+  EXPECT_EQ(run_tool(dir_, "diff --config " + config()).exit_code, 0) << "without the flag, as before";
+  EXPECT_EQ(run_tool(dir_, "diff --exit-code --config " + config()).exit_code, 3);
+  ASSERT_EQ(run_tool(dir_, "run --config " + config()).exit_code, 0);
+  auto clean = run_tool(dir_, "diff --exit-code --config " + config());
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << read_stderr(dir_);
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

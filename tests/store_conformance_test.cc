@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "fakes.h"
+#include "s3reconcile/pass_records.h"
 
 namespace s3reconcile::testing {
 namespace {
@@ -395,6 +396,96 @@ TEST_P(StoreConformance, RefusesATableMissingAColumn) {
   auto store = under_test().open();
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("storage_key"), std::string::npos) << store.status().message();
+}
+
+PassRecord record_of(const std::string& pass_id, const std::string& backend, Clock::time_point started_at) {
+  PassRecord r;
+  r.pass_id = pass_id;
+  r.instance = "host:1";
+  r.backend = backend;
+  r.paths = "photos/";
+  r.bucket = "photos";
+  r.kind = "diff";
+  r.dry_run = true;
+  r.started_at = started_at;
+  return r;
+}
+
+TEST_P(StoreConformance, PassRecordsKeepEveryFieldAndEveryCount) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  PassRecords* records = store->pass_records();
+  ASSERT_NE(records, nullptr) << "every store keeps pass records";
+  const Clock::time_point t0 = Clock::time_point{} + std::chrono::microseconds(1796130034209890);
+  PassRecord r = record_of("p1", "disk", t0);
+  ASSERT_TRUE(records->begin(r).ok());
+  auto running = records->recent("disk", 10);
+  ASSERT_TRUE(running.ok()) << running.status().to_string();
+  ASSERT_EQ(running->size(), 1u);
+  EXPECT_EQ((*running)[0].outcome, "running");
+  EXPECT_FALSE((*running)[0].finished_at.has_value());
+
+  // A distinct value in every counter: a count lost or swapped shows.
+  std::uint64_t n = 1;
+  for (const auto& [name, field] : kPassCountFields) r.counts.*field = 1000 + n++;
+  r.finished_at = t0 + std::chrono::milliseconds(1500);
+  r.outcome = "error";
+  r.error = "UNAVAILABLE: gone \"away\"";
+  r.shared = true;
+  ASSERT_TRUE(records->finish(r).ok());
+  auto done = records->recent("disk", 10);
+  ASSERT_TRUE(done.ok()) << done.status().to_string();
+  ASSERT_EQ(done->size(), 1u) << "finish updates the record begin wrote";
+  const PassRecord& got = (*done)[0];
+  EXPECT_EQ(got.pass_id, "p1");
+  EXPECT_EQ(got.instance, "host:1");
+  EXPECT_EQ(got.backend, "disk");
+  EXPECT_EQ(got.bucket, "photos");
+  EXPECT_EQ(got.paths, "photos/");
+  EXPECT_EQ(got.kind, "diff");
+  EXPECT_TRUE(got.dry_run);
+  EXPECT_TRUE(got.shared);
+  EXPECT_EQ(got.started_at, t0);
+  ASSERT_TRUE(got.finished_at.has_value());
+  EXPECT_EQ(*got.finished_at, *r.finished_at);
+  EXPECT_EQ(got.outcome, "error");
+  EXPECT_EQ(got.error, r.error);
+  for (const auto& [name, field] : kPassCountFields) EXPECT_EQ(got.counts.*field, r.counts.*field) << name;
+}
+
+TEST_P(StoreConformance, PassRecordsComeNewestFirstPerBackendUpToTheLimit) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  PassRecords* records = store->pass_records();
+  ASSERT_NE(records, nullptr);
+  const Clock::time_point t0 = Clock::now() - std::chrono::hours(1);
+  // Recorded out of order; a finish without a begin is a record too.
+  for (int i : {2, 0, 3, 1}) {
+    PassRecord r = record_of("a" + std::to_string(i), "disk", t0 + std::chrono::seconds(i));
+    r.counts.listed = static_cast<std::uint64_t>(i);
+    ASSERT_TRUE((i == 3 ? records->finish(r) : records->begin(r)).ok());
+  }
+  ASSERT_TRUE(records->begin(record_of("b0", "other", t0 + std::chrono::seconds(10))).ok());
+  // Two instances of one shared pass each keep their own record.
+  PassRecord second = record_of("a1", "disk", t0 + std::chrono::seconds(1));
+  second.instance = "host:2";
+  ASSERT_TRUE(records->begin(second).ok());
+
+  auto ids = [&](std::string_view backend, std::size_t limit) {
+    std::vector<std::string> out;
+    auto got = records->recent(backend, limit);
+    EXPECT_TRUE(got.ok()) << got.status().to_string();
+    if (got.ok()) {
+      for (const auto& r : *got) out.push_back(r.pass_id + "@" + r.instance);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids("disk", 10),
+            (std::vector<std::string>{"a3@host:1", "a2@host:1", "a1@host:2", "a1@host:1", "a0@host:1"}));
+  EXPECT_EQ(ids("disk", 2), (std::vector<std::string>{"a3@host:1", "a2@host:1"}));
+  EXPECT_EQ(ids("other", 10), (std::vector<std::string>{"b0@host:1"}));
+  EXPECT_EQ(ids("", 2), (std::vector<std::string>{"b0@host:1", "a3@host:1"}));
+  EXPECT_TRUE(ids("nobody", 10).empty());
 }
 
 TEST_P(StoreConformance, InstancesMigratingAtOnceAllSucceed) {

@@ -12,6 +12,7 @@
 namespace s3reconcile {
 
 class PassLedger;
+class PassRecords;
 
 enum class RemoveOutcome {
   kRemoved,      // the row was deleted
@@ -109,6 +110,10 @@ class IndexStore : public DBKeyLister {
   // Where instances sharing passes coordinate, when this store offers it
   // (PostgreSQL); null otherwise. It uses this store's connection.
   virtual PassLedger* pass_ledger() { return nullptr; }
+
+  // The record of every pass over this index (both stores keep one); null
+  // for a store that keeps none. It uses this store's connection.
+  virtual PassRecords* pass_records() { return nullptr; }
 
   // Makes this store's connection the one instance reconciling `backend`,
   // among all instances sharing the index: true when the lock is now held

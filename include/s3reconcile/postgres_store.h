@@ -31,8 +31,8 @@ struct PostgresStoreOptions {
   std::string pending_delete_query;
 };
 
-// The schema version this build creates and understands; the same number as
-// sqlite_schema_version(). Kept in the table s3reconcile_schema; an older
+// The schema version this build creates and understands (SQLite's plus one:
+// the ledger of shared passes). Kept in the table s3reconcile_schema; an older
 // schema is migrated on open, a newer one is refused.
 int postgres_schema_version();
 

@@ -64,6 +64,10 @@ struct RemovalLimits {
 };
 
 struct PassOptions {
+  // The pass's id (new_pass_id()), carried on its Result so that its record,
+  // its logs and anything showing passes name it alike. The pass makes one
+  // up when it is "".
+  std::string pass_id;
   // Rows per index query.
   std::size_t page_size = 1000;
   // Entries the listing producer may run ahead of the merge.
@@ -82,8 +86,6 @@ struct PassOptions {
   // Where the pass logs (text on stderr by default). Every line of the
   // pass also carries pass_id, backend, bucket and paths.
   EventLog logger;
-  // Names the pass in its logs and records; one is made up when empty.
-  std::string pass_id;
   RemovalLimits limits;
   // Hears of each import and removal done (or, in a dry run, that would be).
   ChangeObserver on_change;
@@ -107,11 +109,6 @@ struct PassOptions {
   // Removal confirmations (HEAD / stat) in flight at once, per range.
   std::size_t probe_concurrency = 8;
 };
-
-// A pass id: the UTC time the pass started and 8 random hex digits,
-// "20261201T131500Z-3fa9c2d1": unique enough to tell passes apart in logs
-// and records, and sorting by start time.
-std::string new_pass_id(Clock::time_point started_at);
 
 // `base` with the context every line of a pass carries: pass_id, backend,
 // bucket and paths.

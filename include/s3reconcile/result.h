@@ -71,8 +71,17 @@ void PassCounts::for_each(F&& f) const {
   for (const auto& [name, field] : kPassCountFields) f(name, this->*field);
 }
 
+// Counts as one flat JSON object ({"listed":6,"rows":5,...}): how the stores
+// keep them (the ledger's ranges, the pass records) in one column, so that
+// a new counter needs no schema change.
+std::string pass_counts_json(const PassCounts& counts);
+// The counts from such an object; a counter missing from it (written by an
+// older build) reads as 0, a name it does not know is ignored.
+PassCounts pass_counts_from_json(std::string_view json);
+
 struct Result : PassCounts {
-  // The pass's id (PassOptions::pass_id, or made up by the pass).
+  // The pass's id (PassOptions::pass_id; a shared pass's ledger id), under
+  // which it is recorded in the index (PassRecords) and can be named.
   std::string pass_id;
   std::string backend;
   // The pass was narrowed to this virtual bucket (--bucket); "" when it

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,11 @@ struct SharedPassOptions {
   std::uint64_t checkpoint_every = 10000;
   // How often to look again while other instances' ranges run.
   std::chrono::milliseconds poll{std::chrono::milliseconds(500)};
+  // Told the shared pass's id (the ledger's, in decimal) once this instance
+  // has joined it, before any range is worked, on the caller's store (the
+  // thread calling join_shared_pass): how the caller records the pass
+  // under the id every instance shares. Optional.
+  std::function<void(const std::string& pass_id)> on_joined;
 };
 
 // Joins the running shared pass of the backend (over the paths `scope`
@@ -41,9 +47,8 @@ struct SharedPassOptions {
 // PassLedger; each worker holds three connections (ledger, cursor, writer).
 //
 // The Result counts what this instance did (`ranges`: the ranges it
-// worked); its status is an error when this instance's work failed or the
-// pass ended failed (a range failed, on any instance). The removal guards
-// apply per range.
+// worked; `pass_id`: the ledger's id, once joined, else options.pass_id); its status is an error when this instance's
+// work failed or the pass ended failed (a range failed, on any instance). The removal guards apply per range.
 Result join_shared_pass(const BackendRef& backend, const std::vector<std::string>& known_buckets, IndexStore& store,
                         const PassOptions& options, const SharedPassOptions& shared, const PassScope& scope = {});
 

@@ -52,6 +52,7 @@ struct PassFlags {
   std::string changes_file;     // JSON lines of every change made (append)
   std::size_t parallelism = 0;  // 0: the config's reconcile.parallelism
   bool join = false;            // run: share passes through the index
+  bool exit_code = false;       // diff: exit 3 when drift was found, as check does
 };
 
 void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
@@ -127,6 +128,7 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
       return kExitUsage;
     }
   }
+  request.kind = command == Command::kRun ? "run" : command == Command::kDiff ? "diff" : "check";
   request.dry_run = flags.dry_run || command != Command::kRun;
   request.limits = config->reconcile.limits;
   if (flags.allow_empty_listing) request.limits.allow_empty_listing = true;
@@ -205,7 +207,9 @@ int pass_command(Command command, const PassFlags& flags, std::stop_token stop) 
   // that does not work, --join without PostgreSQL) is the config's fault.
   if (run.setup.code() == StatusCode::kInvalidArgument) return kExitUsage;
   if (!ok) return kExitPassFailed;
-  if (command == Command::kCheck && drift_found(run.results)) return kExitDrift;
+  if ((command == Command::kCheck || (command == Command::kDiff && flags.exit_code)) && drift_found(run.results)) {
+    return kExitDrift;
+  }
   return kExitOk;
 }
 
@@ -243,6 +247,7 @@ int run_app(int argc, char** argv) {
   CLI::App* diff =
       app.add_subcommand("diff", "A dry run printing each drifting key as one JSON object per line on stdout");
   add_pass_flags(*diff, diff_flags, false);
+  diff->add_flag("--exit-code", diff_flags.exit_code, "Exit 3 when drift was found, 0 when none (as check does)");
   CLI::App* check = app.add_subcommand("check", "A dry run whose exit code says whether drift exists (3 = drift)");
   add_pass_flags(*check, check_flags, true);
   bool explain_credentials = false;
@@ -267,10 +272,12 @@ int run_app(int argc, char** argv) {
 
   StatusFlags status_flags;
   CLI::App* status_cmd =
-      app.add_subcommand("status", "Show the shared passes in flight and done: ranges, owners, progress");
+      app.add_subcommand("status", "Show the latest passes per backend, and shared passes with their ranges");
   status_cmd->add_option("--config,-c", status_flags.config_file, "YAML config file")->required();
   status_cmd->add_option("--output", status_flags.output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  status_cmd->add_option("--limit", status_flags.limit, "How many of the latest passes (default 10)")
+  status_cmd
+      ->add_option("--limit", status_flags.limit,
+                   "How many of the latest passes per backend, and of shared passes (default 20)")
       ->check(CLI::Range(1, 10000));
 
   UndoFlags undo_flags;

@@ -11,6 +11,7 @@
 #include "s3reconcile/key_order.h"
 #include "s3reconcile/local_backend.h"
 #include "s3reconcile/pass_ledger.h"
+#include "s3reconcile/pass_records.h"
 #include "s3reconcile/reconcile.h"
 #include "s3reconcile/s3_backend.h"
 #include "s3reconcile/shared_pass.h"
@@ -52,6 +53,54 @@ StatusOr<OpenBackend> open_backend(const config::BackendConfig& c, const config:
   }
   return b;
 }
+
+// Writes a pass's records. A record is for the operator's eyes: one that
+// cannot be written is a warning, never a reason to fail or alter the pass.
+class Recorder {
+ public:
+  Recorder(PassRecords* records, const PassRequest& request, std::string instance)
+      : records_(records), request_(request), instance_(std::move(instance)) {}
+
+  // The record of a pass about to start (not written yet).
+  PassRecord start(const std::string& pass_id, const std::string& backend, const PassScope& scope) const {
+    PassRecord r;
+    r.pass_id = pass_id;
+    r.instance = instance_;
+    r.backend = backend;
+    r.bucket = scope.bucket;
+    r.paths = scope.paths();
+    r.kind = request_.kind;
+    r.shared = request_.join;
+    r.dry_run = request_.dry_run;
+    r.started_at = Clock::now();
+    return r;
+  }
+
+  void begin(const PassRecord& r) const {
+    if (records_ != nullptr) warn_unless_ok(records_->begin(r), r);
+  }
+
+  // Under the id the pass ended with (a shared pass's ledger id, once joined).
+  void finish(PassRecord r, const Result& result) const {
+    if (!result.pass_id.empty()) r.pass_id = result.pass_id;
+    r.finished_at = Clock::now();
+    r.outcome = std::string(pass_outcome(result.status));
+    r.error = result.status.ok() ? "" : result.status.to_string();
+    r.counts = result.totals();
+    if (records_ != nullptr) warn_unless_ok(records_->finish(r), r);
+  }
+
+ private:
+  void warn_unless_ok(const Status& s, const PassRecord& r) const {
+    if (s.ok()) return;
+    request_.log.warn("pass record not written",
+                      {{"pass_id", r.pass_id}, {"backend", r.backend}, {"error", s.to_string()}});
+  }
+
+  PassRecords* records_;
+  const PassRequest& request_;
+  const std::string instance_;
+};
 
 }  // namespace
 
@@ -98,6 +147,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
 
   SharedPassOptions shared;
   shared.owner = instance_name();
+  const Recorder recorder((*store)->pass_records(), request, shared.owner);
   shared.ranges = config.reconcile.ranges;
   shared.lease = config.reconcile.lease;
   if (request.join && (*store)->pass_ledger() == nullptr) {
@@ -137,23 +187,27 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
     }
     for (const auto& scope : scopes) {
       if (stop.stop_requested()) return run;
+      options.pass_id = new_pass_id();
+      PassRecord record = recorder.start(options.pass_id, backend_config.name, scope);
       if (!opened.ok()) {
         // A backend that cannot even be set up fails each of its passes.
         Result failed;
+        failed.pass_id = options.pass_id;
         failed.backend = backend_config.name;
         failed.bucket = scope.bucket;
         failed.prefix = scope.paths();
         failed.status = opened.status();
+        recorder.finish(record, failed);
         run.results.push_back(std::move(failed));
         continue;
       }
       // Each pass has its own start: rows written before it are fair game.
       options.started_at = Clock::now();
-      // A shared pass is named by the ledger once joined.
-      options.pass_id = request.join ? "" : new_pass_id(options.started_at);
       if (request.progress) {
-        request.progress->pass_started(pass_log(request.log, options.pass_id, backend_config.name, scope),
-                                       backend_config.name, scope.bucket);
+        // A shared pass is named by the ledger only once joined.
+        request.progress->pass_started(
+            pass_log(request.log, request.join ? "" : options.pass_id, backend_config.name, scope), backend_config.name,
+            scope.bucket);
       }
       options.on_change = nullptr;
       if (request.on_change) {
@@ -162,10 +216,17 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
         };
       }
       if (request.join) {
+        // Recorded under the ledger's id, which every instance of it shares.
+        shared.on_joined = [&recorder, &record](const std::string& pass_id) {
+          record.pass_id = pass_id;
+          recorder.begin(record);
+        };
         run.results.push_back(join_shared_pass(backend, config.buckets, **store, options, shared, scope));
       } else {
+        recorder.begin(record);
         run.results.push_back(reconcile_backend(backend, config.buckets, **store, options, scope));
       }
+      recorder.finish(record, run.results.back());
       if (request.progress) request.progress->pass_ended();
     }
     if (request.lock_backends) {

@@ -38,6 +38,9 @@ struct PassRun {
 
 struct PassRequest {
   PassSelection selection;
+  // What asks for the passes, as their records in the index say ("run",
+  // "diff", "check", "serve").
+  std::string kind = "run";
   bool dry_run = false;
   RemovalLimits limits;
   std::stop_token stop;
@@ -61,7 +64,10 @@ struct PassRequest {
 
 // Opens the store, then runs one pass per selected backend (or per selected
 // bucket of it) in config order. A failed pass does not stop the next; a
-// stop request does.
+// stop request does. Each pass gets a pass id (a shared pass: its ledger's)
+// and is recorded in the index's PassRecords as it starts and as it ends
+// (a backend that could not be set up: as an error); a record that cannot
+// be written is logged as a warning and changes nothing else.
 PassRun run_passes(const config::Config& config, const PassRequest& request);
 
 }  // namespace s3reconcile::cli

@@ -21,6 +21,7 @@ std::string bucket_label(const std::string& bucket) { return bucket.empty() ? "-
 
 nlohmann::ordered_json pass_json(const Result& r) {
   nlohmann::ordered_json j;
+  j["pass_id"] = r.pass_id;  // as the index's pass records (status) name it
   j["backend"] = r.backend;
   j["bucket"] = r.bucket.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.bucket);
   put_bytes(j, "prefix", r.prefix);

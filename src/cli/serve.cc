@@ -75,6 +75,7 @@ int serve(const ServeFlags& flags, Signals& signals) {
   std::mt19937_64 rng{std::random_device{}()};
   while (!stop.stop_requested()) {
     PassRequest request;
+    request.kind = "serve";
     request.stop = stop;
     request.log = log;
     request.counters = &counters;

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "s3reconcile/key_order.h"
 #include "s3reconcile/pass_ledger.h"
+#include "s3reconcile/pass_records.h"
 #include "s3reconcile/time_format.h"
 
 namespace s3reconcile::cli {
@@ -52,6 +53,35 @@ nlohmann::ordered_json pass_json(const PassState& p) {
   return j;
 }
 
+nlohmann::ordered_json record_json(const PassRecord& r) {
+  nlohmann::ordered_json j;
+  j["pass_id"] = r.pass_id;
+  j["backend"] = r.backend;
+  j["bucket"] = r.bucket.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.bucket);
+  j["paths"] = r.paths;
+  j["kind"] = r.kind;
+  j["shared"] = r.shared;
+  j["dry_run"] = r.dry_run;
+  j["instance"] = r.instance;
+  j["started_at"] = iso8601_utc_micros(r.started_at);
+  j["finished_at"] = r.finished_at ? nlohmann::ordered_json(when(r.finished_at)) : nlohmann::ordered_json(nullptr);
+  j["outcome"] = r.outcome;
+  j["error"] = r.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.error);
+  j["counts"] = counts_json(r.counts);
+  return j;
+}
+
+void print_records(const std::string& backend, const std::vector<PassRecord>& records) {
+  std::cout << fmt::format("backend {}: {} latest passes\n", backend, records.size());
+  for (const auto& r : records) {
+    std::cout << fmt::format(
+        "  {} pass={} kind={}{}{} outcome={} paths=\"{}\" listed={} rows={} imported={} removed={} failed={}{}\n",
+        iso8601_utc_micros(r.started_at), r.pass_id, r.kind, r.shared ? " shared" : "", r.dry_run ? " dry_run" : "",
+        r.outcome, r.paths, r.counts.listed, r.counts.rows, r.counts.imported, r.counts.removed,
+        r.counts.import_failed + r.counts.delete_failed, r.error.empty() ? "" : " error=" + quote_key(r.error));
+  }
+}
+
 void print_text(const PassState& p) {
   std::map<std::string, int> by_state;
   RangeCounts total;
@@ -89,26 +119,44 @@ int status_command(const StatusFlags& flags) {
     std::cerr << "s3reconcile: " << store.status().to_string() << "\n";
     return kExitPassFailed;
   }
-  PassLedger* ledger = (*store)->pass_ledger();
-  if (ledger == nullptr) {
-    std::cerr << "s3reconcile: " << describe_store(config->store)
-              << " keeps no shared passes (they need a PostgreSQL index)\n";
-    return kExitUsage;
+  // Per backend of the config, so that a busy backend does not hide the others.
+  std::vector<std::pair<std::string, std::vector<PassRecord>>> records;
+  if (PassRecords* kept = (*store)->pass_records(); kept != nullptr) {
+    for (const auto& backend : config->backends) {
+      auto latest = kept->recent(backend.name, flags.limit);
+      if (!latest.ok()) {
+        std::cerr << "s3reconcile: " << latest.status().to_string() << "\n";
+        return kExitPassFailed;
+      }
+      records.emplace_back(backend.name, std::move(*latest));
+    }
   }
-  auto passes = ledger->recent_passes(flags.limit);
-  if (!passes.ok()) {
-    std::cerr << "s3reconcile: " << passes.status().to_string() << "\n";
-    return kExitPassFailed;
+  // Shared passes only where the index keeps their ledger (PostgreSQL).
+  std::vector<PassState> passes;
+  if (PassLedger* ledger = (*store)->pass_ledger(); ledger != nullptr) {
+    auto recent = ledger->recent_passes(flags.limit);
+    if (!recent.ok()) {
+      std::cerr << "s3reconcile: " << recent.status().to_string() << "\n";
+      return kExitPassFailed;
+    }
+    passes = std::move(*recent);
   }
   if (flags.output == "json") {
     nlohmann::ordered_json out;
+    out["records"] = nlohmann::ordered_json::array();
+    for (const auto& [backend, latest] : records) {
+      for (const auto& r : latest) out["records"].push_back(record_json(r));
+    }
     out["passes"] = nlohmann::ordered_json::array();
-    for (const auto& p : *passes) out["passes"].push_back(pass_json(p));
+    for (const auto& p : passes) out["passes"].push_back(pass_json(p));
     std::cout << out.dump() << "\n";
     return kExitOk;
   }
-  if (passes->empty()) std::cout << "no shared passes\n";
-  for (const auto& p : *passes) print_text(p);
+  for (const auto& [backend, latest] : records) print_records(backend, latest);
+  if ((*store)->pass_ledger() != nullptr) {
+    if (passes.empty()) std::cout << "no shared passes\n";
+    for (const auto& p : passes) print_text(p);
+  }
   return kExitOk;
 }
 

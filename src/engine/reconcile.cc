@@ -4,15 +4,14 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <thread>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "engine/range_pass.h"
 #include "s3reconcile/buckets.h"
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/pass_records.h"
 #include "s3reconcile/range_plan.h"
 
 namespace s3reconcile {
@@ -122,12 +121,6 @@ Status run_pass(Pass& pass, IndexStore& store) {
 
 }  // namespace
 
-std::string new_pass_id(Clock::time_point started_at) {
-  static thread_local std::mt19937 random{std::random_device{}()};
-  return fmt::format("{:%Y%m%dT%H%M%SZ}-{:08x}", std::chrono::floor<std::chrono::seconds>(started_at),
-                     static_cast<std::uint32_t>(random()));
-}
-
 EventLog pass_log(const EventLog& base, const std::string& pass_id, const std::string& backend,
                   const PassScope& scope) {
   return base.with(
@@ -138,6 +131,7 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
                          const PassOptions& options, const PassScope& scope) {
   const auto began = std::chrono::steady_clock::now();
   Result result;
+  result.pass_id = options.pass_id;
   result.backend = backend.name;
   result.bucket = scope.bucket;
   result.prefix = scope.paths();
@@ -145,7 +139,7 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
   if (!result.status.ok()) return result;
 
   const Clock::time_point started_at = options.started_at == Clock::time_point{} ? Clock::now() : options.started_at;
-  result.pass_id = options.pass_id.empty() ? new_pass_id(started_at) : options.pass_id;
+  result.pass_id = options.pass_id.empty() ? new_pass_id() : options.pass_id;
   const EventLog log = pass_log(options.logger, result.pass_id, backend.name, scope);
   log.info("pass started", {{"dry_run", options.dry_run}});
 

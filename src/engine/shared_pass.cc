@@ -203,6 +203,7 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
                         const PassOptions& options, const SharedPassOptions& shared, const PassScope& scope) {
   const auto began = std::chrono::steady_clock::now();
   Result result;
+  result.pass_id = options.pass_id;
   result.backend = backend.name;
   result.bucket = scope.bucket;
   result.prefix = scope.paths();
@@ -242,6 +243,7 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
   s.pass_id = *pass_id;
   // The ledger's id names the pass in every instance's logs and records.
   result.pass_id = std::to_string(s.pass_id);
+  if (shared.on_joined) shared.on_joined(result.pass_id);
   s.log = pass_log(options.logger, result.pass_id, backend.name, scope);
   s.log.info("shared pass joined", {{"owner", shared.owner}, {"dry_run", options.dry_run}});
   {

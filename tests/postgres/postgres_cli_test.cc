@@ -21,6 +21,7 @@
 #include "s3reconcile/postgres_store.h"
 #include "support/child_process.h"
 #include "support/layouts.h"
+#include "support/pass_records_cli.h"
 #include "support/run_tool.h"
 #include "temp_dir.h"
 
@@ -48,11 +49,11 @@ class PostgresCliTest : public testing::PgDatabaseTest {
     write_config("\"${S3R_TEST_PG_RUN_DSN} password=${S3R_TEST_PG_PASSWORD}\"");
   }
 
-  void write_config(const std::string& dsn_yaml) {
+  void write_config(const std::string& dsn_yaml, const std::string& more_backends = "") {
     std::ofstream(dir_.path() / "config.yaml") << "store:\n  postgres: " << dsn_yaml
                                                << "\nbuckets: [photos, docs]\nbackends:\n"
                                                   "  - name: disk-1\n    type: local\n    path: objs\n"
-                                                  "reconcile:\n  page_size: 2\n  batch_size: 3\n";
+                                               << more_backends << "reconcile:\n  page_size: 2\n  batch_size: 3\n";
   }
   std::string config() const { return (dir_.path() / "config.yaml").string(); }
 
@@ -220,6 +221,43 @@ nlohmann::json PostgresCliTest::converge(const std::string& flags) {
   return doc;
 }
 
+TEST_F(PostgresCliTest, EveryPassIsRecordedAndStatusShowsThem) {
+  write_config("\"${S3R_TEST_PG_RUN_DSN} password=${S3R_TEST_PG_PASSWORD}\"",
+               "  - name: missing\n    type: local\n    path: no-such-folder\n");
+  for (const char* f : {"photos/keep", "photos/new1", "docs/new2"}) dir_.write(std::string("objs/") + f, 3);
+  {
+    auto s = store();
+    ASSERT_NE(s, nullptr);
+    for (const char* k : {"photos/keep", "photos/stale1", "docs/stale2"}) {
+      ASSERT_TRUE(s->insert_if_absent("disk-1", testing::entry(k, 3), kOld).ok());
+    }
+  }
+  testing::expect_passes_recorded_and_shown(dir_, config());
+
+  // A shared pass is recorded under its ledger id, which status shows both ways.
+  dir_.write("objs/photos/new3", 3);
+  auto joined = run_tool(dir_, "run --join --backend disk-1 --output json --config " + config());
+  ASSERT_EQ(joined.exit_code, 0) << joined.out << read_stderr(dir_);
+  const auto pass = nlohmann::json::parse(joined.out)["passes"][0];
+  auto shown = run_tool(dir_, "status --output json --config " + config());
+  ASSERT_EQ(shown.exit_code, 0) << read_stderr(dir_);
+  expect_no_secret(shown);
+  const auto status = nlohmann::json::parse(shown.out);
+  ASSERT_EQ(status["passes"].size(), 1u) << status.dump(1);
+  const auto disk = testing::records_of(status, "disk-1");
+  ASSERT_EQ(disk.size(), 5u) << status.dump(1);
+  EXPECT_EQ(disk[0]["shared"], true);
+  EXPECT_EQ(disk[0]["pass_id"], std::to_string(status["passes"][0]["pass"].get<std::int64_t>()));
+  EXPECT_EQ(disk[0]["pass_id"], pass["pass_id"]);
+  EXPECT_EQ(disk[0]["outcome"], "ok");
+  EXPECT_EQ(disk[0]["counts"]["imported"], 1);
+  EXPECT_EQ(disk[0]["counts"]["listed"], pass["listed"]);
+  auto text = run_tool(dir_, "status --config " + config());
+  EXPECT_NE(text.out.find("kind=run shared outcome=ok"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("pass " + disk[0]["pass_id"].get<std::string>() + " backend=disk-1"), std::string::npos)
+      << text.out;
+}
+
 TEST_F(PostgresCliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   auto o = run_tool(dir_, "migrate --config " + config());
   ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);
@@ -229,6 +267,8 @@ TEST_F(PostgresCliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   PgConnection side(db_->dsn());
   EXPECT_EQ(*side.value("SELECT version FROM s3reconcile_schema"), std::to_string(postgres_schema_version()));
   EXPECT_EQ(*side.value("SELECT to_regclass('object_locations') IS NOT NULL"), "t");
+  EXPECT_EQ(postgres_schema_version(), 4) << "version 4 adds the pass records";
+  EXPECT_EQ(*side.value("SELECT to_regclass('s3reconcile_pass_records') IS NOT NULL"), "t");
 
   // Again: nothing to do, same answer.
   EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 0);

@@ -454,7 +454,9 @@ VALUES ('photos/a.jpg', 'disk', 'photos/a.jpg!w1', 3, now() - interval '1 day', 
   EXPECT_EQ(r.import_failed, 1u);
   EXPECT_EQ(r.removed, 1u);  // photos/stale.jpg, whose bytes are gone
   EXPECT_EQ(r.listed, 4u);
-  EXPECT_NE(log_text.str().find("import failed backend=disk key=\"photos/new2\""), std::string::npos) << log_text.str();
+  EXPECT_NE(log_text.str().find("import failed pass_id=" + r.pass_id + " backend=disk"), std::string::npos)
+      << log_text.str();
+  EXPECT_NE(log_text.str().find("bucket=photos key=\"photos/new2\""), std::string::npos) << log_text.str();
   EXPECT_NE(log_text.str().find("SQLSTATE 23505"), std::string::npos) << log_text.str();
   EXPECT_EQ(*side_->value("SELECT count(*) FROM object_locations WHERE object_key IN ('photos/new1', 'photos/new3')"),
             "2");

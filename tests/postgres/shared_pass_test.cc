@@ -121,8 +121,8 @@ class SharedPassTest : public testing::PgDatabaseTest {
   static long listed_in(const std::string& log, int range_no, int attempt) {
     // Not std::regex: GCC 12 under ASan warns falsely inside it (-Werror).
     const std::string wanted = fmt::format(" range={} attempt={} listed=", range_no, attempt);
-    for (std::size_t at = log.find("range done pass="); at != std::string::npos;
-         at = log.find("range done pass=", at + 1)) {
+    for (std::size_t at = log.find("range done pass_id="); at != std::string::npos;
+         at = log.find("range done pass_id=", at + 1)) {
       const std::size_t line_end = log.find('\n', at);
       const std::string line = log.substr(at, line_end == std::string::npos ? std::string::npos : line_end - at);
       const std::size_t found = line.find(wanted);

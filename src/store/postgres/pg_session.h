@@ -44,7 +44,7 @@ class Params {
   }
 
  private:
-  static constexpr std::size_t kMost = 8;
+  static constexpr std::size_t kMost = 16;  // a pass record has 13
   std::array<std::string, kMost> values_;
   std::array<const char*, kMost> pointers_{};
   std::size_t count_ = 0;

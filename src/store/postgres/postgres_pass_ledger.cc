@@ -1,8 +1,6 @@
 #include "store/postgres/postgres_pass_ledger.h"
 
-#include <charconv>
 #include <cstdlib>
-#include <iterator>
 
 #include <fmt/format.h>
 
@@ -18,29 +16,9 @@ Clock::time_point from_micros(std::int64_t micros) {
   return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(micros)));
 }
 
-std::string counts_json(const RangeCounts& c) {
-  std::string json = "{";
-  c.for_each([&](std::string_view name, std::uint64_t v) {
-    fmt::format_to(std::back_inserter(json), "{}\"{}\":{}", json.size() > 1 ? "," : "", name, v);
-  });
-  return json + "}";
-}
+std::string counts_json(const RangeCounts& c) { return pass_counts_json(c); }
 
-// The counts from the jsonb text of column `column` (missing ones 0): a
-// flat object of numbers, as counts_json wrote it.
-RangeCounts counts_at(const PGresult* r, int row, int column) {
-  const std::string json = text(r, row, column);
-  RangeCounts counts;
-  for (const auto& [name, field] : kPassCountFields) {
-    const std::string quoted = fmt::format("\"{}\":", name);
-    const auto at = json.find(quoted);
-    if (at == std::string::npos) continue;
-    std::size_t from = at + quoted.size();
-    while (from < json.size() && json[from] == ' ') ++from;
-    std::from_chars(json.data() + from, json.data() + json.size(), counts.*field);
-  }
-  return counts;
-}
+RangeCounts counts_at(const PGresult* r, int row, int column) { return pass_counts_from_json(text(r, row, column)); }
 
 }  // namespace
 

@@ -10,7 +10,7 @@ namespace s3reconcile::postgres {
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one. `IF NOT EXISTS` lets migration 1 adopt a table that
 // the service writing the index created itself.
-inline constexpr std::array<std::string_view, 3> kMigrations = {
+inline constexpr std::array<std::string_view, 4> kMigrations = {
     R"sql(
 CREATE TABLE IF NOT EXISTS object_locations (
   object_key   text        NOT NULL,
@@ -63,6 +63,30 @@ CREATE TABLE IF NOT EXISTS s3reconcile_ranges (
 -- the README); this step then finds it and does nothing.
 CREATE INDEX IF NOT EXISTS object_locations_backend_storage_c
   ON object_locations (backend_name, storage_key COLLATE "C", object_key COLLATE "C");
+)sql",
+    R"sql(
+-- The record of every pass (PassRecords): one row per pass and instance
+-- (the instances working a shared pass each record their part under its
+-- ledger id). Counts are one jsonb column of PassCounts' fields by name, so
+-- that a new counter needs no schema change.
+CREATE TABLE IF NOT EXISTS s3reconcile_pass_records (
+  pass_id      text        NOT NULL,
+  instance     text        NOT NULL,
+  backend_name text        NOT NULL,
+  bucket       text        NOT NULL,
+  paths        text        NOT NULL,
+  kind         text        NOT NULL,
+  shared       boolean     NOT NULL,
+  dry_run      boolean     NOT NULL,
+  started_at   timestamptz NOT NULL,
+  finished_at  timestamptz,
+  outcome      text        NOT NULL,  -- running | ok | error | stopped
+  error        text        NOT NULL,
+  counts       jsonb       NOT NULL,
+  PRIMARY KEY (pass_id, instance)
+);
+CREATE INDEX IF NOT EXISTS s3reconcile_pass_records_backend_started
+  ON s3reconcile_pass_records (backend_name, started_at);
 )sql",
 };
 
@@ -138,6 +162,28 @@ inline constexpr std::string_view kRangesOf =
     "coalesce(r.error, ''), " S3R_RANGE_COUNTS
     " FROM s3reconcile_ranges r WHERE r.pass_id = $1::bigint ORDER BY r.range_no";
 #undef S3R_RANGE_COUNTS
+
+// ---- pass records (PassRecords)
+
+// begin and finish both write the whole record ($10 '' = not finished): a
+// finish without its begin still leaves one.
+inline constexpr std::string_view kUpsertPassRecord = R"sql(
+INSERT INTO s3reconcile_pass_records (pass_id, instance, backend_name, bucket, paths, kind, shared, dry_run,
+                                      started_at, finished_at, outcome, error, counts)
+VALUES ($1, $2, $3, $4, $5, $6, $7::boolean, $8::boolean, $9::timestamptz, nullif($10, '')::timestamptz, $11, $12,
+        $13::jsonb)
+ON CONFLICT (pass_id, instance) DO UPDATE SET
+  backend_name = excluded.backend_name, bucket = excluded.bucket, paths = excluded.paths, kind = excluded.kind,
+  shared = excluded.shared, dry_run = excluded.dry_run, started_at = excluded.started_at,
+  finished_at = excluded.finished_at, outcome = excluded.outcome, error = excluded.error, counts = excluded.counts)sql";
+
+// $1 the backend ('' = all), $2 the limit; times as microseconds since the epoch.
+inline constexpr std::string_view kRecentPassRecords = R"sql(
+SELECT pass_id, instance, backend_name, bucket, paths, kind, shared, dry_run,
+       (extract(epoch FROM started_at) * 1000000)::bigint,
+       coalesce((extract(epoch FROM finished_at) * 1000000)::bigint, 0), outcome, error, counts::text
+  FROM s3reconcile_pass_records WHERE $1 = '' OR backend_name = $1
+ ORDER BY started_at DESC, pass_id DESC, instance DESC LIMIT $2::integer)sql";
 
 inline constexpr std::string_view kCursorIndex = "object_locations_backend_storage_c";
 

@@ -23,6 +23,7 @@
 #include "s3reconcile/time_format.h"
 #include "store/postgres/pg_session.h"
 #include "store/postgres/postgres_pass_ledger.h"
+#include "store/postgres/postgres_pass_records.h"
 #include "store/postgres/postgres_queries.h"
 
 namespace s3reconcile {
@@ -314,6 +315,7 @@ class PostgresStore final : public IndexStore {
   void cancel() override { session_.cancel(); }
 
   PassLedger* pass_ledger() override { return &ledger_; }
+  PassRecords* pass_records() override { return &records_; }
 
   StatusOr<bool> try_lock_backend(std::string_view backend) override {
     return lock_call(Prepared::kTryLockBackend, backend, "taking the lock of backend");
@@ -608,6 +610,7 @@ class PostgresStore final : public IndexStore {
 
   PgSession session_;
   postgres::PostgresPassLedger ledger_{session_};
+  postgres::PostgresPassRecords records_{session_};
   // Parameters the pending-delete query takes; -1 when there is none.
   int pending_delete_params_ = -1;
 };

@@ -11,14 +11,16 @@
 #include <fmt/format.h>
 
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/pass_records.h"
 #include "s3reconcile/time_format.h"
+#include "store/sqlite/sqlite_pass_records.h"
 
 namespace s3reconcile {
 namespace {
 
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     R"sql(
 CREATE TABLE IF NOT EXISTS object_locations (
   object_key   TEXT    NOT NULL,
@@ -37,6 +39,8 @@ CREATE INDEX IF NOT EXISTS object_locations_backend_key
 CREATE INDEX IF NOT EXISTS object_locations_backend_storage
   ON object_locations (backend_name, storage_key, object_key);
 )sql",
+    // The record of every pass (sqlite_pass_records.h).
+    sqlite::kCreatePassRecords,
 };
 
 constexpr std::array<std::string_view, 5> kRequiredColumns = {"object_key", "backend_name", "storage_key", "size_bytes",
@@ -115,6 +119,9 @@ DELETE FROM object_locations WHERE object_key = ?1 AND backend_name = ?2 AND cre
 SELECT created_at, created_at < ?3,
        created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'
   FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql"));
+    auto records = sqlite::open_sqlite_pass_records(db_.get(), path_);
+    if (!records.ok()) return records.status();
+    records_ = std::move(*records);
     return ok_status();
   }
 
@@ -228,6 +235,8 @@ SELECT created_at, created_at < ?3,
     // One change spoiled the batch: apply them one by one so it fails alone.
     return apply_changes_one_by_one(*this, backend, changes, created_before);
   }
+
+  PassRecords* pass_records() override { return records_.get(); }
 
   // sqlite3_interrupt is safe from any thread while the connection is open.
   void cancel() override { sqlite3_interrupt(db_.get()); }
@@ -417,6 +426,7 @@ SELECT created_at, created_at < ?3,
   // Statements must be finalized before the connection closes: declared after db_.
   Statement list_after_path_, list_after_path_bounded_, list_after_row_, list_after_row_bounded_, split_, insert_,
       remove_, exists_, pending_delete_;
+  std::unique_ptr<PassRecords> records_;  // its statements too
 };
 
 }  // namespace
