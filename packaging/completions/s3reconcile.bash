@@ -19,18 +19,18 @@ _s3reconcile() {
     --log-level)
       COMPREPLY=($(compgen -W "trace debug info warn error off" -- "$cur"))
       return ;;
-    --backend|--bucket|--prefix|--parallelism|--max-removals|--max-removal-ratio|--limit)
+    --backend|--bucket|--prefix|--parallelism|--max-removals|--max-removal-ratio|--limit|--progress-interval)
       COMPREPLY=()   # a name or a number: nothing to offer
       return ;;
   esac
   local pass="--config --backend --bucket --prefix --log-level --log-format --allow-empty-listing
-              --max-removals --max-removal-ratio --parallelism --changes --help"
+              --max-removals --max-removal-ratio --parallelism --changes --progress-interval --help"
   local flags
   case ${COMP_WORDS[1]} in
     run) flags="$pass --output --dry-run --join" ;;
-    diff) flags="$pass" ;;
+    diff) flags="$pass --exit-code" ;;
     check) flags="$pass --output --explain-credentials" ;;
-    serve) flags="--config --log-level --log-format --help" ;;
+    serve) flags="--config --log-level --log-format --progress-interval --help" ;;
     migrate) flags="--config --help" ;;
     status) flags="--config --output --limit --help" ;;
     undo) flags="--config --changes --dry-run --help" ;;
