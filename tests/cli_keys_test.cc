@@ -158,5 +158,20 @@ TEST_F(CliKeysTest, AMalformedChangeLogUndoesNothingAndNamesTheLine) {
   EXPECT_EQ(rows(), after);
 }
 
+TEST_F(CliKeysTest, RunOutputAndStatusCarryAPrefixThatIsNotUtf8Exactly) {
+  const std::string prefix = "photos/caf\xe9";
+  auto o = run_tool(dir_, "run --config " + config() + " --output json --prefix '" + prefix + "'");
+  ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);
+  const auto run = nlohmann::json::parse(o.out);
+  EXPECT_EQ(*cli::get_bytes(run["passes"][0], "prefix"), prefix) << o.out;
+  EXPECT_EQ(run["passes"][0]["imported"], 1) << o.out;  // only photos/caf\xe9.txt
+
+  o = run_tool(dir_, "status --config " + config() + " --output json");
+  ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);
+  const auto status = nlohmann::json::parse(o.out);
+  ASSERT_FALSE(status["records"].empty()) << o.out;
+  EXPECT_EQ(*cli::get_bytes(status["records"][0], "paths"), prefix) << o.out;
+}
+
 }  // namespace
 }  // namespace s3reconcile

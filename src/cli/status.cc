@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/app.h"
+#include "cli/json_bytes.h"
+#include "cli/report.h"
 #include "cli/stores.h"
 #include "config/config.h"
 #include "s3reconcile/key_order.h"
@@ -28,7 +30,7 @@ nlohmann::ordered_json pass_json(const PassState& p) {
   nlohmann::ordered_json j;
   j["pass"] = p.pass_id;
   j["backend"] = p.backend;
-  j["paths"] = p.bucket;  // the ledger's bucket column holds the paths a pass covers
+  put_bytes(j, "paths", p.bucket);  // the ledger's bucket column holds the paths a pass covers
   j["state"] = p.state;
   j["started_at"] = iso8601_utc_micros(p.started_at);
   j["finished_at"] = p.finished_at ? nlohmann::ordered_json(when(p.finished_at)) : nlohmann::ordered_json(nullptr);
@@ -38,12 +40,12 @@ nlohmann::ordered_json pass_json(const PassState& p) {
     total += r.counts;
     nlohmann::ordered_json range;
     range["range"] = r.range_no;
-    range["after"] = r.range.after;
-    range["through"] = r.range.through;
+    put_bytes(range, "after", r.range.after);
+    put_bytes(range, "through", r.range.through);
     range["state"] = r.state;
     range["owner"] = r.owner;
     range["heartbeat_at"] = when(r.heartbeat_at);
-    range["resume_after"] = r.resume_after;
+    put_bytes(range, "resume_after", r.resume_after);
     range["attempts"] = r.attempts;
     range["counts"] = counts_json(r.counts);
     range["error"] = r.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.error);
@@ -58,7 +60,7 @@ nlohmann::ordered_json record_json(const PassRecord& r) {
   j["pass_id"] = r.pass_id;
   j["backend"] = r.backend;
   j["bucket"] = r.bucket.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.bucket);
-  j["paths"] = r.paths;
+  put_bytes(j, "paths", r.paths);
   j["kind"] = r.kind;
   j["shared"] = r.shared;
   j["dry_run"] = r.dry_run;
@@ -149,7 +151,7 @@ int status_command(const StatusFlags& flags) {
     }
     out["passes"] = nlohmann::ordered_json::array();
     for (const auto& p : passes) out["passes"].push_back(pass_json(p));
-    std::cout << out.dump() << "\n";
+    std::cout << dump(out) << "\n";
     return kExitOk;
   }
   for (const auto& [backend, latest] : records) print_records(backend, latest);
