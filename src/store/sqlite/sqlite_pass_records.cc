@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "s3reconcile/time_format.h"
+#include "store/sqlite/sqlite_calls.h"
 
 namespace s3reconcile::sqlite {
 namespace {
@@ -116,25 +117,7 @@ class SqlitePassRecords final : public PassRecords {
     return ok_status();
   }
 
-  // Busy and I/O errors may pass; anything else says the records are unusable.
-  Status error(std::string_view doing) const {
-    const int rc = sqlite3_errcode(db_) & 0xFF;
-    std::string message = fmt::format("sqlite index \"{}\": {}: {}", path_, doing, sqlite3_errmsg(db_));
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR || rc == SQLITE_FULL) {
-      return unavailable_error(std::move(message));
-    }
-    return internal_error(std::move(message));
-  }
-
-  static void bind_text(sqlite3_stmt* s, int index, std::string_view text) {
-    sqlite3_bind_text64(s, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  }
-
-  static std::string column_text(sqlite3_stmt* s, int column) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
-    const int bytes = sqlite3_column_bytes(s, column);
-    return text ? std::string(text, static_cast<std::size_t>(bytes)) : std::string();
-  }
+  Status error(std::string_view doing) const { return last_error(db_, sqlite3_errcode(db_), path_, doing); }
 
   sqlite3* db_;
   const std::string path_;

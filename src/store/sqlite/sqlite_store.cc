@@ -13,10 +13,14 @@
 #include "s3reconcile/key_order.h"
 #include "s3reconcile/pass_records.h"
 #include "s3reconcile/time_format.h"
+#include "store/sqlite/sqlite_calls.h"
 #include "store/sqlite/sqlite_pass_records.h"
 
 namespace s3reconcile {
 namespace {
+
+using sqlite::bind_text;
+using sqlite::column_text;
 
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one.
@@ -374,7 +378,7 @@ SELECT created_at, created_at < ?3,
     if (rc == SQLITE_OK) return ok_status();
     std::string text = message ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
-    return code_for(rc, fmt::format("sqlite index \"{}\": {}", path_, text));
+    return sqlite::status_for(rc, fmt::format("sqlite index \"{}\": {}", path_, text));
   }
 
   Status prepare(Statement& out, std::string_view sql) {
@@ -386,40 +390,7 @@ SELECT created_at, created_at < ?3,
     return ok_status();
   }
 
-  Status error(int rc, std::string_view doing) const {
-    return code_for(rc, fmt::format("sqlite index \"{}\": {}: {}", path_, doing, sqlite3_errmsg(db_.get())));
-  }
-
-  static Status code_for(int rc, std::string message) {
-    switch (rc & 0xFF) {
-      case SQLITE_BUSY:
-      case SQLITE_LOCKED:
-      case SQLITE_IOERR:
-      case SQLITE_CANTOPEN:
-      case SQLITE_FULL:
-      case SQLITE_INTERRUPT:
-        return unavailable_error(std::move(message));
-      case SQLITE_CONSTRAINT:
-      case SQLITE_MISMATCH:
-      case SQLITE_TOOBIG:
-        return invalid_argument_error(std::move(message));
-      case SQLITE_CORRUPT:
-      case SQLITE_NOTADB:
-        return data_loss_error(std::move(message));
-      default:
-        return internal_error(std::move(message));
-    }
-  }
-
-  static void bind_text(sqlite3_stmt* s, int index, std::string_view text) {
-    sqlite3_bind_text64(s, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  }
-
-  static std::string column_text(sqlite3_stmt* s, int column) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
-    const int bytes = sqlite3_column_bytes(s, column);
-    return text ? std::string(text, static_cast<std::size_t>(bytes)) : std::string();
-  }
+  Status error(int rc, std::string_view doing) const { return sqlite::last_error(db_.get(), rc, path_, doing); }
 
   std::unique_ptr<sqlite3, DbCloser> db_;
   const std::string path_;
