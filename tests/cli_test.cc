@@ -554,7 +554,7 @@ TEST_F(CliTest, ServeRunsPassesExposesMetricsReloadsAndStopsCleanly) {
   EXPECT_NE(after_two.find("s3reconcile_imported_total{backend=\"disk-1\",bucket=\"photos\"} 4"), std::string::npos)
       << after_two;
   EXPECT_EQ(health.first, 200);
-  EXPECT_NE(health.second.find("s3reconcile_up 1"), std::string::npos);
+  EXPECT_NE(health.second.find("\"status\":\"ok\""), std::string::npos) << health.second;
   EXPECT_TRUE(reloaded);
   for (const char* family :
        {"s3reconcile_keys_listed_total", "s3reconcile_rows_scanned_total", "s3reconcile_imported_total",
@@ -585,7 +585,7 @@ TEST_F(CliTest, ServeAnswersHealthAndMetricsWhileIdleClientsHoldConnections) {
       std::to_string(port) + "\n");
   const pid_t child = start_serve();
   ASSERT_GT(child, 0);
-  ASSERT_TRUE(wait_for(port, "/healthz", "s3reconcile_up")) << "serve did not start";
+  ASSERT_TRUE(wait_for(port, "/livez", "ok")) << "serve did not start";
   std::vector<int> idle;
   for (int i = 0; i < 6; ++i) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

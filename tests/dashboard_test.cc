@@ -113,13 +113,22 @@ TEST(Dashboard, EveryMetricItQueriesIsExportedByServeAfterAPass) {
   dir.write("objs/photos/a", 3);
   dir.write("objs/photos/b", 3);
   const int port = testing::unused_loopback_port();
+  // And an S3 backend nobody answers for, so that the S3 request series
+  // (and a failed pass) are there too.
+  ::setenv("S3R_DASHBOARD_KEY", "AKIDDASH", 1);
+  ::setenv("S3R_DASHBOARD_SECRET", "dash-secret", 1);
   std::ofstream(dir.path() / "config.yaml") << "store:\n  sqlite: index.db\nbuckets: [photos]\nbackends:\n"
                                                "  - name: disk\n    type: local\n    path: objs\n"
+                                               "  - name: gone\n    type: s3\n    endpoint: http://127.0.0.1:"
+                                            << testing::unused_loopback_port()
+                                            << "\n    addressing: path\n    bucket: b\n    max_attempts: 2\n"
+                                               "    retry_base_delay: 10ms\n    credentials: {access_key_env: "
+                                               "S3R_DASHBOARD_KEY, secret_key_env: S3R_DASHBOARD_SECRET}\n"
                                                "serve:\n  interval: 1h\n  listen: 127.0.0.1:"
                                             << port << "\n";
   testing::ChildProcess serve({S3R_BINARY, "serve", "--config", (dir.path() / "config.yaml").string()},
                               (dir.path() / "serve.out").string(), (dir.path() / "serve.err").string());
-  const std::string first_pass = "s3reconcile_passes_total{backend=\"disk\",result=\"ok\"} 1";
+  const std::string first_pass = "s3reconcile_passes_total{backend=\"gone\",result=\"error\"} 1";
   std::string body;
   for (int i = 0; i < 200 && body.find(first_pass) == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

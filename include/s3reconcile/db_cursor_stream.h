@@ -14,6 +14,7 @@
 #include "s3reconcile/buckets.h"
 #include "s3reconcile/db_key_lister.h"
 #include "s3reconcile/key_source.h"
+#include "s3reconcile/live_counts.h"
 
 namespace s3reconcile {
 
@@ -42,6 +43,8 @@ struct DBCursorOptions {
   // lister is then used from another thread (never two queries at once),
   // so it must not be shared with anything else meanwhile.
   bool prefetch = false;
+  // Told of the rows yielded, by bucket, as they go. Optional.
+  LiveCounts* live_counts = nullptr;
 };
 
 // Pages through DBKeyLister::list_by_storage_key with keyset paging on

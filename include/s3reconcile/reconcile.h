@@ -11,6 +11,7 @@
 
 #include "s3reconcile/event_log.h"
 #include "s3reconcile/index_store.h"
+#include "s3reconcile/live_counts.h"
 #include "s3reconcile/merge.h"
 #include "s3reconcile/object_lister.h"
 #include "s3reconcile/object_prober.h"
@@ -92,6 +93,9 @@ struct PassOptions {
   // Live counts of entries each side has produced, for progress displays
   // read from another thread. Optional.
   MergeCounters* counters = nullptr;
+  // Every count of the pass, by bucket, as it is made (LiveCounts), for
+  // metrics and status pages read while the pass runs. Optional.
+  LiveCounts* live_counts = nullptr;
 
   // Opens another connection to the same index. With it (and batch_size >
   // 1) the pass is pipelined: changes are written by a writer thread on a

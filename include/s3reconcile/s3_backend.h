@@ -3,8 +3,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "s3reconcile/object_lister.h"
 #include "s3reconcile/object_prober.h"
@@ -34,6 +36,23 @@ struct S3CredentialSource {
   std::string role_session_name;
 };
 
+// One attempt of one S3 request, as the backend saw it.
+struct S3RequestEvent {
+  std::string_view operation;  // "ListObjectsV2", "HeadObject", ...
+  long http_status = 0;        // 0: no answer (connection failed, timed out, cancelled)
+  std::uint64_t bytes_received = 0;
+  std::chrono::nanoseconds elapsed{0};
+  bool retried = false;  // another attempt of the same request follows
+};
+
+// Hears of every S3 request attempt a backend makes, for metrics. Called
+// from the threads that make them, several at once.
+class S3RequestObserver {
+ public:
+  virtual ~S3RequestObserver() = default;
+  virtual void on_request(const S3RequestEvent& event) = 0;
+};
+
 struct S3BackendOptions {
   // "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:7480", ...;
   // "" = AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's, else AWS's.
@@ -59,6 +78,8 @@ struct S3BackendOptions {
   // TLS: verified unless `insecure_skip_tls_verify`; `ca_bundle` adds a PEM file.
   std::string ca_bundle;
   bool insecure_skip_tls_verify = false;
+  // Told of each request attempt. Optional.
+  std::shared_ptr<S3RequestObserver> observer;
 };
 
 // Lists with ListObjectsV2 (encoding-type=url, continuation tokens, one

@@ -13,6 +13,7 @@
 
 #include "s3reconcile/buckets.h"
 #include "s3reconcile/key_source.h"
+#include "s3reconcile/live_counts.h"
 #include "s3reconcile/object_lister.h"
 
 namespace s3reconcile {
@@ -40,6 +41,9 @@ struct S3KeyStreamOptions {
   std::string through;
   // Incremented once per listing page, from the producer thread. Optional.
   std::atomic<std::uint64_t>* api_pages = nullptr;
+  // Told of the entries yielded, by bucket, as they go (on the consumer's
+  // thread). Optional.
+  LiveCounts* live_counts = nullptr;
 };
 
 // One producer thread walks the lister once, in the backend's order, into a

@@ -17,14 +17,13 @@
 #include "s3reconcile/shared_pass.h"
 
 namespace s3reconcile::cli {
-namespace {
-
-// How this instance signs its ranges in a shared pass's ledger.
 std::string instance_name() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown-host");
   return fmt::format("{}:{}", host, ::getpid());
 }
+
+namespace {
 
 bool selected(const std::vector<std::string>& names, const std::string& name) {
   return names.empty() || std::find(names.begin(), names.end(), name) != names.end();
@@ -38,10 +37,13 @@ struct OpenBackend {
   ObjectProber* prober = nullptr;
 };
 
-StatusOr<OpenBackend> open_backend(const config::BackendConfig& c, const config::ReconcileConfig& tuning) {
+StatusOr<OpenBackend> open_backend(const config::BackendConfig& c, const config::ReconcileConfig& tuning,
+                                   const PassRequest& request) {
   OpenBackend b;
   if (c.type == "s3") {
-    auto s3 = S3Backend::open(c.s3);
+    S3BackendOptions options = c.s3;
+    if (request.s3_observer) options.observer = request.s3_observer(c.name);
+    auto s3 = S3Backend::open(std::move(options));
     if (!s3.ok()) return s3.status().with_context(fmt::format("backend \"{}\"", c.name));
     b.s3 = std::move(*s3);
     b.lister = b.s3.get();
@@ -102,6 +104,25 @@ class Recorder {
   const std::string instance_;
 };
 
+// A backend claimed for the passes of one loop iteration, released at its
+// end however it ends. Always held without claims to honour.
+class ClaimHold {
+ public:
+  ClaimHold(BackendClaims* claims, std::string backend)
+      : claims_(claims), backend_(std::move(backend)), held_(claims == nullptr || claims->try_claim(backend_)) {}
+  ~ClaimHold() {
+    if (claims_ != nullptr && held_) claims_->release(backend_);
+  }
+  ClaimHold(const ClaimHold&) = delete;
+  ClaimHold& operator=(const ClaimHold&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  BackendClaims* const claims_;
+  const std::string backend_;
+  const bool held_;
+};
+
 }  // namespace
 
 Status check_selection(const config::Config& config, const PassSelection& selection) {
@@ -127,7 +148,13 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   const PassSelection& selection = request.selection;
   const std::stop_token stop = request.stop;
   PassRun run;
-  auto store = open_store(config.store);
+  // Every connection to the index, timed when someone watches.
+  auto open_index = [&config, observer = request.index_observer]() -> StatusOr<std::unique_ptr<IndexStore>> {
+    auto opened = open_store(config.store);
+    if (!opened.ok() || observer == nullptr) return opened;
+    return timed_store(std::move(*opened), *observer);
+  };
+  auto store = open_index();
   if (!store.ok()) {
     run.setup = store.status();
     return run;
@@ -143,7 +170,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   options.counters = request.counters;
   options.parallelism = request.parallelism != 0 ? request.parallelism : config.reconcile.parallelism;
   // More connections to the same index: the writer's and one per key range.
-  options.open_store = [&config]() { return open_store(config.store); };
+  options.open_store = open_index;
 
   SharedPassOptions shared;
   shared.owner = instance_name();
@@ -172,7 +199,14 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
         continue;
       }
     }
-    auto opened = open_backend(backend_config, config.reconcile);
+    // One pass of a backend at a time in this process.
+    ClaimHold claim(request.claims, backend_config.name);
+    if (!claim.held()) {
+      request.log.info("skipped", {{"backend", backend_config.name}, {"reason", "a pass of it is already running"}});
+      if (request.lock_backends) (void)(*store)->unlock_backend(backend_config.name);
+      continue;
+    }
+    auto opened = open_backend(backend_config, config.reconcile, request);
     BackendRef backend{
         backend_config.name,    opened.ok() ? opened->lister : nullptr, opened.ok() ? opened->prober : nullptr,
         backend_config.buckets, backend_config.adopt_unprefixed,        backend_config.import_orphans};
@@ -189,6 +223,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       if (stop.stop_requested()) return run;
       options.pass_id = new_pass_id();
       PassRecord record = recorder.start(options.pass_id, backend_config.name, scope);
+      options.live_counts = request.watcher ? request.watcher->pass_started(record) : nullptr;
       if (!opened.ok()) {
         // A backend that cannot even be set up fails each of its passes.
         Result failed;
@@ -198,6 +233,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
         failed.prefix = scope.paths();
         failed.status = opened.status();
         recorder.finish(record, failed);
+        if (request.watcher) request.watcher->pass_ended(record, failed);
         run.results.push_back(std::move(failed));
         continue;
       }
@@ -217,9 +253,10 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       }
       if (request.join) {
         // Recorded under the ledger's id, which every instance of it shares.
-        shared.on_joined = [&recorder, &record](const std::string& pass_id) {
+        shared.on_joined = [&recorder, &record, &request](const std::string& pass_id) {
           record.pass_id = pass_id;
           recorder.begin(record);
+          if (request.watcher) request.watcher->pass_joined(pass_id);
         };
         run.results.push_back(join_shared_pass(backend, config.buckets, **store, options, shared, scope));
       } else {
@@ -228,6 +265,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       }
       recorder.finish(record, run.results.back());
       if (request.progress) request.progress->pass_ended();
+      if (request.watcher) request.watcher->pass_ended(record, run.results.back());
     }
     if (request.lock_backends) {
       Status unlocked = (*store)->unlock_backend(backend_config.name);

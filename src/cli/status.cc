@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/app.h"
-#include "cli/json_bytes.h"
+#include "cli/pass_json.h"
 #include "cli/report.h"
 #include "cli/stores.h"
 #include "config/config.h"
@@ -18,60 +18,7 @@
 namespace s3reconcile::cli {
 namespace {
 
-nlohmann::ordered_json counts_json(const RangeCounts& c) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  c.for_each([&](std::string_view name, std::uint64_t v) { j[std::string(name)] = v; });
-  return j;
-}
-
 std::string when(const std::optional<Clock::time_point>& t) { return t ? iso8601_utc_micros(*t) : ""; }
-
-nlohmann::ordered_json pass_json(const PassState& p) {
-  nlohmann::ordered_json j;
-  j["pass"] = p.pass_id;
-  j["backend"] = p.backend;
-  put_bytes(j, "paths", p.bucket);  // the ledger's bucket column holds the paths a pass covers
-  j["state"] = p.state;
-  j["started_at"] = iso8601_utc_micros(p.started_at);
-  j["finished_at"] = p.finished_at ? nlohmann::ordered_json(when(p.finished_at)) : nlohmann::ordered_json(nullptr);
-  RangeCounts total;
-  j["ranges"] = nlohmann::ordered_json::array();
-  for (const auto& r : p.ranges) {
-    total += r.counts;
-    nlohmann::ordered_json range;
-    range["range"] = r.range_no;
-    put_bytes(range, "after", r.range.after);
-    put_bytes(range, "through", r.range.through);
-    range["state"] = r.state;
-    range["owner"] = r.owner;
-    range["heartbeat_at"] = when(r.heartbeat_at);
-    put_bytes(range, "resume_after", r.resume_after);
-    range["attempts"] = r.attempts;
-    range["counts"] = counts_json(r.counts);
-    range["error"] = r.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.error);
-    j["ranges"].push_back(std::move(range));
-  }
-  j["counts"] = counts_json(total);
-  return j;
-}
-
-nlohmann::ordered_json record_json(const PassRecord& r) {
-  nlohmann::ordered_json j;
-  j["pass_id"] = r.pass_id;
-  j["backend"] = r.backend;
-  j["bucket"] = r.bucket.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.bucket);
-  put_bytes(j, "paths", r.paths);
-  j["kind"] = r.kind;
-  j["shared"] = r.shared;
-  j["dry_run"] = r.dry_run;
-  j["instance"] = r.instance;
-  j["started_at"] = iso8601_utc_micros(r.started_at);
-  j["finished_at"] = r.finished_at ? nlohmann::ordered_json(when(r.finished_at)) : nlohmann::ordered_json(nullptr);
-  j["outcome"] = r.outcome;
-  j["error"] = r.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.error);
-  j["counts"] = counts_json(r.counts);
-  return j;
-}
 
 void print_records(const std::string& backend, const std::vector<PassRecord>& records) {
   std::cout << fmt::format("backend {}: {} latest passes\n", backend, records.size());
@@ -150,7 +97,7 @@ int status_command(const StatusFlags& flags) {
       for (const auto& r : latest) out["records"].push_back(record_json(r));
     }
     out["passes"] = nlohmann::ordered_json::array();
-    for (const auto& p : passes) out["passes"].push_back(pass_json(p));
+    for (const auto& p : passes) out["passes"].push_back(ledger_pass_json(p));
     std::cout << dump(out) << "\n";
     return kExitOk;
   }

@@ -489,10 +489,25 @@ Status load_serve(const Fields& top, Config& config) {
   if (!top.has("serve")) return ok_status();
   Fields s(top.get("serve"), top.origin(), "serve");
   S3R_RETURN_IF_ERROR(s.expect_map());
-  S3R_RETURN_IF_ERROR(s.only({"interval", "listen", "join"}));
+  S3R_RETURN_IF_ERROR(s.only({"interval", "listen", "join", "api_token_file", "api_token_env", "stale_after"}));
   auto join = s.boolean("join", config.serve.join);
   if (!join.ok()) return join.status();
   config.serve.join = *join;
+  auto stale_after = s.positive("stale_after", config.serve.stale_after, 1000);
+  if (!stale_after.ok()) return stale_after.status();
+  config.serve.stale_after = *stale_after;
+  for (auto [key, field] : {std::pair{"api_token_file", &ServeConfig::api_token_file},
+                            std::pair{"api_token_env", &ServeConfig::api_token_env}}) {
+    if (!s.has(key)) continue;
+    auto value = s.string(key);
+    if (!value.ok()) return value.status();
+    if (value->empty()) return s.error_at(s.get(key), std::string("serve.") + key, "must not be empty");
+    config.serve.*field = *value;
+  }
+  if (s.has("api_token_file") && s.has("api_token_env")) {
+    return s.error_at(s.get("api_token_env"), "serve.api_token_env",
+                      "give the API token one way: api_token_file or api_token_env, not both");
+  }
   if (s.has("interval")) {
     auto text = s.string("interval");
     if (!text.ok()) return text.status();

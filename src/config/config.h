@@ -61,6 +61,14 @@ struct ServeConfig {
   // Share each pass with the other instances range by range (run --join)
   // instead of taking a backend whole under its advisory lock.
   bool join = false;
+  // Where the bearer token of POST /v1/passes comes from: a file (its first
+  // line) or an environment variable; at most one. Neither: passes on
+  // demand are disabled.
+  std::string api_token_file;
+  std::string api_token_env;
+  // /readyz and /healthz fail for a backend whose last pass ended longer
+  // ago than this many intervals (or none ended that long after start).
+  std::size_t stale_after = 3;
 };
 
 struct Config {

@@ -27,7 +27,7 @@ DBCursorStream::DBCursorStream(DBKeyLister& lister, DBCursorOptions options)
       options_(std::move(options)),
       range_{options_.prefix, prefix_successor(options_.prefix)},
       after_{options_.start_after, std::nullopt},
-      tally_(std::make_unique<internal::BucketTally>()) {}
+      tally_(std::make_unique<internal::BucketTally>(options_.live_counts, &PassCounts::rows)) {}
 
 DBCursorStream::~DBCursorStream() { stop(); }
 

@@ -9,8 +9,13 @@ namespace internal {
 void OutcomeRecorder::count(const Entry& entry, std::uint64_t PassCounts::*field) {
   ++(result_.*field);
   ++(result_.buckets[entry.bucket].*field);
-  if (live_ != nullptr && field == &PassCounts::imported) live_->imported.fetch_add(1, std::memory_order_relaxed);
-  if (live_ != nullptr && field == &PassCounts::removed) live_->removed.fetch_add(1, std::memory_order_relaxed);
+  if (live_.progress != nullptr && field == &PassCounts::imported) {
+    live_.progress->imported.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (live_.progress != nullptr && field == &PassCounts::removed) {
+    live_.progress->removed.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (live_.counts != nullptr) live_.counts->add(entry.bucket, field, 1);
 }
 
 void OutcomeRecorder::walked(std::uint64_t listed, std::uint64_t rows,
@@ -127,8 +132,8 @@ void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOu
 
 EntryCallback import_handler(EventLog log, std::string backend, ImporterFn importer, Result& result,
                              ChangeObserver observer) {
-  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, log.with({{"backend", backend}}), nullptr, false,
-                                                              std::move(observer));
+  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, log.with({{"backend", backend}}),
+                                                              internal::LiveSinks{}, false, std::move(observer));
   return [recorder = std::move(recorder), backend = std::move(backend),
           importer = std::move(importer)](const Entry& entry) mutable -> Status {
     auto inserted = importer(entry, backend);
@@ -142,8 +147,8 @@ EntryCallback import_handler(EventLog log, std::string backend, ImporterFn impor
 
 EntryCallback delete_handler(EventLog log, std::string backend, DeleterFn deleter, Result& result,
                              ChangeObserver observer) {
-  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, log.with({{"backend", backend}}), nullptr, false,
-                                                              std::move(observer));
+  auto recorder = std::make_shared<internal::OutcomeRecorder>(result, log.with({{"backend", backend}}),
+                                                              internal::LiveSinks{}, false, std::move(observer));
   return [recorder = std::move(recorder), backend = std::move(backend),
           deleter = std::move(deleter)](const Entry& entry) mutable -> Status {
     auto outcome = deleter(entry, backend);

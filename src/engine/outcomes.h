@@ -11,20 +11,26 @@
 #include "s3reconcile/entry.h"
 #include "s3reconcile/event_log.h"
 #include "s3reconcile/index_store.h"
+#include "s3reconcile/live_counts.h"
 #include "s3reconcile/merge.h"
 #include "s3reconcile/mutex.h"
 #include "s3reconcile/result.h"
 
 namespace s3reconcile::internal {
 
+// Where counts also go as they happen, both optional: imports and removals
+// to the progress display's counters, every count to `counts`.
+struct LiveSinks {
+  MergeCounters* progress = nullptr;
+  LiveCounts* counts = nullptr;
+};
+
 // Safe to call from several threads: the writer, the removal confirmer and
 // the ranges of a parallel pass all report here, and the observer is called
 // from one thread at a time.
 class OutcomeRecorder {
  public:
-  // `live`, optional: imports and removals counted as they happen too, for
-  // progress displays.
-  OutcomeRecorder(Result& result, EventLog log, MergeCounters* live, bool dry_run, ChangeObserver observer)
+  OutcomeRecorder(Result& result, EventLog log, LiveSinks live, bool dry_run, ChangeObserver observer)
       : result_(result), log_(std::move(log)), live_(live), dry_run_(dry_run), observer_(std::move(observer)) {}
 
   // What became of an import: failed (logged at warn), inserted, held back
@@ -64,7 +70,7 @@ class OutcomeRecorder {
 
   Result& result_;
   EventLog log_;
-  MergeCounters* const live_;
+  const LiveSinks live_;
   const bool dry_run_;
   const ChangeObserver observer_;
   mutable Mutex mu_;

@@ -52,6 +52,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   listing_options.start_after = range.after;
   listing_options.through = range.through;
   listing_options.api_pages = &pass.api_pages;
+  listing_options.live_counts = options.live_counts;
   S3KeyStream listing(*backend.lister, std::move(listing_options), stop);
 
   DBCursorOptions cursor_options;
@@ -62,6 +63,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   cursor_options.start_after = range.after;
   cursor_options.through = range.through;
   cursor_options.prefetch = pass.read_ahead;
+  cursor_options.live_counts = options.live_counts;
   DBCursorStream rows(rows_store, std::move(cursor_options));
   // A stop reaches a query in flight, not only the next one.
   std::stop_callback cancel_rows(stop, [&rows_store] { rows_store.cancel(); });

@@ -33,7 +33,8 @@ struct Pass {
         log(std::move(log)),
         started_at(started_at),
         guard(options.limits, backend.name, paths),
-        recorder(result, this->log, options.counters, options.dry_run, options.on_change) {
+        recorder(result, this->log, LiveSinks{options.counters, options.live_counts}, options.dry_run,
+                 options.on_change) {
     if (options.stop.stop_possible()) {
       caller_stop.emplace(options.stop, std::function<void()>([this] { stop.request_stop(); }));
     }

@@ -108,7 +108,8 @@ class S3KeyStream::Walk {
 };
 
 S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options, std::stop_token pass_stop)
-    : options_(std::move(options)), tally_(std::make_unique<internal::BucketTally>()) {
+    : options_(std::move(options)),
+      tally_(std::make_unique<internal::BucketTally>(options_.live_counts, &PassCounts::listed)) {
   const std::stop_token stop = stop_source_.get_token();
   if (pass_stop.stop_possible()) {
     pass_stop_link_.emplace(pass_stop, std::function<void()>([this] { stop_source_.request_stop(); }));

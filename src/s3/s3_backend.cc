@@ -129,8 +129,17 @@ struct S3Backend::Impl {
       wire.push_back("Authorization: " + signature.authorization);
 
       const long before = client.connects();
+      const auto sent_at = std::chrono::steady_clock::now();
       auto response = client.perform(method, url, wire, stop);
       connections += client.connects() - before;
+      // Every attempt is seen, the retried ones too: retries are what an
+      // operator watching a slow pass needs to know about.
+      auto observe = [&](bool retried) {
+        if (!options.observer) return;
+        options.observer->on_request(S3RequestEvent{operation, response.ok() ? response->status : 0,
+                                                    response.ok() ? response->body.size() : 0,
+                                                    std::chrono::steady_clock::now() - sent_at, retried});
+      };
       if (response.ok()) {
         const auto error = response->status >= 300 ? s3::parse_s3_error(response->body) : std::nullopt;
         // A HEAD answer has no body to name its error: a 400 to a request
@@ -139,19 +148,25 @@ struct S3Backend::Impl {
                              (method == "HEAD" && response->status == 400 && !credentials->session_token.empty());
         if (expired && !renewed) {
           renewed = true;
+          observe(true);
           credentials = this->credentials->renew_after_rejection(*credentials, stop);
           --attempt;  // not the server's fault: the retry is free
           continue;
         }
         const bool retry = retryable_status(response->status) || (error && retryable_code(error->code));
-        if (!retry) return response;
+        if (!retry) {
+          observe(false);
+          return response;
+        }
         last_failure = http_failure(operation, context, *response).message();
       } else if (response.status().code() == StatusCode::kCancelled ||
                  response.status().code() == StatusCode::kDataLoss) {  // cancelled, or an oversized answer
+        observe(false);
         return response.status().with_context(fmt::format("s3 {} {}{}", operation, where(), context));
       } else {
         last_failure = fmt::format("s3 {} {}{}: {}", operation, where(), context, response.status().message());
       }
+      observe(attempt < retry.max_attempts);
       if (attempt >= retry.max_attempts) break;
       std::chrono::milliseconds delay;
       {

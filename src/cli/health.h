@@ -1,0 +1,34 @@
+// What /readyz and /healthz of `serve` answer: whether the index opens and
+// every backend's passes complete, as JSON naming what is wrong.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "s3reconcile/entry.h"
+#include "s3reconcile/index_store.h"
+
+namespace s3reconcile::cli {
+
+struct HealthReport {
+  bool healthy = true;
+  // {"status":"ok"|"unhealthy","problems":[...],"index":{...},"backends":[...]}
+  nlohmann::ordered_json body;
+};
+
+// Checks, against the index's pass records (every instance's, so that a
+// backend another instance reconciles counts too), that:
+//   - the index opens and its records can be read;
+//   - each backend's newest finished pass (dry runs aside) is "ok";
+//   - it ended within serve.stale_after intervals, or, when none has ended
+//     yet, serve started less than that long ago.
+// `open_index` opens a connection to the index.
+HealthReport check_health(const config::Config& config,
+                          const std::function<StatusOr<std::unique_ptr<IndexStore>>()>& open_index,
+                          Clock::time_point serve_started, Clock::time_point now);
+
+}  // namespace s3reconcile::cli
