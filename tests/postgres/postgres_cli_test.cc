@@ -18,6 +18,7 @@
 
 #include "fakes.h"
 #include "postgres/pg_test_support.h"
+#include "s3/http_client.h"
 #include "s3reconcile/postgres_store.h"
 #include "support/child_process.h"
 #include "support/layouts.h"
@@ -371,6 +372,70 @@ TEST_F(PostgresCliTest, TwoServeInstancesNeverReconcileTheSameBackendAtOnce) {
   }
   std::cout << "two serve instances: " << passes << " passes, " << skips << " backends skipped as locked\n";
   EXPECT_GT(passes, 4);
+}
+
+}  // namespace
+}  // namespace s3reconcile
+
+namespace s3reconcile {
+namespace {
+
+// GET http://127.0.0.1:port/path: status and body; 0 when nothing answers.
+std::pair<long, std::string> get(int port, const std::string& path) {
+  s3::HttpClient client(s3::HttpOptions{std::chrono::milliseconds(500), std::chrono::seconds(5), true, ""});
+  auto r = client.perform("GET", "http://127.0.0.1:" + std::to_string(port) + path, {}, {});
+  return r.ok() ? std::pair<long, std::string>{r->status, r->body} : std::pair<long, std::string>{0, ""};
+}
+
+// serve sharing its passes through the PostgreSQL ledger: health read from
+// the index's records, and the shared pass's ranges in /v1/passes and on the
+// status page.
+TEST_F(PostgresCliTest, ServeShowsASharedPassWithItsRangesAndIsHealthy) {
+  if (!ready()) GTEST_SKIP();
+  for (int i = 0; i < 400; ++i) {
+    const auto path = dir_.path() / fmt::format("objs/photos/{:04}", i);
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << "x";
+  }
+  const int port = testing::unused_loopback_port();
+  std::ofstream(dir_.path() / "serve.yaml")
+      << "store:\n  postgres: \"${S3R_TEST_PG_RUN_DSN} password=${S3R_TEST_PG_PASSWORD}\"\n"
+      << "buckets: [photos]\nbackends:\n"
+      << "  - {name: disk-1, type: local, path: " << (dir_.path() / "objs").string() << "}\nreconcile: {ranges: 4}\n"
+      << "serve: {interval: 1h, join: true, listen: \"127.0.0.1:" << port << "\"}\n";
+  testing::ChildProcess serve({S3R_BINARY, "serve", "--config", (dir_.path() / "serve.yaml").string()},
+                              (dir_.path() / "serve.out").string(), (dir_.path() / "serve.err").string());
+  nlohmann::json view;
+  for (int i = 0; i < 300; ++i) {
+    view = nlohmann::json::parse(get(port, "/v1/passes").second, nullptr, false);
+    if (view.is_object() && !view["backends"][0]["shared"].empty() &&
+        view["backends"][0]["shared"][0]["state"] == "done")
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(view.is_object()) << serve.err();
+  ASSERT_FALSE(view["backends"][0]["shared"].empty()) << view.dump() << serve.err();
+  const auto& shared = view["backends"][0]["shared"][0];
+  EXPECT_EQ(shared["state"], "done") << shared.dump();
+  EXPECT_GE(shared["ranges"].size(), 2u) << shared.dump();
+  EXPECT_EQ(shared["counts"]["imported"], 400) << shared.dump();
+  ASSERT_FALSE(view["backends"][0]["recent"].empty());
+  EXPECT_EQ(view["backends"][0]["recent"][0]["shared"], true);
+  EXPECT_EQ(view["backends"][0]["recent"][0]["pass_id"], shared["pass"].dump()) << "recorded under the ledger's id";
+
+  const auto page = get(port, "/");
+  EXPECT_EQ(page.first, 200);
+  EXPECT_NE(page.second.find("Shared pass " + shared["pass"].dump()), std::string::npos) << page.second;
+  std::size_t ranges_shown = 0;
+  for (std::size_t at = page.second.find("<tr data-range="); at != std::string::npos;
+       at = page.second.find("<tr data-range=", at + 1)) {
+    ++ranges_shown;
+  }
+  EXPECT_EQ(ranges_shown, shared["ranges"].size());
+  const auto health = get(port, "/healthz");
+  EXPECT_EQ(health.first, 200) << health.second;
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(), 0) << serve.err();
 }
 
 }  // namespace
