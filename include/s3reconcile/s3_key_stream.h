@@ -40,6 +40,11 @@ struct S3KeyStreamOptions {
   std::string through;
   // Incremented once per listing page, from the producer thread. Optional.
   std::atomic<std::uint64_t>* api_pages = nullptr;
+  // List at most this many pages (0 = no limit): the request budget
+  // (reconcile.max_list_requests). A walk that spends it ends cleanly and
+  // says where (cut_after()), even when its last page happened to be the
+  // listing's last: a page does not say whether more follow.
+  std::uint64_t max_pages = 0;
 };
 
 // One producer thread walks the lister once, in the backend's order, into a
@@ -59,6 +64,9 @@ class S3KeyStream final : public KeySource {
 
   StatusOr<std::optional<Entry>> next() override;
   void stop() override;
+  // After the end: the last raw path listed (or start_after, when none was)
+  // if the walk spent its page budget; std::nullopt otherwise.
+  std::optional<std::string> cut_after() const override;
 
   // Whether next() has returned the (clean) end of the stream.
   bool ended() const { return ended_; }

@@ -13,7 +13,8 @@ prometheus::Family<prometheus::Counter>& counter(prometheus::Registry& r, const 
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      passes_(counter(*registry_, "s3reconcile_passes_total", "Passes by backend and result (ok, error)")),
+      passes_(counter(*registry_, "s3reconcile_passes_total",
+                      "Passes by backend and result (ok, stopped_at_budget, error)")),
       listed_(counter(*registry_, "s3reconcile_keys_listed_total", "Keys the backend listings yielded")),
       rows_(counter(*registry_, "s3reconcile_rows_scanned_total", "Index rows scanned")),
       imported_(counter(*registry_, "s3reconcile_imported_total", "Rows imported")),
@@ -43,7 +44,10 @@ void Metrics::record(const PassRun& run) {
   for (const auto& r : run.results) {
     // A pass is per backend; its counts are per virtual bucket.
     const prometheus::Labels labels = {{"backend", r.backend}};
-    passes_.Add({{"backend", r.backend}, {"result", r.status.ok() ? "ok" : "error"}}).Increment();
+    passes_
+        .Add({{"backend", r.backend},
+              {"result", r.status.ok() ? (r.stopped_at_budget ? "stopped_at_budget" : "ok") : "error"}})
+        .Increment();
     for (const auto& [bucket, c] : r.buckets) {
       const prometheus::Labels of_bucket = {{"backend", r.backend}, {"bucket", bucket}};
       auto with = [&](const char* key, const char* value) {
