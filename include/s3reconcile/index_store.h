@@ -96,7 +96,9 @@ class IndexStore : public DBKeyLister {
 
   // Applies `changes` (imports as insert_if_absent unless
   // queued_for_deletion, removals as remove_if_created_before and resizes
-  // as resize_if_unchanged, with `created_before`) in one transaction, so
+  // as resize_if_unchanged, with `created_before`; a store may make the
+  // resizes on their own, before the rest: a batch never holds two changes
+  // of one row) in one transaction, so
   // that a batch costs one commit, not one per row. When that transaction
   // fails, the changes are applied one by one, so that one bad row fails on
   // its own (its ChangeResult carries the error) and the others land.

@@ -107,9 +107,9 @@ int undo_command(const UndoFlags& flags) {
   std::size_t deleted = 0, restored = 0, resized = 0, unchanged = 0;
   const auto summary = [&] {
     std::cout << fmt::format(
-        "{}{} imported rows deleted, {} removed rows restored, {} sizes set back, {} already undone, {} lines skipped "
-        "(dry runs, orphans and size mismatches left alone)\n",
-        flags.dry_run ? "dry run: " : "", deleted, restored, resized, unchanged, skipped);
+        "{}{} imported rows deleted, {} removed rows restored, {} already undone, {} lines skipped "
+        "(dry runs, orphans and size mismatches left alone), {} sizes set back\n",
+        flags.dry_run ? "dry run: " : "", deleted, restored, unchanged, skipped, resized);
   };
   // Newest first, so that a key imported, then removed by a later pass,
   // ends as it was before the first.

@@ -91,11 +91,12 @@ CREATE INDEX IF NOT EXISTS s3reconcile_pass_records_backend_started
     R"sql(
 -- Where a pass that spent its request budget (reconcile.max_list_requests)
 -- stopped, per backend and paths ('' = the whole backend, 'b/' a bucket,
--- or a --prefix): the next pass over them starts after resume_after.
+-- or a --prefix): the next pass over them starts after resume_after, the
+-- listed path's bytes (bytea: a listing may hold keys that are not UTF-8).
 CREATE TABLE IF NOT EXISTS s3reconcile_resume_points (
   backend_name text        NOT NULL,
   paths        text        NOT NULL,
-  resume_after text        NOT NULL,
+  resume_after bytea       NOT NULL,
   updated_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (backend_name, paths)
 );
@@ -308,11 +309,13 @@ SELECT (SELECT count(*) FROM fixed),
        EXISTS (SELECT 1 FROM object_locations
                 WHERE object_key = $1 AND backend_name = $2 AND storage_key = $3 AND size_bytes = $5::bigint))sql";
 
+// The path travels as hex both ways.
 inline constexpr std::string_view kResumePoint = R"sql(
-SELECT resume_after FROM s3reconcile_resume_points WHERE backend_name = $1 AND paths = $2)sql";
+SELECT encode(resume_after, 'hex') FROM s3reconcile_resume_points WHERE backend_name = $1 AND paths = $2)sql";
 
 inline constexpr std::string_view kSetResumePoint = R"sql(
-INSERT INTO s3reconcile_resume_points (backend_name, paths, resume_after, updated_at) VALUES ($1, $2, $3, now())
+INSERT INTO s3reconcile_resume_points (backend_name, paths, resume_after, updated_at)
+VALUES ($1, $2, decode($3, 'hex'), now())
 ON CONFLICT (backend_name, paths) DO UPDATE SET resume_after = excluded.resume_after, updated_at = now())sql";
 
 }  // namespace s3reconcile::postgres

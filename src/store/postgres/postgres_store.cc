@@ -286,12 +286,12 @@ class PostgresStore final : public IndexStore {
   StatusOr<std::string> resume_point(std::string_view backend, std::string_view paths) override {
     auto r = session_.run(sql::kResumePoint, {std::string(backend), std::string(paths)}, "reading the resume point");
     if (!r.ok()) return r.status();
-    return PQntuples(r->get()) == 0 ? std::string() : text(r->get(), 0, 0);
+    return PQntuples(r->get()) == 0 ? std::string() : from_hex(text(r->get(), 0, 0));
   }
 
   Status set_resume_point(std::string_view backend, std::string_view paths, std::string_view after) override {
     return session_
-        .run(sql::kSetResumePoint, {std::string(backend), std::string(paths), std::string(after)},
+        .run(sql::kSetResumePoint, {std::string(backend), std::string(paths), to_hex(after)},
              "recording the resume point")
         .status();
   }
@@ -635,6 +635,21 @@ class PostgresStore final : public IndexStore {
     }
     if (text(r, 0, 0) != "0") return RemoveOutcome::kRemoved;
     return text(r, 0, 1) == "t" ? RemoveOutcome::kTooNew : RemoveOutcome::kAlreadyGone;
+  }
+
+  static std::string to_hex(std::string_view bytes) {
+    std::string hex;
+    hex.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) fmt::format_to(std::back_inserter(hex), "{:02x}", c);
+    return hex;
+  }
+  static std::string from_hex(std::string_view hex) {
+    std::string bytes;
+    bytes.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+      bytes.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    }
+    return bytes;
   }
 
   static std::string importing(std::string_view key) { return fmt::format("importing key {}", quote_key(key)); }
