@@ -102,6 +102,17 @@ class Recorder {
   const std::string instance_;
 };
 
+// A pass over `scope` of `backend` that could not run, with why.
+Result failed_pass(const std::string& pass_id, const std::string& backend, const PassScope& scope, Status why) {
+  Result failed;
+  failed.pass_id = pass_id;
+  failed.backend = backend;
+  failed.bucket = scope.bucket;
+  failed.prefix = scope.paths();
+  failed.status = std::move(why);
+  return failed;
+}
+
 // A pass, continuing where the last one over the same paths stopped at its
 // request budget, and recording where this one stopped (or that it reached
 // the end, so that the next wraps around). A dry run reads the resume point
@@ -111,13 +122,8 @@ Result budgeted_pass(const BackendRef& backend, const std::vector<std::string>& 
   if (options.max_list_requests == 0) return reconcile_backend(backend, known_buckets, store, options, scope);
   auto resume = store.resume_point(backend.name, scope.paths());
   if (!resume.ok()) {
-    Result failed;
-    failed.pass_id = options.pass_id;
-    failed.backend = backend.name;
-    failed.bucket = scope.bucket;
-    failed.prefix = scope.paths();
-    failed.status = resume.status().with_context("reading where the last pass stopped");
-    return failed;
+    return failed_pass(options.pass_id, backend.name, scope,
+                       resume.status().with_context("reading where the last pass stopped"));
   }
   options.resume_after = *resume;
   Result result = reconcile_backend(backend, known_buckets, store, options, scope);
@@ -225,12 +231,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       PassRecord record = recorder.start(options.pass_id, backend_config.name, scope);
       if (!opened.ok()) {
         // A backend that cannot even be set up fails each of its passes.
-        Result failed;
-        failed.pass_id = options.pass_id;
-        failed.backend = backend_config.name;
-        failed.bucket = scope.bucket;
-        failed.prefix = scope.paths();
-        failed.status = opened.status();
+        Result failed = failed_pass(options.pass_id, backend_config.name, scope, opened.status());
         recorder.finish(record, failed);
         run.results.push_back(std::move(failed));
         continue;
