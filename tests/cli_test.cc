@@ -718,7 +718,7 @@ TEST_F(CliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   EXPECT_NE(o.out.find("sqlite " + fresh), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("schema version " + std::to_string(sqlite_schema_version())), std::string::npos) << o.out;
   ASSERT_TRUE(std::filesystem::exists(fresh));
-  EXPECT_EQ(sqlite_schema_version(), 3) << "version 3 adds the pass records";
+  EXPECT_EQ(sqlite_schema_version(), 4) << "version 3 adds the pass records, 4 the resume points";
   EXPECT_TRUE(testing::exec_on(fresh, "SELECT count(*) FROM s3reconcile_pass_records").ok());
   EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 0) << "migrating twice is fine";
 

@@ -235,6 +235,27 @@ class FakeStore final : public IndexStore {
     return it->second.created_at >= cutoff ? RemoveOutcome::kTooNew : RemoveOutcome::kRemoved;
   }
 
+  StatusOr<ResizeOutcome> resize_if_unchanged(std::string_view backend, const Entry& e,
+                                              Clock::time_point cutoff) override {
+    auto& rows = rows_[std::string(backend)];
+    auto it = rows.find(e.key);
+    if (it == rows.end() || it->second.storage_key != e.storage_key || it->second.size != e.index_size.value_or(0)) {
+      return ResizeOutcome::kChanged;
+    }
+    if (it->second.created_at >= cutoff) return ResizeOutcome::kTooNew;
+    it->second.size = e.size;
+    return ResizeOutcome::kResized;
+  }
+
+  StatusOr<std::string> resume_point(std::string_view backend, std::string_view paths) override {
+    auto it = resume_points_.find(std::string(backend) + '\0' + std::string(paths));
+    return it == resume_points_.end() ? std::string() : it->second;
+  }
+  Status set_resume_point(std::string_view backend, std::string_view paths, std::string_view after) override {
+    resume_points_[std::string(backend) + '\0' + std::string(paths)] = std::string(after);
+    return ok_status();
+  }
+
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
                                                     Clock::time_point created_before) override {
     ++batches_;
@@ -253,6 +274,7 @@ class FakeStore final : public IndexStore {
   Status fail_error_;
   bool ignore_range_ = false;
   int batches_ = 0;
+  std::map<std::string, std::string> resume_points_;
 };
 
 // An IndexStore that forwards everything to another (after leveldb's
@@ -278,6 +300,15 @@ class ForwardingStore : public IndexStore {
                                                    Clock::time_point t) override {
     return inner_.remove_if_created_before(b, k, t);
   }
+  StatusOr<ResizeOutcome> resize_if_unchanged(std::string_view b, const Entry& e, Clock::time_point t) override {
+    return inner_.resize_if_unchanged(b, e, t);
+  }
+  StatusOr<std::string> resume_point(std::string_view b, std::string_view p) override {
+    return inner_.resume_point(b, p);
+  }
+  Status set_resume_point(std::string_view b, std::string_view p, std::string_view a) override {
+    return inner_.set_resume_point(b, p, a);
+  }
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
                                                     Clock::time_point t) override {
     return inner_.apply_changes(b, c, t);
@@ -291,12 +322,17 @@ class ForwardingStore : public IndexStore {
 class FakeProber final : public ObjectProber {
  public:
   KeySet present;
+  // The size answered for a present key (1 when not given).
+  std::map<std::string, std::int64_t> sizes;
   std::optional<Status> error;
-  int calls = 0;
+  std::atomic<int> calls{0};
   StatusOr<std::optional<ObjectInfo>> probe(std::string_view key, std::stop_token) override {
     ++calls;
     if (error) return *error;
-    if (present.count(std::string(key))) return std::optional<ObjectInfo>(ObjectInfo{1});
+    if (present.count(std::string(key))) {
+      auto size = sizes.find(std::string(key));
+      return std::optional<ObjectInfo>(ObjectInfo{size == sizes.end() ? 1 : size->second});
+    }
     return std::optional<ObjectInfo>();
   }
 };

@@ -8,6 +8,8 @@
 #include <random>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "fakes.h"
 #include "s3reconcile/db_cursor_stream.h"
 #include "s3reconcile/s3_key_stream.h"
@@ -351,6 +353,53 @@ TEST(Merge, StopRequestCancels) {
   Recorder r;
   Status s = sorted(l, i, r.on_import(), r.on_delete(), stop.get_token());
   EXPECT_EQ(s.code(), StatusCode::kCancelled);
+  EXPECT_TRUE(r.all.empty());
+}
+
+// A listing that stopped at its request budget after `cut`.
+class CutListing final : public KeySource {
+ public:
+  CutListing(const std::vector<std::string>& keys, std::string cut) : keys_(keys), cut_(std::move(cut)) {}
+  StatusOr<std::optional<Entry>> next() override {
+    if (at_ == keys_.size()) return std::optional<Entry>();
+    return std::optional<Entry>(entry(keys_[at_++]));
+  }
+  void stop() override {}
+  std::optional<std::string> cut_after() const override { return cut_; }
+
+ private:
+  std::vector<std::string> keys_;
+  std::size_t at_ = 0;
+  std::string cut_;
+};
+
+TEST(Merge, ACutListingLeavesRowsPastTheCutUnjudged) {
+  CutListing listing({"a", "c"}, "c");
+  auto rows = VectorSource::of({"a", "b", "c", "c", "d", "e"});
+  Recorder r;
+  ASSERT_TRUE(sorted(listing, rows, r.on_import(), r.on_delete()).ok());
+  EXPECT_EQ(r.all, (std::vector<std::string>{"-b"})) << "d and e lie past the last key listed";
+}
+
+TEST(Merge, ACutListingOfNothingJudgesNothingPastItsStart) {
+  CutListing listing({}, "b");
+  auto rows = VectorSource::of({"a", "c"});
+  Recorder r;
+  ASSERT_TRUE(sorted(listing, rows, r.on_import(), r.on_delete()).ok());
+  EXPECT_EQ(r.all, (std::vector<std::string>{"-a"}));
+}
+
+TEST(Merge, MatchesAreToldWithBothEntries) {
+  auto listing = VectorSource(std::vector<Entry>{entry("a", 5), entry("b", 1)});
+  auto rows = VectorSource(std::vector<Entry>{entry("a", 3), entry("b", 1)});
+  Recorder r;
+  std::vector<std::string> matched;
+  MergeCallbacks callbacks{r.on_import(), r.on_delete(), [&](const Entry& listed, const Entry& row) {
+                             matched.push_back(fmt::format("{} {}/{}", listed.storage_key, row.size, listed.size));
+                             return ok_status();
+                           }};
+  ASSERT_TRUE(sorted(listing, rows, callbacks).ok());
+  EXPECT_EQ(matched, (std::vector<std::string>{"a 3/5", "b 1/1"}));
   EXPECT_TRUE(r.all.empty());
 }
 

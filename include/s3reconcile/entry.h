@@ -29,6 +29,9 @@ struct Entry {
   // bucket (key = "default/" + storage_key). Such an orphan is imported only
   // when "default/<path>" is neither on the backend nor in the index.
   bool adopted = false;
+  // A path on both sides whose sizes differ: the size the index row holds
+  // (`size` is then the backend's). Set only on such an entry (a resize).
+  std::optional<std::int64_t> index_size;
 };
 
 }  // namespace s3reconcile

@@ -23,11 +23,21 @@ enum class RemoveOutcome {
   kObjectPresent,
 };
 
+enum class ResizeOutcome {
+  kResized,  // size_bytes now holds the backend's size
+  kTooNew,   // the row was created at or after the cutoff; kept
+  // The row is gone, or no longer has the storage_key and size the pass
+  // judged (someone wrote it meanwhile): left alone.
+  kChanged,
+};
+
 // One change a pass makes to the index.
 struct IndexChange {
-  enum class Kind { kImport, kRemove };
+  enum class Kind { kImport, kRemove, kResize };
   Kind kind = Kind::kImport;
   // Import: key, storage key and size of the new row. Remove: the row's key.
+  // Resize: the row's key and storage_key, its size as judged
+  // (`index_size`) and the backend's (`size`).
   Entry entry;
   // Import: the row's created_at.
   Clock::time_point created_at{};
@@ -40,6 +50,7 @@ struct ChangeResult {
   RemoveOutcome removal = RemoveOutcome::kRemoved;  // remove: what happened
   // Import: not made, because the service has queued the path for deletion.
   bool pending_delete = false;
+  ResizeOutcome resize = ResizeOutcome::kResized;  // resize: what happened
 };
 
 // Implemented by each store (SQLite, PostgreSQL). A store orders keys by
@@ -59,6 +70,13 @@ class IndexStore : public DBKeyLister {
   virtual StatusOr<RemoveOutcome> remove_if_created_before(std::string_view backend, std::string_view object_key,
                                                            Clock::time_point created_before) = 0;
 
+  // Sets size_bytes of the row (entry.key, backend) to entry.size, only if
+  // that row still has entry.storage_key and entry.index_size (the row the
+  // pass judged: a row written meanwhile is left alone) and was created
+  // before `created_before` (rows written during a pass are not its to fix).
+  virtual StatusOr<ResizeOutcome> resize_if_unchanged(std::string_view backend, const Entry& entry,
+                                                      Clock::time_point created_before) = 0;
+
   // Whether the service writing the index has queued `storage_key` on
   // `backend` for deletion: the store's configured pending-delete query
   // answers a row. Importing such a path would resurrect an object the
@@ -77,8 +95,10 @@ class IndexStore : public DBKeyLister {
   }
 
   // Applies `changes` (imports as insert_if_absent unless
-  // queued_for_deletion, removals as
-  // remove_if_created_before with `created_before`) in one transaction, so
+  // queued_for_deletion, removals as remove_if_created_before and resizes
+  // as resize_if_unchanged, with `created_before`; a store may make the
+  // resizes on their own, before the rest: a batch never holds two changes
+  // of one row) in one transaction, so
   // that a batch costs one commit, not one per row. When that transaction
   // fails, the changes are applied one by one, so that one bad row fails on
   // its own (its ChangeResult carries the error) and the others land.
@@ -114,6 +134,20 @@ class IndexStore : public DBKeyLister {
   // The record of every pass over this index (both stores keep one); null
   // for a store that keeps none. It uses this store's connection.
   virtual PassRecords* pass_records() { return nullptr; }
+
+  // Where the last pass over `paths` of `backend` stopped at its request
+  // budget (reconcile.max_list_requests): the next pass starts after this
+  // path; "" = from the start. Kept in the index's database so that any
+  // instance's next pass continues it.
+  virtual StatusOr<std::string> resume_point(std::string_view /*backend*/, std::string_view /*paths*/) {
+    return unimplemented_error("this index store keeps no resume points");
+  }
+  // Records it; "" clears it (the pass reached the end: the next one wraps
+  // around to the start).
+  virtual Status set_resume_point(std::string_view /*backend*/, std::string_view /*paths*/,
+                                  std::string_view /*after*/) {
+    return unimplemented_error("this index store keeps no resume points");
+  }
 
   // Makes this store's connection the one instance reconciling `backend`,
   // among all instances sharing the index: true when the lock is now held

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "s3reconcile/entry.h"
 #include "s3reconcile/status.h"
@@ -33,6 +34,12 @@ class KeySource {
 
   virtual StatusOr<std::optional<Entry>> next() = 0;
   virtual void stop() = 0;
+
+  // Once next() has returned the clean end: the path after which the stream
+  // stopped short by design (a listing's request budget ran out), when it
+  // did; std::nullopt when the end is the true end. Nothing past that path
+  // was looked at, so the merge judges no entry of the other side past it.
+  virtual std::optional<std::string> cut_after() const { return std::nullopt; }
 };
 
 }  // namespace s3reconcile

@@ -16,6 +16,18 @@ namespace s3reconcile {
 // ends the merge with that error.
 using EntryCallback = std::function<Status(const Entry&)>;
 
+// Called by the merge for each row whose path is listed: the listed entry,
+// then the row. Returning an error ends the merge with that error.
+using MatchCallback = std::function<Status(const Entry& listed, const Entry& row)>;
+
+// What the merge calls: on_import and on_delete as below; on_match, when
+// set, for every row whose path is listed (where sizes are compared).
+struct MergeCallbacks {
+  EntryCallback on_import;
+  EntryCallback on_delete;
+  MatchCallback on_match;
+};
+
 // Entries read from each side so far; safe to read from other threads while
 // the merge runs (for progress displays).
 struct MergeCounts {
@@ -44,6 +56,9 @@ struct MergeCounters {
 //   - on_delete for each row whose path is not in `listing`,
 //   - nothing for paths on both sides. Several rows may share a path (copies
 //     known under two names); a listed path matches every one of them.
+// When the listing ends cut short (KeySource::cut_after(), a request
+// budget), the merge ends OK at the first row past the cut: no row past
+// the last path listed is judged.
 //
 // The merge ends, returning the error, at the first of:
 //   - an error from either source (nothing after it is treated as missing);
@@ -56,5 +71,9 @@ struct MergeCounters {
 // No callback runs after the merge has decided to end.
 Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_import, const EntryCallback& on_delete,
               std::stop_token stop = {}, MergeCounters* counters = nullptr);
+
+// The same, calling callbacks.on_match (when set) for each row matched.
+Status sorted(KeySource& listing, KeySource& index, const MergeCallbacks& callbacks, std::stop_token stop = {},
+              MergeCounters* counters = nullptr);
 
 }  // namespace s3reconcile

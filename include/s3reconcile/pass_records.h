@@ -37,7 +37,8 @@ struct PassRecord {
   bool dry_run = false;
   Clock::time_point started_at{};
   std::optional<Clock::time_point> finished_at;  // none while it runs
-  // "running" until finished; then "ok", "error" or "stopped" (cancelled).
+  // "running" until finished; then "ok", "error", "stopped" (cancelled) or
+  // "stopped_at_budget" (a partial success: the request budget ran out).
   std::string outcome = "running";
   std::string error;  // why it ended early; "" when it did not
   PassCounts counts;  // totals at the end (zeros while it runs)
@@ -46,6 +47,8 @@ struct PassRecord {
 // The outcome a finished pass's status reads as: "ok", "stopped" (cancelled
 // by a signal or a stop request) or "error".
 std::string_view pass_outcome(const Status& status);
+// The same for a finished pass, which may also read "stopped_at_budget".
+std::string_view pass_outcome(const Result& result);
 
 // Implemented by each store on its own table (s3reconcile_pass_records),
 // on the store's connection: used from the thread using the store.

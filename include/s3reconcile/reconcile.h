@@ -112,6 +112,19 @@ struct PassOptions {
   std::size_t parallelism = 1;
   // Removal confirmations (HEAD / stat) in flight at once, per range.
   std::size_t probe_concurrency = 8;
+  // Set a row's size_bytes to the backend's size when they differ, once
+  // the backend, asked again (HEAD / stat), confirms the listed size
+  // (reconcile.fix_sizes). Off: mismatches are counted and reported only.
+  bool fix_sizes = false;
+  // The request budget (reconcile.max_list_requests): list at most this
+  // many pages (0 = no limit). A pass that spends it reconciles what it
+  // listed, judges nothing past the last path listed, and says where it
+  // stopped (Result::stopped_at_budget, Result::resume_after). It walks
+  // as one range: a budget is spent in key order.
+  std::uint64_t max_list_requests = 0;
+  // Start after this path on both sides ("" = from the start): where an
+  // earlier pass stopped at its budget.
+  std::string resume_after;
 };
 
 // `base` with the context every line of a pass carries: pass_id, backend,

@@ -40,6 +40,17 @@ struct PassCounts {
   std::uint64_t pending_delete = 0;
   // Orphans of a backend with `orphans: report`: reported, never imported.
   std::uint64_t orphans_reported = 0;
+  // Paths on both sides whose row's size_bytes differs from the backend's
+  // size (seen, whether or not fixed).
+  std::uint64_t size_mismatch = 0;
+  // Rows whose size_bytes was set to the backend's size (reconcile.fix_sizes;
+  // in a dry run: would be).
+  std::uint64_t resized = 0;
+  // Size mismatches left alone although fix_sizes is on: the object changed
+  // size again or vanished by the time it was asked (HEAD / stat), its row
+  // was created after the pass began or changed meanwhile, or the update
+  // failed. The next pass judges them again.
+  std::uint64_t resize_skipped = 0;
 
   PassCounts& operator+=(const PassCounts& o);
   // Calls f(name, value) for every counter, in declaration order: how
@@ -64,6 +75,9 @@ inline constexpr std::pair<std::string_view, std::uint64_t PassCounts::*> kPassC
     {"collisions", &PassCounts::collisions},
     {"pending_delete", &PassCounts::pending_delete},
     {"orphans_reported", &PassCounts::orphans_reported},
+    {"size_mismatch", &PassCounts::size_mismatch},
+    {"resized", &PassCounts::resized},
+    {"resize_skipped", &PassCounts::resize_skipped},
 };
 
 template <typename F>
@@ -98,6 +112,16 @@ struct Result : PassCounts {
   std::map<std::string, PassCounts> buckets;
   std::uint64_t api_pages = 0;  // listing pages fetched
   std::uint64_t ranges = 1;     // key ranges the pass was split into
+  // The pass spent its request budget (PassOptions::max_list_requests)
+  // before the end of its paths: a partial success (status OK) that
+  // judged nothing past `resume_after`.
+  bool stopped_at_budget = false;
+  // Where the next pass over the same paths starts (after this path): the
+  // last path listed when stopped_at_budget, else "" (from the start: a
+  // pass that reached the end wraps around). Meaningful when status is OK.
+  std::string resume_after;
+  // Where this pass started (PassOptions::resume_after).
+  std::string started_after;
   std::chrono::milliseconds duration{0};
 
   PassCounts& totals() { return *this; }
@@ -110,10 +134,18 @@ enum class ChangeAction {
   kImport,  // an orphan imported
   kRemove,  // a stale row removed
   kOrphan,  // an orphan reported, not imported (orphans: report)
+  // A row's size_bytes set to the backend's size (reconcile.fix_sizes). The
+  // entry's `index_size` is the size the row held, `size` the new one.
+  kResize,
+  // A size mismatch reported and left alone (fix_sizes off, or the
+  // backend's answer or the row changed before it could be fixed): the
+  // same two sizes, nothing written.
+  kSizeMismatch,
 };
 
-// Told about each import and removal a pass made (in a dry run: would have
-// made), once it is done, and of each orphan reported: an import that found
+// Told about each import, removal and resize a pass made (in a dry run:
+// would have made), once it is done, and of each orphan and size mismatch
+// reported: an import that found
 // its row already there, or a removal kept because the object is back, is
 // not a change. An error (the change log could not be written) fails the
 // pass before its next batch of changes is applied: a change log is only

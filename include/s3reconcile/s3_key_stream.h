@@ -44,6 +44,11 @@ struct S3KeyStreamOptions {
   // Told of the entries yielded, by bucket, as they go (on the consumer's
   // thread). Optional.
   LiveCounts* live_counts = nullptr;
+  // List at most this many pages (0 = no limit): the request budget
+  // (reconcile.max_list_requests). A walk that spends it ends cleanly and
+  // says where (cut_after()), even when its last page happened to be the
+  // listing's last: a page does not say whether more follow.
+  std::uint64_t max_pages = 0;
 };
 
 // One producer thread walks the lister once, in the backend's order, into a
@@ -63,6 +68,9 @@ class S3KeyStream final : public KeySource {
 
   StatusOr<std::optional<Entry>> next() override;
   void stop() override;
+  // After the end: the last raw path listed (or start_after, when none was)
+  // if the walk spent its page budget; std::nullopt otherwise.
+  std::optional<std::string> cut_after() const override;
 
   // Whether next() has returned the (clean) end of the stream.
   bool ended() const { return ended_; }

@@ -84,22 +84,44 @@ void add_pass_flags(CLI::App& cmd, PassFlags& f, bool with_output) {
                  "Append every import and removal made to FILE as JSON lines (enough to undo the pass)");
 }
 
+std::string_view action_name(ChangeAction action) {
+  switch (action) {
+    case ChangeAction::kImport:
+      return "import";
+    case ChangeAction::kRemove:
+      return "remove";
+    case ChangeAction::kOrphan:
+      return "orphan";
+    case ChangeAction::kResize:
+    case ChangeAction::kSizeMismatch:
+      return "resize";
+  }
+  return "unknown";
+}
+
 // One change as a JSON object: what diff prints and --changes records.
 nlohmann::ordered_json change_json(const std::string& backend, const std::string& bucket, ChangeAction action,
                                    const Entry& entry) {
   nlohmann::ordered_json j;
-  j["action"] = action == ChangeAction::kImport ? "import" : action == ChangeAction::kRemove ? "remove" : "orphan";
+  j["action"] = action_name(action);
   j["backend"] = backend;
   j["bucket"] = bucket;
   put_bytes(j, "key", entry.key);
   put_bytes(j, "storage_key", entry.storage_key);
   j["size"] = entry.size;
+  if (action == ChangeAction::kResize || action == ChangeAction::kSizeMismatch) {
+    // Both sizes, and whether the row was (or in a dry run would be) set to
+    // the backend's: what undo needs to set it back.
+    j["index_size"] = entry.index_size.value_or(0);
+    j["backend_size"] = entry.size;
+    j["fixed"] = action == ChangeAction::kResize;
+  }
   return j;
 }
 
 bool drift_found(const std::vector<Result>& results) {
   for (const auto& r : results) {
-    if (r.imported + r.removed + r.orphans_reported > 0) return true;
+    if (r.imported + r.removed + r.orphans_reported + r.size_mismatch > 0) return true;
   }
   return false;
 }

@@ -91,7 +91,8 @@ prometheus::Family<prometheus::Gauge>& Metrics::gauge(const std::string& name, c
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      passes_(counter("s3reconcile_passes_total", "Passes ended, by backend and result (ok, error)")),
+      passes_(
+          counter("s3reconcile_passes_total", "Passes ended, by backend and result (ok, stopped_at_budget, error)")),
       api_pages_(counter("s3reconcile_api_pages_total", "Listing pages fetched")),
       setup_failures_(
           counter("s3reconcile_setup_failures_total", "Rounds where no pass could start (the index did not open)")),
@@ -171,7 +172,12 @@ void Metrics::pass_ended(const std::string& backend, const Result& r) {
   const prometheus::Labels labels = {{"backend", backend}};
   in_flight_.Add(labels).Decrement();
   keys_per_second_.Add(labels).Set(0);
-  passes_.Add({{"backend", backend}, {"result", r.status.ok() ? "ok" : "error"}}).Increment();
+  passes_
+      .Add({{"backend", backend},
+            {"result", !r.status.ok()        ? "error"
+                       : r.stopped_at_budget ? "stopped_at_budget"
+                                             : "ok"}})
+      .Increment();
   api_pages_.Add(labels).Increment(static_cast<double>(r.api_pages));
   duration_.Add(labels, kBuckets).Observe(std::chrono::duration<double>(r.duration).count());
   if (r.status.ok()) last_success_.Add(labels).Set(unix_seconds(Clock::now()));

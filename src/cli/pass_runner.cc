@@ -86,7 +86,7 @@ class Recorder {
   void finish(PassRecord r, const Result& result) const {
     if (!result.pass_id.empty()) r.pass_id = result.pass_id;
     r.finished_at = Clock::now();
-    r.outcome = std::string(pass_outcome(result.status));
+    r.outcome = std::string(pass_outcome(result));
     r.error = result.status.ok() ? "" : result.status.to_string();
     r.counts = result.totals();
     if (records_ != nullptr) warn_unless_ok(records_->finish(r), r);
@@ -122,6 +122,37 @@ class ClaimHold {
   const std::string backend_;
   const bool held_;
 };
+// A pass over `scope` of `backend` that could not run, with why.
+Result failed_pass(const std::string& pass_id, const std::string& backend, const PassScope& scope, Status why) {
+  Result failed;
+  failed.pass_id = pass_id;
+  failed.backend = backend;
+  failed.bucket = scope.bucket;
+  failed.prefix = scope.paths();
+  failed.status = std::move(why);
+  return failed;
+}
+
+// A pass, continuing where the last one over the same paths stopped at its
+// request budget, and recording where this one stopped (or that it reached
+// the end, so that the next wraps around). A dry run reads the resume point
+// and moves nothing.
+Result budgeted_pass(const BackendRef& backend, const std::vector<std::string>& known_buckets, IndexStore& store,
+                     PassOptions options, const PassScope& scope) {
+  if (options.max_list_requests == 0) return reconcile_backend(backend, known_buckets, store, options, scope);
+  auto resume = store.resume_point(backend.name, scope.paths());
+  if (!resume.ok()) {
+    return failed_pass(options.pass_id, backend.name, scope,
+                       resume.status().with_context("reading where the last pass stopped"));
+  }
+  options.resume_after = *resume;
+  Result result = reconcile_backend(backend, known_buckets, store, options, scope);
+  if (result.status.ok() && !options.dry_run) {
+    result.status = store.set_resume_point(backend.name, scope.paths(), result.resume_after)
+                        .with_context("recording where the pass stopped");
+  }
+  return result;
+}
 
 }  // namespace
 
@@ -169,6 +200,8 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   options.logger = request.log;
   options.counters = request.counters;
   options.parallelism = request.parallelism != 0 ? request.parallelism : config.reconcile.parallelism;
+  options.fix_sizes = config.reconcile.fix_sizes;
+  options.max_list_requests = config.reconcile.max_list_requests;
   // More connections to the same index: the writer's and one per key range.
   options.open_store = open_index;
 
@@ -177,6 +210,12 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   const Recorder recorder((*store)->pass_records(), request, shared.owner);
   shared.ranges = config.reconcile.ranges;
   shared.lease = config.reconcile.lease;
+  if (request.join && options.max_list_requests != 0) {
+    run.setup = invalid_argument_error(
+        "--join and reconcile.max_list_requests do not go together: a budget is spent in key order by one walk, "
+        "and shared passes split theirs into ranges");
+    return run;
+  }
   if (request.join && (*store)->pass_ledger() == nullptr) {
     run.setup = invalid_argument_error(fmt::format(
         "--join needs a PostgreSQL index (store.postgres): {} keeps no pass ledger", describe_store(config.store)));
@@ -226,12 +265,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       options.live_counts = request.watcher ? request.watcher->pass_started(record) : nullptr;
       if (!opened.ok()) {
         // A backend that cannot even be set up fails each of its passes.
-        Result failed;
-        failed.pass_id = options.pass_id;
-        failed.backend = backend_config.name;
-        failed.bucket = scope.bucket;
-        failed.prefix = scope.paths();
-        failed.status = opened.status();
+        Result failed = failed_pass(options.pass_id, backend_config.name, scope, opened.status());
         recorder.finish(record, failed);
         if (request.watcher) request.watcher->pass_ended(record, failed);
         run.results.push_back(std::move(failed));
@@ -261,7 +295,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
         run.results.push_back(join_shared_pass(backend, config.buckets, **store, options, shared, scope));
       } else {
         recorder.begin(record);
-        run.results.push_back(reconcile_backend(backend, config.buckets, **store, options, scope));
+        run.results.push_back(budgeted_pass(backend, config.buckets, **store, options, scope));
       }
       recorder.finish(record, run.results.back());
       if (request.progress) request.progress->pass_ended();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/json_bytes.h"
+#include "s3reconcile/key_order.h"
 
 namespace s3reconcile::cli {
 
@@ -25,8 +26,14 @@ nlohmann::ordered_json pass_json(const Result& r) {
   j["backend"] = r.backend;
   j["bucket"] = r.bucket.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.bucket);
   put_bytes(j, "prefix", r.prefix);
-  j["status"] = r.status.ok() ? "ok" : "error";
+  j["status"] = !r.status.ok() ? "error" : r.stopped_at_budget ? "stopped_at_budget" : "ok";
   j["error"] = r.status.ok() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.status.to_string());
+  // Where the next pass over these paths starts: after this path ("" = from
+  // the start).
+  if (r.stopped_at_budget || !r.started_after.empty()) {
+    put_bytes(j, "started_after", r.started_after);
+    put_bytes(j, "resume_after", r.resume_after);
+  }
   add_counts(j, r.totals());
   j["api_pages"] = r.api_pages;
   j["ranges"] = r.ranges;
@@ -68,10 +75,22 @@ std::string run_text(const std::vector<Result>& results, bool dry_run, const Sta
   for (const auto& r : results) {
     // The backend's totals ("*", or the prefix it was narrowed to), then
     // each bucket its paths were classified into.
-    row(r.backend, r.prefix.empty() ? "*" : r.prefix, r.status.ok() ? "ok" : "error", r.totals());
+    row(r.backend, r.prefix.empty() ? "*" : r.prefix,
+        !r.status.ok()        ? "error"
+        : r.stopped_at_budget ? "budget"
+                              : "ok",
+        r.totals());
     for (const auto& [bucket, counts] : r.buckets) row("", "  " + bucket_label(bucket), "", counts);
   }
   for (const auto& r : results) {
+    if (r.status.ok() && r.size_mismatch > 0) {
+      out += fmt::format("backend {}: {} rows whose size differs from the backend's, {} resized\n", r.backend,
+                         r.size_mismatch, r.resized);
+    }
+    if (r.status.ok() && r.stopped_at_budget) {
+      out += fmt::format("backend {}{}: stopped at the request budget; the next pass continues after {}\n", r.backend,
+                         r.prefix.empty() ? "" : " paths " + r.prefix, quote_key(r.resume_after));
+    }
     if (!r.status.ok()) {
       out += fmt::format("error: backend {}{}: {}\n", r.backend, r.prefix.empty() ? "" : " paths " + r.prefix,
                          r.status.to_string());

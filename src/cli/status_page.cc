@@ -40,8 +40,9 @@ std::string text(const nlohmann::ordered_json& v) {
 }
 
 // The counts the tables show, in this order.
-constexpr const char* kShownCounts[] = {"listed", "rows",    "imported",   "removed",       "already_present",
-                                        "raced",  "too_new", "collisions", "import_failed", "delete_failed"};
+constexpr const char* kShownCounts[] = {"listed",          "rows",    "imported",      "removed",
+                                        "already_present", "raced",   "too_new",       "collisions",
+                                        "size_mismatch",   "resized", "import_failed", "delete_failed"};
 
 std::string count_headers() {
   std::string out;

@@ -31,6 +31,10 @@ class TimedIndexStore final : public IndexStore {
     return timed("remove_if_created_before",
                  [&] { return store_->remove_if_created_before(backend, object_key, created_before); });
   }
+  StatusOr<ResizeOutcome> resize_if_unchanged(std::string_view backend, const Entry& entry,
+                                              Clock::time_point created_before) override {
+    return timed("resize_if_unchanged", [&] { return store_->resize_if_unchanged(backend, entry, created_before); });
+  }
   StatusOr<bool> queued_for_deletion(std::string_view backend, std::string_view storage_key) override {
     return timed("queued_for_deletion", [&] { return store_->queued_for_deletion(backend, storage_key); });
   }
@@ -49,6 +53,12 @@ class TimedIndexStore final : public IndexStore {
   void cancel() override { store_->cancel(); }
   PassLedger* pass_ledger() override { return store_->pass_ledger(); }
   PassRecords* pass_records() override { return store_->pass_records(); }
+  StatusOr<std::string> resume_point(std::string_view backend, std::string_view paths) override {
+    return timed("resume_point", [&] { return store_->resume_point(backend, paths); });
+  }
+  Status set_resume_point(std::string_view backend, std::string_view paths, std::string_view after) override {
+    return timed("set_resume_point", [&] { return store_->set_resume_point(backend, paths, after); });
+  }
   StatusOr<bool> try_lock_backend(std::string_view backend) override {
     return timed("try_lock_backend", [&] { return store_->try_lock_backend(backend); });
   }

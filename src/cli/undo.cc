@@ -17,14 +17,16 @@ namespace s3reconcile::cli {
 namespace {
 
 struct LoggedChange {
+  enum class Kind { kImport, kRemove, kResize };
   std::size_t line = 0;
-  bool imported = false;  // else removed
+  Kind kind = Kind::kImport;
   std::string backend;
+  // A resize: size is the size the pass wrote, index_size the one it replaced.
   Entry entry;
 };
 
 // The changes a log line records that a pass really made: nullopt for a
-// dry run's line and for a reported orphan.
+// dry run's line, a reported orphan and a size mismatch left alone.
 StatusOr<std::optional<LoggedChange>> parse_line(const std::string& text, std::size_t line_no) {
   const auto bad = [&](const std::string& why) {
     return invalid_argument_error(fmt::format("line {}: {}", line_no, why));
@@ -36,10 +38,22 @@ StatusOr<std::optional<LoggedChange>> parse_line(const std::string& text, std::s
   const auto dry_run = j.find("dry_run");
   if (dry_run == j.end() || !dry_run->is_boolean()) return bad("no \"dry_run\": true or false");
   if (*action == "orphan" || dry_run->get<bool>()) return std::optional<LoggedChange>();
-  if (*action != "import" && *action != "remove") return bad(fmt::format("unknown action {}", action->dump()));
+  if (*action != "import" && *action != "remove" && *action != "resize") {
+    return bad(fmt::format("unknown action {}", action->dump()));
+  }
   LoggedChange c;
   c.line = line_no;
-  c.imported = *action == "import";
+  c.kind = *action == "import"   ? LoggedChange::Kind::kImport
+           : *action == "remove" ? LoggedChange::Kind::kRemove
+                                 : LoggedChange::Kind::kResize;
+  if (c.kind == LoggedChange::Kind::kResize) {
+    const auto fixed = j.find("fixed");
+    if (fixed == j.end() || !fixed->is_boolean()) return bad("no \"fixed\": true or false");
+    if (!fixed->get<bool>()) return std::optional<LoggedChange>();
+    const auto old_size = j.find("index_size");
+    if (old_size == j.end() || !old_size->is_number_integer()) return bad("no \"index_size\"");
+    c.entry.index_size = old_size->get<std::int64_t>();
+  }
   const auto backend = j.find("backend");
   if (backend == j.end() || !backend->is_string()) return bad("no \"backend\"");
   c.backend = backend->get<std::string>();
@@ -90,24 +104,44 @@ int undo_command(const UndoFlags& flags) {
     std::cerr << "s3reconcile: " << store.status().to_string() << "\n";
     return kExitPassFailed;
   }
-  std::size_t deleted = 0, restored = 0, unchanged = 0;
+  std::size_t deleted = 0, restored = 0, resized = 0, unchanged = 0;
   const auto summary = [&] {
     std::cout << fmt::format(
         "{}{} imported rows deleted, {} removed rows restored, {} already undone, {} lines skipped "
-        "(dry runs and orphans)\n",
-        flags.dry_run ? "dry run: " : "", deleted, restored, unchanged, skipped);
+        "(dry runs, orphans and size mismatches left alone), {} sizes set back\n",
+        flags.dry_run ? "dry run: " : "", deleted, restored, unchanged, skipped, resized);
   };
   // Newest first, so that a key imported, then removed by a later pass,
   // ends as it was before the first.
   for (auto c = changes.rbegin(); c != changes.rend(); ++c) {
     const std::string where = fmt::format("line {}: backend {} key {}", c->line, c->backend, quote_key(c->entry.key));
     if (flags.dry_run) {
-      std::cout << (c->imported ? "would delete " : "would restore ") << where << "\n";
-      ++(c->imported ? deleted : restored);
+      const bool imported = c->kind == LoggedChange::Kind::kImport;
+      if (c->kind == LoggedChange::Kind::kResize) {
+        std::cout << "would set back the size of " << where << "\n";
+        ++resized;
+      } else {
+        std::cout << (imported ? "would delete " : "would restore ") << where << "\n";
+        ++(imported ? deleted : restored);
+      }
       continue;
     }
     bool changed;
-    if (c->imported) {
+    if (c->kind == LoggedChange::Kind::kResize) {
+      // Back to the old size, only while the row still holds the size the
+      // pass wrote (a row written since is left alone).
+      Entry back = c->entry;
+      back.size = *c->entry.index_size;
+      back.index_size = c->entry.size;
+      auto outcome = (*store)->resize_if_unchanged(c->backend, back, Clock::now() + std::chrono::hours(24));
+      if (!outcome.ok()) {
+        std::cerr << "s3reconcile: " << where << ": " << outcome.status().to_string() << "\n";
+        summary();
+        return kExitPassFailed;
+      }
+      changed = *outcome == ResizeOutcome::kResized;
+      resized += changed ? 1 : 0;
+    } else if (c->kind == LoggedChange::Kind::kImport) {
       // The row the pass imported is deleted whenever it was written: a day
       // ahead covers any clock skew between this host and the index.
       auto outcome =

@@ -452,8 +452,15 @@ Status load_reconcile(const Fields& top, Config& config) {
   if (!top.has("reconcile")) return ok_status();
   Fields r(top.get("reconcile"), top.origin(), "reconcile");
   S3R_RETURN_IF_ERROR(r.expect_map());
-  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size", "parallelism", "ranges", "lease",
-                              "allow_empty_listing", "max_removals", "max_removal_ratio", "ratio_min_rows"}));
+  S3R_RETURN_IF_ERROR(
+      r.only({"page_size", "queue_size", "batch_size", "parallelism", "ranges", "lease", "allow_empty_listing",
+              "max_removals", "max_removal_ratio", "ratio_min_rows", "fix_sizes", "max_list_requests"}));
+  auto fix_sizes = r.boolean("fix_sizes", config.reconcile.fix_sizes);
+  if (!fix_sizes.ok()) return fix_sizes.status();
+  config.reconcile.fix_sizes = *fix_sizes;
+  auto budget = r.count("max_list_requests", config.reconcile.max_list_requests);
+  if (!budget.ok()) return budget.status();
+  config.reconcile.max_list_requests = *budget;
   RemovalLimits& limits = config.reconcile.limits;
   auto allow_empty = r.boolean("allow_empty_listing", limits.allow_empty_listing);
   if (!allow_empty.ok()) return allow_empty.status();
@@ -617,6 +624,11 @@ StatusOr<Config> parse_config(const std::string& text, const std::string& origin
     }
     S3R_RETURN_IF_ERROR(load_reconcile(top, config));
     S3R_RETURN_IF_ERROR(load_serve(top, config));
+    if (config.serve.join && config.reconcile.max_list_requests != 0) {
+      return top.error_at(top.get("serve"), "serve.join",
+                          "shared passes do not take reconcile.max_list_requests: a budget is spent in key order by "
+                          "one walk; drop one of them");
+    }
   } catch (const YAML::Exception& e) {
     return invalid_argument_error(fmt::format("{}:{}: {}", origin, e.mark.line + 1, e.msg));
   }

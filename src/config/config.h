@@ -53,6 +53,8 @@ struct ReconcileConfig {
   std::size_t ranges = 32;                                     // ranges a shared pass (run --join) is planned with
   std::chrono::milliseconds lease = std::chrono::seconds(30);  // a silent range owner is taken over after this
   RemovalLimits limits;                                        // removal guards
+  bool fix_sizes = false;                                      // set size_bytes to the backend's size when they differ
+  std::uint64_t max_list_requests = 0;                         // listing pages per pass and backend (0 = no limit)
 };
 
 struct ServeConfig {

@@ -3,6 +3,21 @@
 #include <algorithm>
 
 namespace s3reconcile::internal {
+namespace {
+
+// What a resize would do, from what a removal of the same row would.
+ResizeOutcome resize_like(RemoveOutcome removal) {
+  switch (removal) {
+    case RemoveOutcome::kTooNew:
+      return ResizeOutcome::kTooNew;
+    case RemoveOutcome::kAlreadyGone:
+      return ResizeOutcome::kChanged;
+    default:
+      return ResizeOutcome::kResized;
+  }
+}
+
+}  // namespace
 
 ChangeBatcher::ChangeBatcher(IndexStore& store, std::string backend, std::size_t batch_size,
                              Clock::time_point created_before, bool dry_run, OutcomeRecorder& recorder,
@@ -117,10 +132,14 @@ Status ChangeBatcher::write(std::vector<IndexChange>& batch) {
         would.pending_delete = queued.ok() && *queued;
         would.inserted = queued.ok() && !*queued;
       } else {
+        // A resize is judged by the row's age alone, as a removal is.
         auto outcome = store_.removal_outcome(backend_, change.entry.key, created_before_);
         if (!outcome.ok() && ends_pass(outcome.status())) return outcome.status();
         would.status = outcome.status();
-        if (outcome.ok()) would.removal = *outcome;
+        if (outcome.ok()) {
+          would.removal = *outcome;
+          would.resize = resize_like(*outcome);
+        }
       }
       record(change, would);
     }
@@ -139,6 +158,8 @@ Status ChangeBatcher::write(std::vector<IndexChange>& batch) {
 void ChangeBatcher::record(const IndexChange& change, const ChangeResult& outcome) {
   if (change.kind == IndexChange::Kind::kImport) {
     recorder_.import(change.entry, outcome);
+  } else if (change.kind == IndexChange::Kind::kResize) {
+    recorder_.resize(change.entry, outcome.status, outcome.resize);
   } else {
     recorder_.removal(change.entry, outcome.status, outcome.removal);
   }

@@ -128,6 +128,60 @@ void OutcomeRecorder::removal(const Entry& entry, const Status& status, RemoveOu
   }
 }
 
+void OutcomeRecorder::size_mismatch(const Entry& drift, bool will_fix) {
+  MutexLock lock(mu_);
+  count(drift, &PassCounts::size_mismatch);
+  log_.warn("size mismatch", {{"bucket", drift.bucket},
+                              {"key", key_text(drift.key)},
+                              {"storage_key", key_text(drift.storage_key)},
+                              {"index_size", drift.index_size.value_or(0)},
+                              {"backend_size", drift.size}});
+  if (!will_fix) observe(ChangeAction::kSizeMismatch, drift);
+}
+
+void OutcomeRecorder::left_alone(const Entry& drift, std::string_view why) {
+  count(drift, &PassCounts::resize_skipped);
+  log_.info("size not fixed", {{"bucket", drift.bucket},
+                               {"key", key_text(drift.key)},
+                               {"storage_key", key_text(drift.storage_key)},
+                               {"index_size", drift.index_size.value_or(0)},
+                               {"backend_size", drift.size},
+                               {"reason", std::string(why)}});
+  observe(ChangeAction::kSizeMismatch, drift);
+}
+
+void OutcomeRecorder::resize_skipped(const Entry& drift, std::string_view why) {
+  MutexLock lock(mu_);
+  left_alone(drift, why);
+}
+
+void OutcomeRecorder::resize(const Entry& drift, const Status& status, ResizeOutcome outcome) {
+  MutexLock lock(mu_);
+  if (!status.ok()) {
+    log_.warn("resize failed", {{"bucket", drift.bucket}, {"key", key_text(drift.key)}, {"error", status.to_string()}});
+    left_alone(drift, "the update failed");
+    return;
+  }
+  switch (outcome) {
+    case ResizeOutcome::kResized:
+      count(drift, &PassCounts::resized);
+      log_.info("resized", {{"bucket", drift.bucket},
+                            {"key", key_text(drift.key)},
+                            {"storage_key", key_text(drift.storage_key)},
+                            {"index_size", drift.index_size.value_or(0)},
+                            {"backend_size", drift.size},
+                            {"dry_run", dry_run_}});
+      observe(ChangeAction::kResize, drift);
+      break;
+    case ResizeOutcome::kTooNew:
+      left_alone(drift, "the row was created during the pass");
+      break;
+    case ResizeOutcome::kChanged:
+      left_alone(drift, "the row changed or went since it was read");
+      break;
+  }
+}
+
 }  // namespace internal
 
 EntryCallback import_handler(EventLog log, std::string backend, ImporterFn importer, Result& result,

@@ -15,6 +15,10 @@ ChangeResult apply_change(IndexStore& store, std::string_view backend, const Ind
     auto inserted = store.insert_if_absent(backend, change.entry, change.created_at);
     if (inserted.ok()) r.inserted = *inserted;
     r.status = inserted.status();
+  } else if (change.kind == IndexChange::Kind::kResize) {
+    auto resized = store.resize_if_unchanged(backend, change.entry, created_before);
+    if (resized.ok()) r.resize = *resized;
+    r.status = resized.status();
   } else {
     auto removal = store.remove_if_created_before(backend, change.entry.key, created_before);
     if (removal.ok()) r.removal = *removal;

@@ -71,6 +71,13 @@ class Side {
 
 Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_import, const EntryCallback& on_delete,
               std::stop_token stop, MergeCounters* counters) {
+  return sorted(listing, index, MergeCallbacks{on_import, on_delete, {}}, std::move(stop), counters);
+}
+
+Status sorted(KeySource& listing, KeySource& index, const MergeCallbacks& callbacks, std::stop_token stop,
+              MergeCounters* counters) {
+  const EntryCallback& on_import = callbacks.on_import;
+  const EntryCallback& on_delete = callbacks.on_delete;
   Side backend(listing, "listing", false, counters ? &counters->listed : nullptr);
   Side rows(index, "index", true, counters ? &counters->rows : nullptr);
   S3R_RETURN_IF_ERROR(backend.start());
@@ -81,8 +88,17 @@ Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_impo
   // larger. `head_matched`: a row with the listing head's path was seen (the
   // rows sharing a path each match the one listed object).
   bool head_matched = false;
+  // Set once the listing has ended short of its true end: rows past this
+  // path were never compared with anything, so they are left unjudged.
+  std::optional<std::string> cut;
+  bool listing_over = false;
   while (backend.head() || rows.head()) {
     if (stop.stop_requested()) return cancelled_error("reconcile pass cancelled");
+    if (!backend.head()) {
+      if (!listing_over) cut = listing.cut_after();
+      listing_over = true;
+      if (cut && compare_keys(rows.head()->storage_key, *cut) > 0) break;
+    }
     const int order = !rows.head()      ? -1
                       : !backend.head() ? 1
                                         : compare_keys(backend.head()->storage_key, rows.head()->storage_key);
@@ -94,6 +110,7 @@ Status sorted(KeySource& listing, KeySource& index, const EntryCallback& on_impo
       S3R_RETURN_IF_ERROR(on_delete(*rows.head()));
       S3R_RETURN_IF_ERROR(rows.advance());
     } else {
+      if (callbacks.on_match) S3R_RETURN_IF_ERROR(callbacks.on_match(*backend.head(), *rows.head()));
       S3R_RETURN_IF_ERROR(rows.advance());
       head_matched = true;
     }

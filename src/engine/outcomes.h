@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "s3reconcile/entry.h"
 #include "s3reconcile/event_log.h"
@@ -46,6 +47,20 @@ class OutcomeRecorder {
   // An orphan of a backend whose orphans are reported, not imported.
   void orphan_reported(const Entry& entry);
 
+  // A path on both sides whose sizes differ (`drift`: the row, with the
+  // backend's size and `index_size`): counted and logged with both sizes.
+  // Unless `will_fix` (fix_sizes on: the backend is asked again first), it
+  // is reported as a size mismatch left alone.
+  void size_mismatch(const Entry& drift, bool will_fix);
+
+  // A mismatch fix_sizes did not fix before the write (`why`: the object
+  // changed size again or vanished when asked, or it could not be asked).
+  void resize_skipped(const Entry& drift, std::string_view why);
+
+  // What became of a resize the store was asked to make (`status` not OK: it
+  // failed).
+  void resize(const Entry& drift, const Status& status, ResizeOutcome outcome);
+
   // What a range walked: entries listed and rows scanned, in total and by
   // bucket. Every count of the Result goes through here (and its lock).
   void walked(std::uint64_t listed, std::uint64_t rows, const std::map<std::string, std::uint64_t>& listed_by_bucket,
@@ -67,6 +82,8 @@ class OutcomeRecorder {
   void count(const Entry& entry, std::uint64_t PassCounts::*field) S3R_REQUIRES(mu_);
   // Tells the observer (lock held), keeping its first error.
   void observe(ChangeAction action, const Entry& entry) S3R_REQUIRES(mu_);
+  // Counts and logs a mismatch left alone, and reports it (lock held).
+  void left_alone(const Entry& drift, std::string_view why) S3R_REQUIRES(mu_);
 
   Result& result_;
   EventLog log_;

@@ -22,4 +22,8 @@ std::string_view pass_outcome(const Status& status) {
   return status.code() == StatusCode::kCancelled ? "stopped" : "error";
 }
 
+std::string_view pass_outcome(const Result& result) {
+  return result.status.ok() && result.stopped_at_budget ? "stopped_at_budget" : pass_outcome(result.status);
+}
+
 }  // namespace s3reconcile

@@ -23,6 +23,26 @@ StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix,
   return any;
 }
 
+Status decide_resize(Pass& pass, const Entry& drift, ChangeBatcher& batcher) {
+  auto probe = pass.backend.prober->probe(drift.storage_key, pass.stop.get_token());
+  if (!probe.ok()) {
+    const Status asked =
+        probe.status().with_context(fmt::format("asking the backend about {}", quote_key(drift.storage_key)));
+    pass.recorder.resize_skipped(drift, asked.to_string());
+    return ends_pass(asked) ? asked : ok_status();
+  }
+  // Gone, or rewritten since the listing: the next pass judges what is there then.
+  if (!probe->has_value()) {
+    pass.recorder.resize_skipped(drift, "the object is gone");
+    return ok_status();
+  }
+  if ((*probe)->size != drift.size) {
+    pass.recorder.resize_skipped(drift, fmt::format("the object's size changed again, to {}", (*probe)->size));
+    return ok_status();
+  }
+  return batcher.add(IndexChange{IndexChange::Kind::kResize, drift, {}});
+}
+
 CheckpointPolicy& no_checkpoints() {
   class Never final : public CheckpointPolicy {
    public:
@@ -53,6 +73,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   listing_options.through = range.through;
   listing_options.api_pages = &pass.api_pages;
   listing_options.live_counts = options.live_counts;
+  listing_options.max_pages = pass.max_pages;
   S3KeyStream listing(*backend.lister, std::move(listing_options), stop);
 
   DBCursorOptions cursor_options;
@@ -86,6 +107,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   //    the backend: the prefixed object wins whatever the listing order.
   auto decide = [&](const RemovalCandidate& candidate) -> Status {
     const Entry& entry = candidate.entry;
+    if (candidate.resize) return decide_resize(pass, entry, batcher);
     const std::string& asked = candidate.adopt ? entry.key : entry.storage_key;
     auto probe = backend.prober->probe(asked, stop);
     if (!probe.ok()) {
@@ -130,15 +152,27 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
     done_through = entry.storage_key;
     return maybe_checkpoint();
   };
+  // A row whose path is listed with another size: reported, or (fix_sizes)
+  // fixed once the backend confirms the listed size.
+  auto on_match = [&](const Entry& listed, const Entry& row) -> Status {
+    if (listed.size == row.size) return ok_status();
+    Entry drift = row;
+    drift.index_size = row.size;
+    drift.size = listed.size;
+    pass.recorder.size_mismatch(drift, options.fix_sizes);
+    if (!options.fix_sizes) return ok_status();
+    return confirmer.submit(RemovalCandidate{std::move(drift), false, false, 0, true});
+  };
   auto on_delete = [&](const Entry& entry) -> Status {
     S3R_RETURN_IF_ERROR(confirmer.submit(RemovalCandidate{entry, false, listing_empty(), rows_scanned()}));
     if (!last_removal_path.empty() && last_removal_path != entry.storage_key) done_through = last_removal_path;
     last_removal_path = entry.storage_key;
     return maybe_checkpoint();
   };
-  Status status = sorted(listing, rows, on_import, on_delete, stop, options.counters);
+  Status status = sorted(listing, rows, MergeCallbacks{on_import, on_delete, on_match}, stop, options.counters);
   Status confirmed = confirmer.finish();
   if (status.ok()) status = confirmed;
+  if (status.ok() && pass.max_pages != 0) pass.listing_cut = listing.cut_after();
   listing.stop();
   rows.stop();
   rows_scanned();

@@ -61,6 +61,12 @@ struct Pass {
   // read-ahead and a confirmer of concurrency 1 (decisions inline).
   bool read_ahead = false;
   std::size_t probe_concurrency = 1;
+  // Listing pages the walk may request (0 = no limit): the budget, less what
+  // the pass spent before the walk.
+  std::uint64_t max_pages = 0;
+  // Where the listing stopped at the request budget (a budgeted pass walks
+  // one range, which alone writes it).
+  std::optional<std::string> listing_cut;
   // Ends every range: the caller's stop, or one range failing.
   std::stop_source stop;
   std::optional<std::stop_callback<std::function<void()>>> caller_stop;
@@ -68,6 +74,10 @@ struct Pass {
 
 // Whether the backend lists at least one key under `prefix`: one page.
 StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix, std::stop_token stop);
+
+// A size mismatch with fix_sizes on: the backend asked again (HEAD / stat);
+// the row is fixed only when the object is there with the listed size.
+Status decide_resize(Pass& pass, const Entry& drift, ChangeBatcher& batcher);
 
 // When a range records how far it got. Asked from the merge's thread after
 // each key; when due, the range drains its pipeline (every change so far

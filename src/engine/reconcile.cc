@@ -86,7 +86,22 @@ Status run_pass(Pass& pass, IndexStore& store) {
 
   RangePlan plan;
   plan.ranges = intervals_between({});
-  if (pipelined && options.parallelism > 1) {
+  // A budget is spent in key order: a budgeted pass walks one range, from
+  // where the last one stopped.
+  const bool budgeted = options.max_list_requests != 0;
+  pass.max_pages = options.max_list_requests;
+  plan.ranges.front().after = options.resume_after;
+  if (!options.resume_after.empty()) {
+    // The guard's "empty listing" judges the whole paths, not the slice
+    // after the resume point, which may rightly list nothing.
+    auto has_keys = internal::listing_has_keys(*pass.backend.lister, pass.paths, pass.stop.get_token());
+    if (!has_keys.ok()) return has_keys.status().with_context("checking that the backend lists keys");
+    ++pass.api_pages;
+    // That request is part of the budget; the walk still gets one page.
+    if (pass.max_pages > 1) --pass.max_pages;
+    pass.listing_has_keys = *has_keys;
+  }
+  if (pipelined && options.parallelism > 1 && !budgeted && options.resume_after.empty()) {
     auto has_keys = internal::listing_has_keys(*pass.backend.lister, pass.paths, pass.stop.get_token());
     if (!has_keys.ok()) return has_keys.status().with_context("checking that the backend lists keys");
     // An empty listing runs as one range, so that the empty-listing guard
@@ -147,6 +162,11 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
     Pass pass(backend, scope, known_buckets, options, result, log, started_at);
     result.status = run_pass(pass, store);
     result.api_pages = pass.api_pages.load();
+    result.started_after = options.resume_after;
+    if (result.status.ok() && pass.listing_cut) {
+      result.stopped_at_budget = true;
+      result.resume_after = *pass.listing_cut;
+    }
   }
 
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
@@ -173,10 +193,16 @@ Result reconcile_backend(const BackendRef& backend, const std::vector<std::strin
                            {"collisions", result.collisions},
                            {"pending_delete", result.pending_delete},
                            {"orphans_reported", result.orphans_reported},
+                           {"size_mismatch", result.size_mismatch},
+                           {"resized", result.resized},
                            {"api_pages", result.api_pages},
                            {"ranges", result.ranges},
                            {"duration_ms", result.duration.count()},
                            {"dry_run", options.dry_run}});
+    if (result.stopped_at_budget) {
+      log.info("pass stopped at its request budget",
+               {{"max_list_requests", options.max_list_requests}, {"resume_after", key_text(result.resume_after)}});
+    }
   } else {
     log.error("pass failed", {{"error", result.status.to_string()}});
   }

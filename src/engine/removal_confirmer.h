@@ -25,11 +25,15 @@ namespace s3reconcile::internal {
 // when it found it (the guard judges by that, not by a later state); or,
 // with `adopt`, an unprefixed orphan whose "default/<path>" the backend must
 // be asked about before it is adopted. Both wait on one backend round trip.
+// With `resize`, a row whose size differs from the listed one (entry.size
+// the listed size, entry.index_size the row's): the backend is asked again
+// before the row is fixed (reconcile.fix_sizes).
 struct RemovalCandidate {
   Entry entry;
   bool adopt = false;
   bool listing_empty = false;
   std::uint64_t rows_scanned = 0;
+  bool resize = false;
 };
 
 class RemovalConfirmer {

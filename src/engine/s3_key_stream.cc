@@ -25,11 +25,12 @@ class S3KeyStream::Walk {
 
   // The walk ends (cleanly) at its first raw key greater than `through`
   // when that is not empty.
-  Walk(ObjectLister& lister, ListRequest request, std::string through, Transform transform, std::size_t queue_size,
-       std::atomic<std::uint64_t>* api_pages, std::stop_token stop)
+  Walk(ObjectLister& lister, ListRequest request, std::string through, std::uint64_t max_pages, Transform transform,
+       std::size_t queue_size, std::atomic<std::uint64_t>* api_pages, std::stop_token stop)
       : lister_(lister),
         request_(std::move(request)),
         through_(std::move(through)),
+        max_pages_(max_pages),
         transform_(std::move(transform)),
         api_pages_(api_pages),
         queue_(queue_size),
@@ -49,6 +50,9 @@ class S3KeyStream::Walk {
     return std::optional<Entry>(std::move(batch_[next_++]));
   }
   std::size_t high_watermark() const { return queue_.high_watermark(); }
+  // Read once pop() has returned the end: the queue's close orders the
+  // producer's write of it before.
+  const std::optional<std::string>& cut_after() const { return cut_after_; }
   void join() {
     if (thread_.joinable()) thread_.join();
   }
@@ -57,6 +61,8 @@ class S3KeyStream::Walk {
   void run(std::stop_token stop) {
     Status failure;
     Status walk;
+    std::uint64_t pages = 0;
+    std::string last_listed = request_.start_after;
     try {
       walk = lister_.list(
           request_,
@@ -66,6 +72,7 @@ class S3KeyStream::Walk {
             std::vector<Entry> batch;
             batch.reserve(page.size());
             bool beyond = false;
+            if (!page.empty()) last_listed = page.back().key;
             for (auto& object : page) {
               if (!through_.empty() && compare_keys(object.key, through_) > 0) {
                 beyond = true;
@@ -80,6 +87,10 @@ class S3KeyStream::Walk {
             }
             const std::size_t weight = batch.size();
             if (weight > 0 && !queue_.push(std::move(batch), stop, weight)) return false;
+            if (max_pages_ != 0 && ++pages == max_pages_ && !beyond) {
+              cut_after_ = last_listed;
+              return false;
+            }
             return !beyond && !stop.stop_requested();
           },
           stop);
@@ -92,12 +103,15 @@ class S3KeyStream::Walk {
       // The walk was cut short: never let that look like the end of the keys.
       walk = cancelled_error("listing cancelled");
     }
+    if (!walk.ok()) cut_after_.reset();
     queue_.close(std::move(walk));
   }
 
   ObjectLister& lister_;
   const ListRequest request_;
   const std::string through_;
+  const std::uint64_t max_pages_;
+  std::optional<std::string> cut_after_;  // written by the producer before the queue closes
   const Transform transform_;
   std::atomic<std::uint64_t>* const api_pages_;
   internal::BoundedQueue<std::vector<Entry>> queue_;
@@ -115,7 +129,7 @@ S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options, std::
     pass_stop_link_.emplace(pass_stop, std::function<void()>([this] { stop_source_.request_stop(); }));
   }
   walk_ = std::make_unique<Walk>(
-      lister, ListRequest{options_.prefix, options_.start_after}, options_.through,
+      lister, ListRequest{options_.prefix, options_.start_after}, options_.through, options_.max_pages,
       [prefix = options_.prefix, classifier = options_.classifier,
        listed = &listed_paths_](ListedObject& o) -> StatusOr<std::optional<Entry>> {
         if (!o.key.starts_with(prefix)) {
@@ -141,6 +155,10 @@ S3KeyStream::~S3KeyStream() { stop(); }
 void S3KeyStream::stop() {
   stop_source_.request_stop();
   if (walk_) walk_->join();
+}
+
+std::optional<std::string> S3KeyStream::cut_after() const {
+  return ended_ && walk_ ? walk_->cut_after() : std::nullopt;
 }
 
 std::size_t S3KeyStream::queue_high_watermark() const { return walk_ ? walk_->high_watermark() : 0; }

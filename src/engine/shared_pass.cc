@@ -217,6 +217,12 @@ Result join_shared_pass(const BackendRef& backend, const std::vector<std::string
     result.status = internal_error("a shared pass needs open_store, a lister and a prober");
     return result;
   }
+  // A range cut at a budget would be marked done with its tail unjudged.
+  if (options.max_list_requests != 0 || !options.resume_after.empty()) {
+    result.status = invalid_argument_error(
+        "reconcile.max_list_requests does not apply to shared passes: a budget is spent in key order by one walk");
+    return result;
+  }
   Shared s{backend, scope, known_buckets, options, shared, pass_log(options.logger, "", backend.name, scope), 0, true,
            {},      {},    result,        {}};
   std::optional<std::stop_callback<std::function<void()>>> caller_stop;

@@ -268,8 +268,9 @@ TEST_F(PostgresCliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   PgConnection side(db_->dsn());
   EXPECT_EQ(*side.value("SELECT version FROM s3reconcile_schema"), std::to_string(postgres_schema_version()));
   EXPECT_EQ(*side.value("SELECT to_regclass('object_locations') IS NOT NULL"), "t");
-  EXPECT_EQ(postgres_schema_version(), 4) << "version 4 adds the pass records";
+  EXPECT_EQ(postgres_schema_version(), 5) << "version 4 adds the pass records, 5 the resume points";
   EXPECT_EQ(*side.value("SELECT to_regclass('s3reconcile_pass_records') IS NOT NULL"), "t");
+  EXPECT_EQ(*side.value("SELECT to_regclass('s3reconcile_resume_points') IS NOT NULL"), "t");
 
   // Again: nothing to do, same answer.
   EXPECT_EQ(run_tool(dir_, "migrate --config " + config()).exit_code, 0);

@@ -123,7 +123,7 @@ TEST_F(StatusPageTest, ShowsThePassInFlightAndTheLatestPassesAsTheApiDoes) {
       ++compared;
     }
   }
-  EXPECT_GE(compared, 2 * 10);
+  EXPECT_GE(compared, 2 * 12);
   EXPECT_NE(dom.find("No pass in flight"), std::string::npos);
   EXPECT_NE(dom.find("(dry run)"), std::string::npos);
   // And they are the numbers the passes made: the first imported every key,

@@ -10,7 +10,7 @@ namespace s3reconcile::postgres {
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one. `IF NOT EXISTS` lets migration 1 adopt a table that
 // the service writing the index created itself.
-inline constexpr std::array<std::string_view, 4> kMigrations = {
+inline constexpr std::array<std::string_view, 5> kMigrations = {
     R"sql(
 CREATE TABLE IF NOT EXISTS object_locations (
   object_key   text        NOT NULL,
@@ -87,6 +87,19 @@ CREATE TABLE IF NOT EXISTS s3reconcile_pass_records (
 );
 CREATE INDEX IF NOT EXISTS s3reconcile_pass_records_backend_started
   ON s3reconcile_pass_records (backend_name, started_at);
+)sql",
+    R"sql(
+-- Where a pass that spent its request budget (reconcile.max_list_requests)
+-- stopped, per backend and paths ('' = the whole backend, 'b/' a bucket,
+-- or a --prefix): the next pass over them starts after resume_after, the
+-- listed path's bytes (bytea: a listing may hold keys that are not UTF-8).
+CREATE TABLE IF NOT EXISTS s3reconcile_resume_points (
+  backend_name text        NOT NULL,
+  paths        text        NOT NULL,
+  resume_after bytea       NOT NULL,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (backend_name, paths)
+);
 )sql",
 };
 
@@ -281,5 +294,28 @@ SELECT (SELECT count(*) FROM gone),
 // enough.
 inline constexpr std::string_view kRemovalOutcome = R"sql(
 SELECT created_at < $3 FROM object_locations WHERE object_key = $1 AND backend_name = $2)sql";
+
+// $1 key, $2 backend, $3 storage_key, $4 new size, $5 the size the pass
+// read, $6 the cutoff. Only the row the pass judged, old enough to be its
+// to fix. Answers how many rows changed, and whether the row is still as
+// judged (then only its age kept it).
+inline constexpr std::string_view kResize = R"sql(
+WITH fixed AS (
+  UPDATE object_locations SET size_bytes = $4::bigint
+   WHERE object_key = $1 AND backend_name = $2 AND storage_key = $3 AND size_bytes = $5::bigint
+     AND created_at < $6::timestamptz
+  RETURNING 1)
+SELECT (SELECT count(*) FROM fixed),
+       EXISTS (SELECT 1 FROM object_locations
+                WHERE object_key = $1 AND backend_name = $2 AND storage_key = $3 AND size_bytes = $5::bigint))sql";
+
+// The path travels as hex both ways.
+inline constexpr std::string_view kResumePoint = R"sql(
+SELECT encode(resume_after, 'hex') FROM s3reconcile_resume_points WHERE backend_name = $1 AND paths = $2)sql";
+
+inline constexpr std::string_view kSetResumePoint = R"sql(
+INSERT INTO s3reconcile_resume_points (backend_name, paths, resume_after, updated_at)
+VALUES ($1, $2, decode($3, 'hex'), now())
+ON CONFLICT (backend_name, paths) DO UPDATE SET resume_after = excluded.resume_after, updated_at = now())sql";
 
 }  // namespace s3reconcile::postgres

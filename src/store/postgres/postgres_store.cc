@@ -267,17 +267,55 @@ class PostgresStore final : public IndexStore {
     return text(r->get(), 0, 0) == "t" ? RemoveOutcome::kRemoved : RemoveOutcome::kTooNew;
   }
 
+  StatusOr<ResizeOutcome> resize_if_unchanged(std::string_view backend, const Entry& entry,
+                                              Clock::time_point created_before) override {
+    const std::string doing = fmt::format("resizing key {}", quote_key(entry.key));
+    auto r = session_.run(sql::kResize,
+                          {entry.key, std::string(backend), entry.storage_key, std::to_string(entry.size),
+                           std::to_string(entry.index_size.value_or(0)), iso8601_utc_micros(created_before)},
+                          doing);
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) != 1) {
+      return internal_error(
+          fmt::format("PostgreSQL index {}: a resize answered {} rows", session_.where(), PQntuples(r->get())));
+    }
+    if (text(r->get(), 0, 0) != "0") return ResizeOutcome::kResized;
+    return text(r->get(), 0, 1) == "t" ? ResizeOutcome::kTooNew : ResizeOutcome::kChanged;
+  }
+
+  StatusOr<std::string> resume_point(std::string_view backend, std::string_view paths) override {
+    auto r = session_.run(sql::kResumePoint, {std::string(backend), std::string(paths)}, "reading the resume point");
+    if (!r.ok()) return r.status();
+    return PQntuples(r->get()) == 0 ? std::string() : from_hex(text(r->get(), 0, 0));
+  }
+
+  Status set_resume_point(std::string_view backend, std::string_view paths, std::string_view after) override {
+    return session_
+        .run(sql::kSetResumePoint, {std::string(backend), std::string(paths), to_hex(after)},
+             "recording the resume point")
+        .status();
+  }
+
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
                                                     Clock::time_point created_before) override {
     if (changes.empty()) return std::vector<ChangeResult>();
-    if (pending_delete_params_ < 0) return apply_batch(backend, changes, created_before);
-    // Imports of paths the service is deleting are held back first; the rest
-    // go as one batch.
+    const bool any_resize = std::any_of(changes.begin(), changes.end(),
+                                        [](const IndexChange& c) { return c.kind == IndexChange::Kind::kResize; });
+    if (pending_delete_params_ < 0 && !any_resize) return apply_batch(backend, changes, created_before);
+    // Imports of paths the service is deleting are held back first, resizes
+    // made; the rest go as one batch.
     std::vector<ChangeResult> results(changes.size());
     std::vector<IndexChange> rest;
     std::vector<std::size_t> rest_at;
     for (std::size_t i = 0; i < changes.size(); ++i) {
-      if (changes[i].kind == IndexChange::Kind::kImport) {
+      // Resizes are rare and each is one guarded statement: made on their
+      // own, outside the pipelined batch, which knows imports and removals.
+      if (changes[i].kind == IndexChange::Kind::kResize) {
+        results[i] = apply_change(*this, backend, changes[i], created_before);
+        if (ends_pass(results[i].status)) return results[i].status;
+        continue;
+      }
+      if (changes[i].kind == IndexChange::Kind::kImport && pending_delete_params_ >= 0) {
         auto queued = queued_for_deletion(backend, changes[i].entry.storage_key);
         if (!queued.ok() && ends_pass(queued.status())) return queued.status();
         if (!queued.ok() || *queued) {
@@ -597,6 +635,21 @@ class PostgresStore final : public IndexStore {
     }
     if (text(r, 0, 0) != "0") return RemoveOutcome::kRemoved;
     return text(r, 0, 1) == "t" ? RemoveOutcome::kTooNew : RemoveOutcome::kAlreadyGone;
+  }
+
+  static std::string to_hex(std::string_view bytes) {
+    std::string hex;
+    hex.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) fmt::format_to(std::back_inserter(hex), "{:02x}", c);
+    return hex;
+  }
+  static std::string from_hex(std::string_view hex) {
+    std::string bytes;
+    bytes.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+      bytes.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    }
+    return bytes;
   }
 
   static std::string importing(std::string_view key) { return fmt::format("importing key {}", quote_key(key)); }

@@ -24,7 +24,7 @@ using sqlite::column_text;
 
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     R"sql(
 CREATE TABLE IF NOT EXISTS object_locations (
   object_key   TEXT    NOT NULL,
@@ -45,6 +45,18 @@ CREATE INDEX IF NOT EXISTS object_locations_backend_storage
 )sql",
     // The record of every pass (sqlite_pass_records.h).
     sqlite::kCreatePassRecords,
+    R"sql(
+-- Where a pass that spent its request budget (reconcile.max_list_requests)
+-- stopped, per backend and paths ("" = the whole backend, "b/" a bucket,
+-- or a --prefix): the next pass over them starts after resume_after.
+CREATE TABLE IF NOT EXISTS s3reconcile_resume_points (
+  backend_name TEXT NOT NULL,
+  paths        TEXT NOT NULL,
+  resume_after TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  PRIMARY KEY (backend_name, paths)
+);
+)sql",
 };
 
 constexpr std::array<std::string_view, 5> kRequiredColumns = {"object_key", "backend_name", "storage_key", "size_bytes",
@@ -123,6 +135,19 @@ DELETE FROM object_locations WHERE object_key = ?1 AND backend_name = ?2 AND cre
 SELECT created_at, created_at < ?3,
        created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'
   FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql"));
+    // Only the row the pass judged: same path and size as it read, and old
+    // enough to be the pass's to fix.
+    S3R_RETURN_IF_ERROR(prepare(resize_, R"sql(
+UPDATE object_locations SET size_bytes = ?4
+ WHERE object_key = ?1 AND backend_name = ?2 AND storage_key = ?3 AND size_bytes = ?5 AND created_at < ?6
+   AND created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z')sql"));
+    S3R_RETURN_IF_ERROR(prepare(unchanged_, R"sql(
+SELECT storage_key = ?3 AND size_bytes = ?4 FROM object_locations WHERE object_key = ?1 AND backend_name = ?2)sql"));
+    S3R_RETURN_IF_ERROR(prepare(get_resume_, R"sql(
+SELECT resume_after FROM s3reconcile_resume_points WHERE backend_name = ?1 AND paths = ?2)sql"));
+    S3R_RETURN_IF_ERROR(prepare(set_resume_, R"sql(
+INSERT INTO s3reconcile_resume_points (backend_name, paths, resume_after, updated_at) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (backend_name, paths) DO UPDATE SET resume_after = excluded.resume_after, updated_at = excluded.updated_at)sql"));
     auto records = sqlite::open_sqlite_pass_records(db_.get(), path_);
     if (!records.ok()) return records.status();
     records_ = std::move(*records);
@@ -216,6 +241,59 @@ SELECT created_at, created_at < ?3,
                                                 quote_key(object_key), quote_key(column_text(s, 0))));
     }
     return sqlite3_column_int(s, 1) != 0 ? RemoveOutcome::kRemoved : RemoveOutcome::kTooNew;
+  }
+
+  StatusOr<ResizeOutcome> resize_if_unchanged(std::string_view backend, const Entry& entry,
+                                              Clock::time_point created_before) override {
+    const std::int64_t judged = entry.index_size.value_or(0);
+    const std::string doing = fmt::format("resizing key {}", quote_key(entry.key));
+    {
+      sqlite3_stmt* s = resize_.get();
+      StatementUse use(s);
+      bind_text(s, 1, entry.key);
+      bind_text(s, 2, backend);
+      bind_text(s, 3, entry.storage_key);
+      sqlite3_bind_int64(s, 4, entry.size);
+      sqlite3_bind_int64(s, 5, judged);
+      bind_text(s, 6, iso8601_utc_micros(created_before));
+      const int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return error(rc, doing);
+      if (sqlite3_changes(db_.get()) == 1) return ResizeOutcome::kResized;
+    }
+    sqlite3_stmt* s = unchanged_.get();
+    StatementUse use(s);
+    bind_text(s, 1, entry.key);
+    bind_text(s, 2, backend);
+    bind_text(s, 3, entry.storage_key);
+    sqlite3_bind_int64(s, 4, judged);
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return ResizeOutcome::kChanged;
+    if (rc != SQLITE_ROW) return error(rc, doing);
+    // The row is as judged, so only its age kept it.
+    return sqlite3_column_int(s, 0) != 0 ? ResizeOutcome::kTooNew : ResizeOutcome::kChanged;
+  }
+
+  StatusOr<std::string> resume_point(std::string_view backend, std::string_view paths) override {
+    sqlite3_stmt* s = get_resume_.get();
+    StatementUse use(s);
+    bind_text(s, 1, backend);
+    bind_text(s, 2, paths);
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::string();
+    if (rc != SQLITE_ROW) return error(rc, "reading the resume point");
+    return column_text(s, 0);
+  }
+
+  Status set_resume_point(std::string_view backend, std::string_view paths, std::string_view after) override {
+    sqlite3_stmt* s = set_resume_.get();
+    StatementUse use(s);
+    bind_text(s, 1, backend);
+    bind_text(s, 2, paths);
+    bind_text(s, 3, after);
+    bind_text(s, 4, iso8601_utc_micros(Clock::now()));
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return error(rc, "recording the resume point");
+    return ok_status();
   }
 
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view backend, std::span<const IndexChange> changes,
@@ -396,7 +474,7 @@ SELECT created_at, created_at < ?3,
   const std::string path_;
   // Statements must be finalized before the connection closes: declared after db_.
   Statement list_after_path_, list_after_path_bounded_, list_after_row_, list_after_row_bounded_, split_, insert_,
-      remove_, exists_, pending_delete_;
+      remove_, exists_, pending_delete_, resize_, unchanged_, get_resume_, set_resume_;
   std::unique_ptr<PassRecords> records_;  // its statements too
 };
 
