@@ -8,6 +8,7 @@
 #include "cli/app.h"
 #include "cli/metrics.h"
 #include "cli/pass_runner.h"
+#include "cli/survey_metrics.h"
 #include "config/config.h"
 
 namespace s3reconcile::cli {
@@ -72,6 +73,8 @@ int serve(const ServeFlags& flags, Signals& signals) {
       {{"listen", config->serve.listen}, {"interval_ms", config->serve.interval.count()}, {"config", config->file}});
 
   const std::stop_token stop = signals.stop_token();
+  // The hidden storage survey, on its own thread and interval (serve.survey_interval).
+  const SurveyLoop survey_loop(*config, *metrics.registry(), log, stop);
   std::mt19937_64 rng{std::random_device{}()};
   while (!stop.stop_requested()) {
     PassRequest request;

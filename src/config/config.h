@@ -61,6 +61,9 @@ struct ServeConfig {
   // Share each pass with the other instances range by range (run --join)
   // instead of taking a backend whole under its advisory lock.
   bool join = false;
+  // serve.survey_interval: run the hidden storage survey this often and
+  // export its gauges; 0 = never.
+  std::chrono::milliseconds survey_interval{0};
 };
 
 struct Config {

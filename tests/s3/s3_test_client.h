@@ -33,20 +33,23 @@ class S3TestClient {
   explicit S3TestClient(S3TestServer server)
       : server_(std::move(server)), endpoint_(*s3::parse_endpoint(server_.endpoint)), http_(s3::HttpOptions{}) {}
 
-  // Returns the HTTP status (0 on transport failure).
+  // Returns the HTTP status (0 on transport failure). `query` names a
+  // sub-resource (?versioning, ?uploads, ?uploadId=...).
   long request(const std::string& method, const std::string& bucket, const std::string& key,
-               const std::string& body = "") {
+               const std::string& body = "", const s3::NameValues& query = {}) {
     const auto target = s3::request_target(endpoint_, S3Addressing::kPath, bucket, key);
     const auto now = Clock::now();
     const std::string hash = s3::sha256_hex(body);
-    s3::RequestToSign r{method, target.canonical_uri, {}, {}, hash};
+    s3::RequestToSign r{method, target.canonical_uri, query, {}, hash};
     r.headers = {{"host", target.host_header}, {"x-amz-content-sha256", hash}, {"x-amz-date", s3::amz_date(now)}};
     const auto sig =
         s3::sign_v4(r, s3::Credentials{server_.access_key, server_.secret_key, ""}, server_.region, "s3", now);
     std::vector<std::string> wire;
     for (const auto& [n, v] : r.headers) wire.push_back(n + ": " + v);
     wire.push_back("Authorization: " + sig.authorization);
-    auto response = http_.perform(method, target.url, wire, {}, body);
+    const std::string query_string = s3::canonical_query(query);
+    auto response =
+        http_.perform(method, target.url + (query_string.empty() ? "" : "?" + query_string), wire, {}, body);
     last_body_ = response.ok() ? response->body : response.status().to_string();
     return response.ok() ? response->status : 0;
   }
