@@ -5,7 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <thread>
 
+#include "s3/http_client.h"
+#include "support/child_process.h"
 #include "support/fake_hidden_s3.h"
 #include "support/fake_s3.h"
 #include "support/run_tool.h"
@@ -48,6 +51,9 @@ class CliSurveyTest : public ::testing::Test {
            "      secret_key_env: S3R_TEST_FAKE_SECRET\n";
   }
   std::string config() const { return (dir_.path() / "config.yaml").string(); }
+  void append_config(const std::string& text) const {
+    std::ofstream(dir_.path() / "config.yaml", std::ios::app) << text;
+  }
 
   FakeHiddenS3 s3_;
   FakeHttpServer server_{[this](const testing::FakeRequest& r) { return s3_.handle(r); }};
@@ -135,6 +141,44 @@ TEST_F(CliSurveyTest, TextListsEachAbortAndAFailingBackendExitsOne) {
   EXPECT_EQ(doc["status"], "error");
   EXPECT_EQ(doc["backends"][0]["status"], "ok");  // the others are still reported
   EXPECT_PRED2(contains, doc["backends"][1]["error"].get<std::string>(), "page 1");
+}
+
+std::string scrape(int port) {
+  s3::HttpClient client(s3::HttpOptions{std::chrono::milliseconds(500), std::chrono::milliseconds(2000), true, ""});
+  auto r = client.perform("GET", "http://127.0.0.1:" + std::to_string(port) + "/metrics", {}, {});
+  return r.ok() && r->status == 200 ? r->body : "";
+}
+
+TEST_F(CliSurveyTest, ServeExportsTheSurveyAsGaugesAndNeverAborts) {
+  const int port = testing::unused_loopback_port();
+  append_config("serve:\n  interval: 1h\n  survey_interval: 1h\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  testing::ChildProcess serve({S3R_BINARY, "serve", "--config", config()}, (dir_.path() / "serve.out").string(),
+                              (dir_.path() / "serve.err").string());
+  const std::string done = "s3reconcile_survey_last_success_timestamp_seconds{backend=\"fake\"}";
+  std::string body;
+  for (int i = 0; i < 200 && body.find(done) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    body = scrape(port);
+  }
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(), 0) << serve.err();
+  ASSERT_PRED2(contains, body, done);
+  for (const char* series : {
+           "s3reconcile_noncurrent_versions{backend=\"fake\",bucket=\"photos\"} 2",
+           "s3reconcile_noncurrent_version_bytes{backend=\"fake\",bucket=\"photos\"} 7",
+           "s3reconcile_delete_markers{backend=\"fake\",bucket=\"photos\"} 1",
+           "s3reconcile_incomplete_uploads{backend=\"fake\",bucket=\"photos\"} 2",
+           "s3reconcile_incomplete_upload_bytes{backend=\"fake\",bucket=\"photos\"} 5242888",
+           "s3reconcile_survey_failures_total{backend=\"fake\"} 0",
+           // A local folder: nothing hidden, and no failure.
+           "s3reconcile_noncurrent_versions{backend=\"disk\",bucket=\"photos\"} 0",
+           "s3reconcile_oldest_incomplete_upload_age_seconds{backend=\"disk\",bucket=\"photos\"} 0",
+           "s3reconcile_survey_failures_total{backend=\"disk\"} 0",
+       }) {
+    EXPECT_PRED2(contains, body, series);
+  }
+  EXPECT_PRED2(contains, body, "s3reconcile_oldest_incomplete_upload_age_seconds{backend=\"fake\",bucket=\"photos\"} ");
+  EXPECT_TRUE(s3_.aborted.empty());
 }
 
 }  // namespace
