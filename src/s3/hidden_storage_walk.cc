@@ -51,67 +51,64 @@ Status check_markers_advance(const std::string& key_marker, const std::string& i
   return ok_status();
 }
 
+// What tells the two marker-paged listings apart.
+template <typename Entry>
+struct MarkerListing {
+  std::string_view operation;       // "ListObjectVersions"
+  std::string_view subresource;     // "versions"
+  std::string_view max_name;        // "max-keys"
+  std::string_view id_marker_name;  // "version-id-marker"
+  StatusOr<MarkerPage<Entry>> (*parse)(std::string_view xml);
+};
+
+// Walks a listing paged by key and id markers, page after page, checking
+// each as S3Backend::list checks ListObjectsV2 pages.
+template <typename Entry>
+Status walk_marker_pages(const S3Requests& requests, const MarkerListing<Entry>& listing, const std::string& prefix,
+                         const std::function<bool(const std::vector<Entry>&)>& on_page, std::stop_token stop) {
+  HttpClient client(requests.http);
+  std::string key_marker, id_marker, last_key;
+  for (int page_number = 1;; ++page_number) {
+    const std::string context = page_context(page_number, prefix);
+    const std::string what = fmt::format("s3 {} {}{}", listing.operation, requests.where, context);
+    if (stop.stop_requested()) return cancelled_error(what + ": cancelled");
+    NameValues query = {{std::string(listing.subresource), ""},
+                        {"encoding-type", "url"},
+                        {std::string(listing.max_name), std::to_string(requests.page_size)}};
+    if (!prefix.empty()) query.emplace_back("prefix", prefix);
+    if (!key_marker.empty()) {
+      query.emplace_back("key-marker", key_marker);
+      if (!id_marker.empty()) query.emplace_back(std::string(listing.id_marker_name), id_marker);
+    }
+    auto response = requests.send(client, "GET", "", query, listing.operation, context, stop);
+    if (!response.ok()) return response.status();
+    if (response->status != 200) return requests.failure(listing.operation, context, *response);
+    auto page = listing.parse(response->body);
+    if (!page.ok()) return page.status().with_context(what);
+    S3R_RETURN_IF_ERROR(check_page(page->entries, prefix, last_key, requests.page_size, what));
+    if (!page->entries.empty()) last_key = page->entries.back().key;
+    if (!on_page(page->entries) || !page->is_truncated) return ok_status();
+    S3R_RETURN_IF_ERROR(
+        check_markers_advance(key_marker, id_marker, page->next_key_marker, page->next_id_marker, what));
+    key_marker = std::move(page->next_key_marker);
+    id_marker = std::move(page->next_id_marker);
+  }
+}
+
 }  // namespace
 
 Status HiddenStorageWalk::list_versions(const std::string& prefix, const VersionPageCallback& on_page,
                                         std::stop_token stop) {
-  constexpr std::string_view kOperation = "ListObjectVersions";
-  HttpClient client(requests_.http);
-  std::string key_marker, version_marker, last_key;
-  for (int page_number = 1;; ++page_number) {
-    const std::string context = page_context(page_number, prefix);
-    const std::string what = fmt::format("s3 {} {}{}", kOperation, requests_.where, context);
-    if (stop.stop_requested()) return cancelled_error(what + ": cancelled");
-    NameValues query = {{"versions", ""}, {"encoding-type", "url"}, {"max-keys", std::to_string(requests_.page_size)}};
-    if (!prefix.empty()) query.emplace_back("prefix", prefix);
-    if (!key_marker.empty()) {
-      query.emplace_back("key-marker", key_marker);
-      if (!version_marker.empty()) query.emplace_back("version-id-marker", version_marker);
-    }
-    auto response = requests_.send(client, "GET", "", query, kOperation, context, stop);
-    if (!response.ok()) return response.status();
-    if (response->status != 200) return requests_.failure(kOperation, context, *response);
-    auto page = parse_list_versions(response->body);
-    if (!page.ok()) return page.status().with_context(what);
-    S3R_RETURN_IF_ERROR(check_page(page->entries, prefix, last_key, requests_.page_size, what));
-    if (!page->entries.empty()) last_key = page->entries.back().key;
-    if (!on_page(page->entries) || !page->is_truncated) return ok_status();
-    S3R_RETURN_IF_ERROR(
-        check_markers_advance(key_marker, version_marker, page->next_key_marker, page->next_version_id_marker, what));
-    key_marker = std::move(page->next_key_marker);
-    version_marker = std::move(page->next_version_id_marker);
-  }
+  static constexpr MarkerListing<ObjectVersion> kVersions{"ListObjectVersions", "versions", "max-keys",
+                                                          "version-id-marker", &parse_list_versions};
+  return walk_marker_pages(requests_, kVersions, prefix, on_page, stop);
 }
 
 Status HiddenStorageWalk::list_uploads(const std::string& prefix, const UploadPageCallback& on_page,
                                        std::stop_token stop) {
-  constexpr std::string_view kOperation = "ListMultipartUploads";
-  HttpClient client(requests_.http);
-  std::string key_marker, upload_marker, last_key;
-  for (int page_number = 1;; ++page_number) {
-    const std::string context = page_context(page_number, prefix);
-    const std::string what = fmt::format("s3 {} {}{}", kOperation, requests_.where, context);
-    if (stop.stop_requested()) return cancelled_error(what + ": cancelled");
-    NameValues query = {
-        {"uploads", ""}, {"encoding-type", "url"}, {"max-uploads", std::to_string(requests_.page_size)}};
-    if (!prefix.empty()) query.emplace_back("prefix", prefix);
-    if (!key_marker.empty()) {
-      query.emplace_back("key-marker", key_marker);
-      if (!upload_marker.empty()) query.emplace_back("upload-id-marker", upload_marker);
-    }
-    auto response = requests_.send(client, "GET", "", query, kOperation, context, stop);
-    if (!response.ok()) return response.status();
-    if (response->status != 200) return requests_.failure(kOperation, context, *response);
-    auto page = parse_list_multipart_uploads(response->body);
-    if (!page.ok()) return page.status().with_context(what);
-    S3R_RETURN_IF_ERROR(check_page(page->uploads, prefix, last_key, requests_.page_size, what));
-    if (!page->uploads.empty()) last_key = page->uploads.back().key;
-    if (!on_page(page->uploads) || !page->is_truncated) return ok_status();
-    S3R_RETURN_IF_ERROR(
-        check_markers_advance(key_marker, upload_marker, page->next_key_marker, page->next_upload_id_marker, what));
-    key_marker = std::move(page->next_key_marker);
-    upload_marker = std::move(page->next_upload_id_marker);
-  }
+  static constexpr MarkerListing<IncompleteUpload> kUploads{"ListMultipartUploads", "uploads", "max-uploads",
+                                                            "upload-id-marker", &parse_list_multipart_uploads};
+  return walk_marker_pages(requests_, kUploads, prefix, on_page, stop);
 }
 
 StatusOr<std::int64_t> HiddenStorageWalk::upload_bytes(const IncompleteUpload& upload, std::stop_token stop) {

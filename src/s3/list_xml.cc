@@ -1,5 +1,6 @@
 #include "s3/list_xml.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -560,13 +561,37 @@ Status check_not_before(std::string_view key, std::string_view previous, std::si
   return ok_status();
 }
 
-StatusOr<VersionsPage> parse_versions_page(std::string_view xml) {
+StatusOr<IncompleteUpload> parse_upload(pugi::xml_node node, bool url_encoded) {
+  IncompleteUpload upload;
+  auto key = required_text(node, "Key");
+  if (!key.ok()) return key.status();
+  auto decoded = key_text(std::move(*key), url_encoded, "Key");
+  if (!decoded.ok()) return decoded.status();
+  upload.key = std::move(*decoded);
+  auto id = required_text(node, "UploadId");
+  if (!id.ok()) return id.status();
+  upload.upload_id = std::move(*id);
+  auto initiated = time_of(node, "Initiated");
+  if (!initiated.ok()) return initiated.status();
+  upload.initiated = *initiated;
+  return upload;
+}
+
+// A page of a listing paged by key and id markers: root <root_name>, the
+// markers (a truncated page that does not say where the next starts is
+// DATA_LOSS: it must not look ended), and each <entry_names> element read
+// by `parse_entry`, in document order, keys never going back.
+template <typename Entry>
+StatusOr<MarkerPage<Entry>> parse_marker_page(std::string_view xml, std::string_view root_name,
+                                              std::string_view id_marker_name,
+                                              std::initializer_list<std::string_view> entry_names,
+                                              StatusOr<Entry> (*parse_entry)(pugi::xml_node, bool)) {
   pugi::xml_document doc;
-  auto root = root_named(xml, doc, "ListVersionsResult");
+  auto root = root_named(xml, doc, root_name);
   if (!root.ok()) return root.status();
   auto encoded = url_encoding(*root);
   if (!encoded.ok()) return encoded.status();
-  VersionsPage page;
+  MarkerPage<Entry> page;
   auto truncated = true_or_false(*root, "IsTruncated", std::nullopt);
   if (!truncated.ok()) return truncated.status();
   page.is_truncated = *truncated;
@@ -577,9 +602,9 @@ StatusOr<VersionsPage> parse_versions_page(std::string_view xml) {
     if (!decoded.ok()) return decoded.status();
     page.next_key_marker = std::move(*decoded);
   }
-  auto version_marker = child_text(*root, "NextVersionIdMarker");
-  if (!version_marker.ok()) return version_marker.status();
-  if (*version_marker) page.next_version_id_marker = std::move(**version_marker);
+  auto id_marker = child_text(*root, id_marker_name);
+  if (!id_marker.ok()) return id_marker.status();
+  if (*id_marker) page.next_id_marker = std::move(**id_marker);
   if (page.is_truncated && page.next_key_marker.empty()) {
     return data_loss_error("<IsTruncated> is true but <NextKeyMarker> is missing or empty");
   }
@@ -587,58 +612,12 @@ StatusOr<VersionsPage> parse_versions_page(std::string_view xml) {
   for (pugi::xml_node node : root->children()) {
     if (node.type() != pugi::node_element) continue;
     const std::string_view name = local_name(node);
-    if (name != "Version" && name != "DeleteMarker") continue;
+    if (std::find(entry_names.begin(), entry_names.end(), name) == entry_names.end()) continue;
     ++index;
-    auto version = parse_version(node, *encoded);
-    if (!version.ok()) return version.status().with_context(fmt::format("<{}> #{}", name, index));
-    if (!page.entries.empty()) S3R_RETURN_IF_ERROR(check_not_before(version->key, page.entries.back().key, index));
-    page.entries.push_back(std::move(*version));
-  }
-  return page;
-}
-
-StatusOr<UploadsPage> parse_uploads_page(std::string_view xml) {
-  pugi::xml_document doc;
-  auto root = root_named(xml, doc, "ListMultipartUploadsResult");
-  if (!root.ok()) return root.status();
-  auto encoded = url_encoding(*root);
-  if (!encoded.ok()) return encoded.status();
-  UploadsPage page;
-  auto truncated = true_or_false(*root, "IsTruncated", std::nullopt);
-  if (!truncated.ok()) return truncated.status();
-  page.is_truncated = *truncated;
-  auto marker = child_text(*root, "NextKeyMarker");
-  if (!marker.ok()) return marker.status();
-  if (*marker) {
-    auto decoded = key_text(std::move(**marker), *encoded, "NextKeyMarker");
-    if (!decoded.ok()) return decoded.status();
-    page.next_key_marker = std::move(*decoded);
-  }
-  auto upload_marker = child_text(*root, "NextUploadIdMarker");
-  if (!upload_marker.ok()) return upload_marker.status();
-  if (*upload_marker) page.next_upload_id_marker = std::move(**upload_marker);
-  if (page.is_truncated && page.next_key_marker.empty()) {
-    return data_loss_error("<IsTruncated> is true but <NextKeyMarker> is missing or empty");
-  }
-  std::size_t index = 0;
-  for (pugi::xml_node node : root->children()) {
-    if (node.type() != pugi::node_element || local_name(node) != "Upload") continue;
-    ++index;
-    const auto failed = [&](const Status& s) { return s.with_context(fmt::format("<Upload> #{}", index)); };
-    IncompleteUpload upload;
-    auto key = required_text(node, "Key");
-    if (!key.ok()) return failed(key.status());
-    auto decoded = key_text(std::move(*key), *encoded, "Key");
-    if (!decoded.ok()) return failed(decoded.status());
-    upload.key = std::move(*decoded);
-    auto id = required_text(node, "UploadId");
-    if (!id.ok()) return failed(id.status());
-    upload.upload_id = std::move(*id);
-    auto initiated = time_of(node, "Initiated");
-    if (!initiated.ok()) return failed(initiated.status());
-    upload.initiated = *initiated;
-    if (!page.uploads.empty()) S3R_RETURN_IF_ERROR(check_not_before(upload.key, page.uploads.back().key, index));
-    page.uploads.push_back(std::move(upload));
+    auto entry = parse_entry(node, *encoded);
+    if (!entry.ok()) return entry.status().with_context(fmt::format("<{}> #{}", name, index));
+    if (!page.entries.empty()) S3R_RETURN_IF_ERROR(check_not_before(entry->key, page.entries.back().key, index));
+    page.entries.push_back(std::move(*entry));
   }
   return page;
 }
@@ -686,13 +665,15 @@ StatusOr<PartsPage> parse_parts_page(std::string_view xml) {
 }  // namespace
 
 StatusOr<VersionsPage> parse_list_versions(std::string_view xml) {
-  auto page = parse_versions_page(xml);
+  auto page = parse_marker_page<ObjectVersion>(xml, "ListVersionsResult", "NextVersionIdMarker",
+                                               {"Version", "DeleteMarker"}, &parse_version);
   if (!page.ok()) return page.status().with_context("ListObjectVersions response");
   return page;
 }
 
 StatusOr<UploadsPage> parse_list_multipart_uploads(std::string_view xml) {
-  auto page = parse_uploads_page(xml);
+  auto page = parse_marker_page<IncompleteUpload>(xml, "ListMultipartUploadsResult", "NextUploadIdMarker", {"Upload"},
+                                                  &parse_upload);
   if (!page.ok()) return page.status().with_context("ListMultipartUploads response");
   return page;
 }

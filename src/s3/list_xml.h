@@ -34,28 +34,25 @@ struct ListPage {
 // does not URL-decode): never a silently short page.
 StatusOr<ListPage> parse_list_objects_v2(std::string_view xml);
 
-// One ListObjectVersions page (a <ListVersionsResult>): its <Version> and
-// <DeleteMarker> entries in document order.
-struct VersionsPage {
-  std::vector<ObjectVersion> entries;  // keys decoded when the page says EncodingType=url
+// One page of a listing paged by a key marker and an id marker:
+// ListObjectVersions (<Version> and <DeleteMarker> entries in document
+// order, NextVersionIdMarker) or ListMultipartUploads (<Upload>,
+// NextUploadIdMarker).
+template <typename Entry>
+struct MarkerPage {
+  std::vector<Entry> entries;  // keys decoded when the page says EncodingType=url
   bool is_truncated = false;
-  std::string next_key_marker;         // decoded likewise
-  std::string next_version_id_marker;  // opaque, as sent
+  std::string next_key_marker;  // decoded likewise
+  std::string next_id_marker;   // opaque, as sent
 };
+using VersionsPage = MarkerPage<ObjectVersion>;
+using UploadsPage = MarkerPage<IncompleteUpload>;
 
 // Parses one ListObjectVersions body. DATA_LOSS, as for ListObjectsV2, when
 // it is malformed, when an entry lacks <Key>, <VersionId> or (a version)
 // <Size>, when its keys go back in order, or when it is truncated without a
 // <NextKeyMarker>.
 StatusOr<VersionsPage> parse_list_versions(std::string_view xml);
-
-// One ListMultipartUploads page (a <ListMultipartUploadsResult>).
-struct UploadsPage {
-  std::vector<IncompleteUpload> uploads;  // keys decoded when EncodingType=url
-  bool is_truncated = false;
-  std::string next_key_marker;
-  std::string next_upload_id_marker;  // opaque, as sent
-};
 
 // Parses one ListMultipartUploads body; an <Upload> needs <Key>, <UploadId>
 // and <Initiated>. Errors as for parse_list_versions.

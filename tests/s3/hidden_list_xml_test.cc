@@ -48,7 +48,7 @@ TEST(ListVersionsXml, ParsesVersionsAndDeleteMarkersInDocumentOrder) {
   EXPECT_EQ(page->entries[3].key, "b c");  // decoded, as EncodingType says
   EXPECT_TRUE(page->is_truncated);
   EXPECT_EQ(page->next_key_marker, "b c");
-  EXPECT_EQ(page->next_version_id_marker, "v9");
+  EXPECT_EQ(page->next_id_marker, "v9");
 }
 
 TEST(ListVersionsXml, KeepsKeysAsTheyAreWithoutEncoding) {
@@ -112,12 +112,12 @@ TEST(ListMultipartUploadsXml, ParsesUploads) {
                        upload("c&amp;d", "u2", "2026-11-29T10:00:00Z"),
                    "true", "<NextKeyMarker>c&amp;d</NextKeyMarker><NextUploadIdMarker>u2</NextUploadIdMarker>"));
   ASSERT_TRUE(page.ok()) << page.status().to_string();
-  ASSERT_EQ(page->uploads.size(), 3u);
-  EXPECT_EQ(page->uploads[2].key, "c&d");
-  EXPECT_EQ(page->uploads[1].upload_id, "u0");
-  EXPECT_EQ(page->uploads[2].initiated, *parse_iso8601("2026-11-29T10:00:00Z"));
+  ASSERT_EQ(page->entries.size(), 3u);
+  EXPECT_EQ(page->entries[2].key, "c&d");
+  EXPECT_EQ(page->entries[1].upload_id, "u0");
+  EXPECT_EQ(page->entries[2].initiated, *parse_iso8601("2026-11-29T10:00:00Z"));
   EXPECT_EQ(page->next_key_marker, "c&d");
-  EXPECT_EQ(page->next_upload_id_marker, "u2");
+  EXPECT_EQ(page->next_id_marker, "u2");
 }
 
 TEST(ListMultipartUploadsXml, RejectsMalformedAndOutOfOrderPages) {

@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
-#include <random>
 
 #include "s3/s3_test_client.h"
 #include "s3reconcile/s3_backend.h"
@@ -34,14 +33,9 @@ class S3SurveyServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = S3TestServer::from_env();
-    const char* required = std::getenv("S3R_REQUIRE_S3_SERVER");
-    if (server_.endpoint.empty()) {
-      if (required && std::string(required) == "1") FAIL() << "S3R_TEST_ENDPOINT is not set";
-      GTEST_SKIP() << "no S3 server (set S3R_TEST_ENDPOINT, or run scripts/test)";
-    }
+    S3R_SKIP_WITHOUT_S3_SERVER(server_);
     client_ = std::make_unique<S3TestClient>(server_);
-    std::random_device rd;
-    bucket_ = fmt::format("s3r-survey-{}-{:08x}", server_.name.empty() ? "test" : server_.name, rd());
+    bucket_ = testing::fresh_bucket_name(server_, "survey");
     ASSERT_EQ(client_->create_bucket(bucket_), 200) << client_->last_body();
     const long versioning = client_->request(
         "PUT", bucket_, "",

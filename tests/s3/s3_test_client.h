@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdlib>
+#include <random>
 #include <string>
 
 #include <fmt/format.h>
@@ -27,6 +28,22 @@ struct S3TestServer {
                         env("S3R_TEST_REGION").empty() ? "us-east-1" : env("S3R_TEST_REGION"), env("S3R_TEST_SERVER")};
   }
 };
+
+// A bucket name no earlier run used: "s3r-<label>-<server>-<random>".
+inline std::string fresh_bucket_name(const S3TestServer& server, const std::string& label) {
+  std::random_device rd;
+  return fmt::format("s3r-{}{}-{:08x}", label.empty() ? "" : label + "-", server.name.empty() ? "test" : server.name,
+                     rd());
+}
+
+// In a fixture's SetUp: without a server the tests skip, unless
+// S3R_REQUIRE_S3_SERVER=1 (as scripts/test sets it) makes that a failure.
+#define S3R_SKIP_WITHOUT_S3_SERVER(server)                                                  \
+  if ((server).endpoint.empty()) {                                                          \
+    const char* required = std::getenv("S3R_REQUIRE_S3_SERVER");                            \
+    if (required && std::string(required) == "1") FAIL() << "S3R_TEST_ENDPOINT is not set"; \
+    GTEST_SKIP() << "no S3 server (set S3R_TEST_ENDPOINT, or run scripts/test)";            \
+  }
 
 class S3TestClient {
  public:
