@@ -114,7 +114,7 @@ TEST_F(CliSurveyTest, JsonKeepsKeysExactAndListsAborts) {
 }
 
 TEST_F(CliSurveyTest, TextListsEachAbortAndAFailingBackendExitsOne) {
-  auto dry = run_tool(dir_, "survey --config " + config() + " --abort-uploads-older-than 0s --dry-run");
+  auto dry = run_tool(dir_, "survey --config " + config() + " --abort-uploads-older-than 1s --dry-run");
   ASSERT_EQ(dry.exit_code, 0) << dry.out << testing::read_stderr(dir_);
   EXPECT_PRED2(contains, dry.out,
                "would abort upload: backend=fake key=\"photos/caf\xe9\" upload_id=\"u-old\" "
@@ -124,7 +124,7 @@ TEST_F(CliSurveyTest, TextListsEachAbortAndAFailingBackendExitsOne) {
   EXPECT_PRED2(contains, dry.out, "  uploads that would be aborted: 1");
   EXPECT_TRUE(s3_.aborted.empty());
 
-  auto real = run_tool(dir_, "survey --config " + config() + " --abort-uploads-older-than 0s");
+  auto real = run_tool(dir_, "survey --config " + config() + " --abort-uploads-older-than 1s");
   ASSERT_EQ(real.exit_code, 0) << real.out;
   EXPECT_PRED2(contains, real.out, "aborted upload: backend=fake key=\"photos/caf\xe9\"");
   EXPECT_PRED2(contains, real.out, "  uploads aborted: 1");

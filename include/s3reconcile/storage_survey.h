@@ -29,7 +29,8 @@ struct HiddenTally {
 
 struct SurveyOptions {
   Clock::time_point now = Clock::now();  // ages are measured from here
-  // Abort every incomplete upload at least this old (none when unset).
+  // Abort every incomplete upload at least this old (none when unset; 0:
+  // every one, even one initiated "in the future" by the server's clock).
   std::optional<Clock::duration> abort_older_than;
   bool dry_run = false;  // list what would be aborted; abort nothing
   // Told of each upload once aborted (or, in a dry run, that would be): a

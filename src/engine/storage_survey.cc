@@ -69,7 +69,10 @@ StatusOr<SurveyReport> survey_hidden_storage(HiddenStorageLister& lister, const 
           one.oldest_upload_initiated = upload.initiated;
           report.buckets[bucket_for(classifier, upload.key)].add(one);
           const Clock::duration age = options.now - upload.initiated;
-          if (!options.abort_older_than || age < *options.abort_older_than) continue;
+          // 0 means every upload, whatever the clocks say: a server that rounds
+          // Initiated up (Swift) would otherwise keep a fresh one from "0s".
+          if (!options.abort_older_than) continue;
+          if (options.abort_older_than->count() > 0 && age < *options.abort_older_than) continue;
           if (!options.dry_run) {
             if (Status aborted = lister.abort_upload(upload, stop); !aborted.ok()) {
               failure = aborted;
