@@ -62,6 +62,22 @@ void expect_error(const std::string& text, const std::string& line_and_field) {
 
 const char* kBackend = "backends:\n  - {name: d, type: local, path: /x}\n";
 
+TEST(Config, SurveyIntervalIsOffByDefault) {
+  const std::string head = std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend;
+  auto c = parse(head);
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->serve.survey_interval.count(), 0);
+  auto set = parse(head + "serve:\n  survey_interval: 6h\n");
+  ASSERT_TRUE(set.ok()) << set.status().to_string();
+  EXPECT_EQ(set->serve.survey_interval, std::chrono::hours(6));
+  for (const char* off : {"0", "0s"}) {
+    auto zero = parse(head + "serve:\n  survey_interval: " + off + "\n");
+    ASSERT_TRUE(zero.ok()) << zero.status().to_string();
+    EXPECT_EQ(zero->serve.survey_interval.count(), 0);
+  }
+  expect_error(head + "serve:\n  survey_interval: often\n", "6: serve.survey_interval");
+}
+
 TEST(Config, ParallelismIsOneByDefaultAndBounded) {
   auto c = parse(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend);
   ASSERT_TRUE(c.ok()) << c.status().to_string();

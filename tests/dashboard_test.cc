@@ -124,13 +124,16 @@ TEST(Dashboard, EveryMetricItQueriesIsExportedByServeAfterAPass) {
                                             << "\n    addressing: path\n    bucket: b\n    max_attempts: 2\n"
                                                "    retry_base_delay: 10ms\n    credentials: {access_key_env: "
                                                "S3R_DASHBOARD_KEY, secret_key_env: S3R_DASHBOARD_SECRET}\n"
-                                               "serve:\n  interval: 1h\n  listen: 127.0.0.1:"
+                                               "serve:\n  interval: 1h\n  survey_interval: 1h\n  listen: 127.0.0.1:"
                                             << port << "\n";
   testing::ChildProcess serve({S3R_BINARY, "serve", "--config", (dir.path() / "config.yaml").string()},
                               (dir.path() / "serve.out").string(), (dir.path() / "serve.err").string());
   const std::string first_pass = "s3reconcile_passes_total{backend=\"gone\",result=\"error\"} 1";
+  // And the first survey (serve.survey_interval), on its own thread.
+  const std::string first_survey = "s3reconcile_survey_last_success_timestamp_seconds{backend=\"disk\"}";
   std::string body;
-  for (int i = 0; i < 200 && body.find(first_pass) == std::string::npos; ++i) {
+  for (int i = 0;
+       i < 200 && (body.find(first_pass) == std::string::npos || body.find(first_survey) == std::string::npos); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     body = scrape(port);
   }

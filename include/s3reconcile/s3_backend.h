@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "s3reconcile/hidden_storage.h"
 #include "s3reconcile/object_lister.h"
 #include "s3reconcile/object_prober.h"
 
@@ -113,6 +114,11 @@ class S3Backend final : public ObjectLister, public ObjectProber {
   // Safe to call from several threads at once: each probe takes its own
   // kept-alive connection.
   StatusOr<std::optional<ObjectInfo>> probe(std::string_view storage_key, std::stop_token stop) override;
+
+  // The bucket's versions, delete markers and incomplete uploads (`survey`),
+  // through this backend's signing, retries and checks. Valid while the
+  // backend lives.
+  std::unique_ptr<HiddenStorageLister> hidden_storage();
 
   // Connections opened so far (for tests of keep-alive).
   long connections_opened() const;

@@ -3,7 +3,7 @@
 # with or without the bash-completion package.
 _s3reconcile() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-  local commands="run diff check serve migrate status undo version"
+  local commands="run diff check serve migrate status survey undo version"
   if [ "$COMP_CWORD" -eq 1 ]; then
     COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
     return
@@ -19,7 +19,8 @@ _s3reconcile() {
     --log-level)
       COMPREPLY=($(compgen -W "trace debug info warn error off" -- "$cur"))
       return ;;
-    --backend|--bucket|--prefix|--parallelism|--max-removals|--max-removal-ratio|--limit|--progress-interval)
+    --backend|--bucket|--prefix|--parallelism|--max-removals|--max-removal-ratio|--limit|--progress-interval|\
+    --abort-uploads-older-than)
       COMPREPLY=()   # a name or a number: nothing to offer
       return ;;
   esac
@@ -33,6 +34,7 @@ _s3reconcile() {
     serve) flags="--config --log-level --log-format --progress-interval --help" ;;
     migrate) flags="--config --help" ;;
     status) flags="--config --output --limit --help" ;;
+    survey) flags="--config --backend --output --abort-uploads-older-than --dry-run --help" ;;
     undo) flags="--config --changes --dry-run --help" ;;
     *) flags="--help" ;;
   esac

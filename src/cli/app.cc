@@ -25,6 +25,7 @@
 #include "cli/signals.h"
 #include "cli/status.h"
 #include "cli/stores.h"
+#include "cli/survey.h"
 #include "cli/undo.h"
 #include "config/config.h"
 #include "s3reconcile/s3_backend.h"
@@ -308,6 +309,17 @@ int run_app(int argc, char** argv) {
   undo->add_option("--changes", undo_flags.changes_file, "The change log (JSON lines) a run wrote")->required();
   undo->add_flag("--dry-run", undo_flags.dry_run, "Print what would be undone; change nothing");
 
+  SurveyFlags survey_flags;
+  CLI::App* survey_cmd = app.add_subcommand(
+      "survey", "Count noncurrent versions, delete markers and incomplete uploads per backend and bucket");
+  survey_cmd->add_option("--config,-c", survey_flags.config_file, "YAML config file")->required();
+  survey_cmd->add_option("--backend", survey_flags.backends, "Only this backend (repeatable)");
+  survey_cmd->add_option("--output", survey_flags.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  survey_cmd->add_option("--abort-uploads-older-than", survey_flags.abort_older_than,
+                         "Abort each incomplete multipart upload at least DURATION old, listing it (never an object "
+                         "or a version)");
+  survey_cmd->add_flag("--dry-run", survey_flags.dry_run, "List the uploads that would be aborted; abort none");
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -336,6 +348,7 @@ int run_app(int argc, char** argv) {
     serve_flags.log_format = serve_log_format == "json" ? LogFormat::kJson : LogFormat::kText;
     return serve(serve_flags, signals);
   }
+  if (survey_cmd->parsed()) return survey_command(survey_flags, stop);
   if (run->parsed()) return pass_command(Command::kRun, run_flags, stop);
   if (diff->parsed()) return pass_command(Command::kDiff, diff_flags, stop);
   if (check->parsed() && explain_credentials) {

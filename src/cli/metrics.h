@@ -44,6 +44,8 @@ class Metrics final : public IndexObserver {
 
   // Every series in Prometheus's text format.
   std::string render() const;
+  // Where other parts of serve (the survey's gauges) register theirs.
+  prometheus::Registry& registry() { return *registry_; }
 
  private:
   class PassCounters;

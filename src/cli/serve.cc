@@ -15,6 +15,7 @@
 #include "cli/pass_runner.h"
 #include "cli/serve_api.h"
 #include "cli/stores.h"
+#include "cli/survey_metrics.h"
 #include "config/config.h"
 #include "s3reconcile/mutex.h"
 
@@ -80,6 +81,7 @@ class Server {
   }
 
   Status listen() { return http_.start(config()->serve.listen); }
+  prometheus::Registry& metrics_registry() { return metrics_.registry(); }
 
   std::shared_ptr<const config::Config> config() const {
     MutexLock lock(mu_);
@@ -218,6 +220,8 @@ int serve(const ServeFlags& flags, Signals& signals) {
                        {"config", running->file},
                        {"passes_api", server.api_token().has_value()}});
 
+  // The hidden storage survey, on its own thread and interval (serve.survey_interval).
+  const SurveyLoop survey_loop(*running, server.metrics_registry(), log, stop);
   std::mt19937_64 rng{std::random_device{}()};
   auto next_round = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {

@@ -496,7 +496,8 @@ Status load_serve(const Fields& top, Config& config) {
   if (!top.has("serve")) return ok_status();
   Fields s(top.get("serve"), top.origin(), "serve");
   S3R_RETURN_IF_ERROR(s.expect_map());
-  S3R_RETURN_IF_ERROR(s.only({"interval", "listen", "join", "api_token_file", "api_token_env", "stale_after"}));
+  S3R_RETURN_IF_ERROR(
+      s.only({"interval", "listen", "join", "api_token_file", "api_token_env", "stale_after", "survey_interval"}));
   auto join = s.boolean("join", config.serve.join);
   if (!join.ok()) return join.status();
   config.serve.join = *join;
@@ -522,6 +523,17 @@ Status load_serve(const Fields& top, Config& config) {
     if (!interval.ok()) return s.error_at(s.get("interval"), "serve.interval", interval.status().message());
     if (interval->count() <= 0) return s.error_at(s.get("interval"), "serve.interval", "must be more than zero");
     config.serve.interval = *interval;
+  }
+  if (s.has("survey_interval")) {
+    auto text = s.string("survey_interval");
+    if (!text.ok()) return text.status();
+    // "0" (no unit) reads as off too: it is the default written out.
+    auto interval =
+        *text == "0" ? StatusOr<std::chrono::milliseconds>(std::chrono::milliseconds(0)) : parse_duration(*text);
+    if (!interval.ok()) {
+      return s.error_at(s.get("survey_interval"), "serve.survey_interval", interval.status().message());
+    }
+    config.serve.survey_interval = *interval;
   }
   if (s.has("listen")) {
     auto listen = s.string("listen");

@@ -71,6 +71,9 @@ struct ServeConfig {
   // /readyz and /healthz fail for a backend whose last pass ended longer
   // ago than this many intervals (or none ended that long after start).
   std::size_t stale_after = 3;
+  // serve.survey_interval: run the hidden storage survey this often and
+  // export its gauges; 0 = never.
+  std::chrono::milliseconds survey_interval{0};
 };
 
 struct Config {

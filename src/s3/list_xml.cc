@@ -1,5 +1,6 @@
 #include "s3/list_xml.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -446,6 +447,241 @@ StatusOr<Clock::time_point> parse_iso8601(std::string_view text) {
   if (since_epoch >= kLimit || since_epoch <= -kLimit) return bad("out of the clock's range");
   return Clock::time_point(duration_cast<Clock::duration>(since_epoch) +
                            duration_cast<Clock::duration>(nanoseconds(nanos)));
+}
+
+// ListObjectVersions, ListMultipartUploads and ListParts: the listings of
+// what a plain listing cannot see (`survey`). Same XML rules as above.
+namespace {
+
+// The root of `xml`, checked to be <name>.
+StatusOr<pugi::xml_node> root_named(std::string_view xml, pugi::xml_document& doc, std::string_view name) {
+  StatusOr<pugi::xml_node> root = load_root(xml, doc);
+  if (!root.ok()) return root.status();
+  if (local_name(*root) != name) {
+    return data_loss_error(fmt::format("the root element is <{}>, not <{}>", root->name(), name));
+  }
+  return root;
+}
+
+// <EncodingType>: true for url, false when absent or empty.
+StatusOr<bool> url_encoding(pugi::xml_node root) {
+  auto encoding = child_text(root, "EncodingType");
+  if (!encoding.ok()) return encoding.status();
+  if (!*encoding || (*encoding)->empty()) return false;
+  if (**encoding != "url") {
+    return data_loss_error(fmt::format("unknown <EncodingType> {}: keys cannot be decoded", quote_key(**encoding)));
+  }
+  return true;
+}
+
+StatusOr<bool> true_or_false(pugi::xml_node parent, std::string_view name, std::optional<bool> when_absent) {
+  auto text = child_text(parent, name);
+  if (!text.ok()) return text.status();
+  if (!*text) {
+    if (when_absent) return *when_absent;
+    return data_loss_error(fmt::format("<{}> is missing", name));
+  }
+  if (**text == "true") return true;
+  if (**text == "false") return false;
+  return data_loss_error(fmt::format("<{}> is {}, not true or false", name, quote_key(**text)));
+}
+
+// The text of the child `name`, which must be there (and not be empty).
+StatusOr<std::string> required_text(pugi::xml_node parent, std::string_view name) {
+  auto text = child_text(parent, name);
+  if (!text.ok()) return text.status();
+  if (!*text || (*text)->empty()) return data_loss_error(fmt::format("has no <{}>", name));
+  return std::move(**text);
+}
+
+// A key (or key marker) as the page sent it, decoded when it says url.
+StatusOr<std::string> key_text(std::string text, bool url_encoded, std::string_view name) {
+  if (!url_encoded) return text;
+  StatusOr<std::string> decoded = url_decode(text, /*plus_is_space=*/true);
+  if (!decoded.ok()) {
+    return data_loss_error(
+        fmt::format("<{}> does not URL-decode although <EncodingType> is url: {}", name, decoded.status().message()));
+  }
+  return decoded;
+}
+
+StatusOr<std::int64_t> size_of(pugi::xml_node parent) {
+  auto text = required_text(parent, "Size");
+  if (!text.ok()) return text.status();
+  const std::optional<std::int64_t> size = parse_count<std::int64_t>(*text);
+  if (!size) return data_loss_error(fmt::format("bad <Size> {}: not a non-negative integer", quote_key(*text)));
+  return *size;
+}
+
+StatusOr<Clock::time_point> time_of(pugi::xml_node parent, std::string_view name) {
+  auto text = required_text(parent, name);
+  if (!text.ok()) return text.status();
+  auto at = parse_iso8601(*text);
+  if (!at.ok()) return data_loss_error(fmt::format("bad <{}>: {}", name, at.status().message()));
+  return at;
+}
+
+StatusOr<ObjectVersion> parse_version(pugi::xml_node node, bool url_encoded) {
+  ObjectVersion v;
+  v.delete_marker = local_name(node) == "DeleteMarker";
+  auto key = required_text(node, "Key");
+  if (!key.ok()) return key.status();
+  auto decoded = key_text(std::move(*key), url_encoded, "Key");
+  if (!decoded.ok()) return decoded.status();
+  v.key = std::move(*decoded);
+  const auto in_key = [&](const Status& s) { return s.with_context(fmt::format("key {}", quote_key(v.key))); };
+  auto id = required_text(node, "VersionId");
+  if (!id.ok()) return in_key(id.status());
+  v.version_id = std::move(*id);
+  auto latest = true_or_false(node, "IsLatest", std::nullopt);
+  if (!latest.ok()) return in_key(latest.status());
+  v.is_latest = *latest;
+  if (!v.delete_marker) {
+    auto size = size_of(node);
+    if (!size.ok()) return in_key(size.status());
+    v.size = *size;
+  }
+  auto modified = child_text(node, "LastModified");
+  if (!modified.ok()) return in_key(modified.status());
+  if (*modified) {
+    auto at = parse_iso8601(**modified);
+    if (!at.ok()) return in_key(data_loss_error(fmt::format("bad <LastModified>: {}", at.status().message())));
+    v.last_modified = *at;
+  }
+  return v;
+}
+
+// A page's keys must not go back: a listing that does would count some
+// entries twice or skip others.
+Status check_not_before(std::string_view key, std::string_view previous, std::size_t index) {
+  if (index > 1 && compare_keys(key, previous) < 0) {
+    return failed_precondition_error(fmt::format("entry #{} is not in ascending key order: {} came after {}", index,
+                                                 quote_key(key), quote_key(previous)));
+  }
+  return ok_status();
+}
+
+StatusOr<IncompleteUpload> parse_upload(pugi::xml_node node, bool url_encoded) {
+  IncompleteUpload upload;
+  auto key = required_text(node, "Key");
+  if (!key.ok()) return key.status();
+  auto decoded = key_text(std::move(*key), url_encoded, "Key");
+  if (!decoded.ok()) return decoded.status();
+  upload.key = std::move(*decoded);
+  auto id = required_text(node, "UploadId");
+  if (!id.ok()) return id.status();
+  upload.upload_id = std::move(*id);
+  auto initiated = time_of(node, "Initiated");
+  if (!initiated.ok()) return initiated.status();
+  upload.initiated = *initiated;
+  return upload;
+}
+
+// A page of a listing paged by key and id markers: root <root_name>, the
+// markers (a truncated page that does not say where the next starts is
+// DATA_LOSS: it must not look ended), and each <entry_names> element read
+// by `parse_entry`, in document order, keys never going back.
+template <typename Entry>
+StatusOr<MarkerPage<Entry>> parse_marker_page(std::string_view xml, std::string_view root_name,
+                                              std::string_view id_marker_name,
+                                              std::initializer_list<std::string_view> entry_names,
+                                              StatusOr<Entry> (*parse_entry)(pugi::xml_node, bool)) {
+  pugi::xml_document doc;
+  auto root = root_named(xml, doc, root_name);
+  if (!root.ok()) return root.status();
+  auto encoded = url_encoding(*root);
+  if (!encoded.ok()) return encoded.status();
+  MarkerPage<Entry> page;
+  auto truncated = true_or_false(*root, "IsTruncated", std::nullopt);
+  if (!truncated.ok()) return truncated.status();
+  page.is_truncated = *truncated;
+  auto marker = child_text(*root, "NextKeyMarker");
+  if (!marker.ok()) return marker.status();
+  if (*marker) {
+    auto decoded = key_text(std::move(**marker), *encoded, "NextKeyMarker");
+    if (!decoded.ok()) return decoded.status();
+    page.next_key_marker = std::move(*decoded);
+  }
+  auto id_marker = child_text(*root, id_marker_name);
+  if (!id_marker.ok()) return id_marker.status();
+  if (*id_marker) page.next_id_marker = std::move(**id_marker);
+  if (page.is_truncated && page.next_key_marker.empty()) {
+    return data_loss_error("<IsTruncated> is true but <NextKeyMarker> is missing or empty");
+  }
+  std::size_t index = 0;
+  for (pugi::xml_node node : root->children()) {
+    if (node.type() != pugi::node_element) continue;
+    const std::string_view name = local_name(node);
+    if (std::find(entry_names.begin(), entry_names.end(), name) == entry_names.end()) continue;
+    ++index;
+    auto entry = parse_entry(node, *encoded);
+    if (!entry.ok()) return entry.status().with_context(fmt::format("<{}> #{}", name, index));
+    if (!page.entries.empty()) S3R_RETURN_IF_ERROR(check_not_before(entry->key, page.entries.back().key, index));
+    page.entries.push_back(std::move(*entry));
+  }
+  return page;
+}
+
+StatusOr<PartsPage> parse_parts_page(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = root_named(xml, doc, "ListPartsResult");
+  if (!root.ok()) return root.status();
+  PartsPage page;
+  auto truncated = true_or_false(*root, "IsTruncated", std::nullopt);
+  if (!truncated.ok()) return truncated.status();
+  page.is_truncated = *truncated;
+  auto marker = child_text(*root, "NextPartNumberMarker");
+  if (!marker.ok()) return marker.status();
+  if (*marker && !(*marker)->empty()) {
+    const std::optional<int> number = parse_count<int>(**marker);
+    if (!number) return data_loss_error(fmt::format("bad <NextPartNumberMarker> {}", quote_key(**marker)));
+    page.next_part_number_marker = *number;
+  }
+  if (page.is_truncated && page.next_part_number_marker == 0) {
+    return data_loss_error("<IsTruncated> is true but <NextPartNumberMarker> is missing or zero");
+  }
+  std::size_t index = 0;
+  for (pugi::xml_node node : root->children()) {
+    if (node.type() != pugi::node_element || local_name(node) != "Part") continue;
+    ++index;
+    const auto failed = [&](const Status& s) { return s.with_context(fmt::format("<Part> #{}", index)); };
+    auto number_text = required_text(node, "PartNumber");
+    if (!number_text.ok()) return failed(number_text.status());
+    const std::optional<int> number = parse_count<int>(*number_text);
+    if (!number || *number < 1) {
+      return failed(data_loss_error(fmt::format("bad <PartNumber> {}", quote_key(*number_text))));
+    }
+    auto size = size_of(node);
+    if (!size.ok()) return failed(size.status());
+    if (!page.parts.empty() && *number <= page.parts.back().first) {
+      return failed(failed_precondition_error(
+          fmt::format("part {} came after part {}: not in ascending order", *number, page.parts.back().first)));
+    }
+    page.parts.emplace_back(*number, *size);
+  }
+  return page;
+}
+
+}  // namespace
+
+StatusOr<VersionsPage> parse_list_versions(std::string_view xml) {
+  auto page = parse_marker_page<ObjectVersion>(xml, "ListVersionsResult", "NextVersionIdMarker",
+                                               {"Version", "DeleteMarker"}, &parse_version);
+  if (!page.ok()) return page.status().with_context("ListObjectVersions response");
+  return page;
+}
+
+StatusOr<UploadsPage> parse_list_multipart_uploads(std::string_view xml) {
+  auto page = parse_marker_page<IncompleteUpload>(xml, "ListMultipartUploadsResult", "NextUploadIdMarker", {"Upload"},
+                                                  &parse_upload);
+  if (!page.ok()) return page.status().with_context("ListMultipartUploads response");
+  return page;
+}
+
+StatusOr<PartsPage> parse_list_parts(std::string_view xml) {
+  auto page = parse_parts_page(xml);
+  if (!page.ok()) return page.status().with_context("ListParts response");
+  return page;
 }
 
 }  // namespace s3reconcile::s3

@@ -1,12 +1,15 @@
 // Parsing of S3 XML responses: ListObjectsV2 pages and error bodies.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "s3reconcile/object_lister.h"  // ListedObject
+#include "s3reconcile/hidden_storage.h"  // ObjectVersion, IncompleteUpload
+#include "s3reconcile/object_lister.h"   // ListedObject
 #include "s3reconcile/status.h"
 
 namespace s3reconcile::s3 {
@@ -30,6 +33,41 @@ struct ListPage {
 // true/false, a <Contents> without <Key> or with a bad <Size>, a key that
 // does not URL-decode): never a silently short page.
 StatusOr<ListPage> parse_list_objects_v2(std::string_view xml);
+
+// One page of a listing paged by a key marker and an id marker:
+// ListObjectVersions (<Version> and <DeleteMarker> entries in document
+// order, NextVersionIdMarker) or ListMultipartUploads (<Upload>,
+// NextUploadIdMarker).
+template <typename Entry>
+struct MarkerPage {
+  std::vector<Entry> entries;  // keys decoded when the page says EncodingType=url
+  bool is_truncated = false;
+  std::string next_key_marker;  // decoded likewise
+  std::string next_id_marker;   // opaque, as sent
+};
+using VersionsPage = MarkerPage<ObjectVersion>;
+using UploadsPage = MarkerPage<IncompleteUpload>;
+
+// Parses one ListObjectVersions body. DATA_LOSS, as for ListObjectsV2, when
+// it is malformed, when an entry lacks <Key>, <VersionId> or (a version)
+// <Size>, when its keys go back in order, or when it is truncated without a
+// <NextKeyMarker>.
+StatusOr<VersionsPage> parse_list_versions(std::string_view xml);
+
+// Parses one ListMultipartUploads body; an <Upload> needs <Key>, <UploadId>
+// and <Initiated>. Errors as for parse_list_versions.
+StatusOr<UploadsPage> parse_list_multipart_uploads(std::string_view xml);
+
+// One ListParts page (a <ListPartsResult>): the parts' numbers and sizes.
+struct PartsPage {
+  std::vector<std::pair<int, std::int64_t>> parts;  // (PartNumber, Size), ascending by number
+  bool is_truncated = false;
+  int next_part_number_marker = 0;
+};
+
+// Parses one ListParts body: part numbers must ascend strictly; a truncated
+// page needs a <NextPartNumberMarker>.
+StatusOr<PartsPage> parse_list_parts(std::string_view xml);
 
 // The fields of an S3 <Error> body.
 struct S3Error {

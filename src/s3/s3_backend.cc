@@ -14,6 +14,7 @@
 
 #include "s3/addressing.h"
 #include "s3/aws_setup.h"
+#include "s3/hidden_storage_walk.h"
 #include "s3/http_client.h"
 #include "s3/list_xml.h"
 #include "s3/refreshing_credentials.h"
@@ -26,7 +27,8 @@
 namespace s3reconcile {
 namespace {
 
-// SHA-256 of the empty body: every request we send is a GET or HEAD without one.
+// SHA-256 of the empty body: every request we send (GET, HEAD, and the DELETE
+// of an incomplete upload) has none.
 constexpr const char* kEmptyPayloadSha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 bool retryable_code(std::string_view code) {
@@ -221,6 +223,18 @@ Status S3Backend::validate(const S3BackendOptions& options) {
   return s3::parse_endpoint(setup->endpoint)
       .status()
       .with_context(fmt::format("{}: endpoint from {}", context, setup->endpoint_source));
+}
+
+std::unique_ptr<HiddenStorageLister> S3Backend::hidden_storage() {
+  Impl* im = impl_.get();
+  s3::S3Requests requests{im->http, im->where(), im->options.page_size, {}, {}};
+  requests.send = [im](s3::HttpClient& client, const std::string& method, std::string_view key,
+                       const s3::NameValues& query, std::string_view operation, std::string_view context,
+                       std::stop_token stop) { return im->send(client, method, key, query, operation, context, stop); };
+  requests.failure = [im](std::string_view operation, std::string_view context, const s3::HttpResponse& r) {
+    return im->http_failure(operation, context, r);
+  };
+  return std::make_unique<s3::HiddenStorageWalk>(std::move(requests));
 }
 
 long S3Backend::connections_opened() const { return impl_->connections.load(); }

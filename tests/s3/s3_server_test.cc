@@ -28,14 +28,9 @@ class S3ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = S3TestServer::from_env();
-    if (server_.endpoint.empty()) {
-      const char* required = std::getenv("S3R_REQUIRE_S3_SERVER");
-      if (required && std::string(required) == "1") FAIL() << "S3R_TEST_ENDPOINT is not set";
-      GTEST_SKIP() << "no S3 server (set S3R_TEST_ENDPOINT, or run scripts/test)";
-    }
+    S3R_SKIP_WITHOUT_S3_SERVER(server_);
     client_ = std::make_unique<S3TestClient>(server_);
-    std::random_device rd;
-    bucket_ = fmt::format("s3r-{}-{:08x}", server_.name.empty() ? "test" : server_.name, rd());
+    bucket_ = testing::fresh_bucket_name(server_, "");
     ASSERT_EQ(client_->create_bucket(bucket_), 200) << client_->last_body();
   }
 
