@@ -1,7 +1,12 @@
 // DBCursorStream: lazy first query, paging, end, filtering, errors.
 #include "s3reconcile/db_cursor_stream.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <set>
 
 #include "fakes.h"
 
@@ -34,6 +39,45 @@ DBCursorOptions opts(std::size_t page, std::string prefix = "b/", bool adopt = f
 }
 
 std::vector<std::string> paths_of(DBCursorStream& c) { return drain(c, true); }
+
+// With prefetch, the page ahead is queried on one thread kept for the walk,
+// not on a new thread per page; the rows are the same, in batches of a page.
+TEST(DBCursorStream, ReadAheadUsesOneThreadForEveryPage) {
+  class ThreadsSeen final : public DBKeyLister {
+   public:
+    explicit ThreadsSeen(DBKeyLister& inner) : inner_(inner) {}
+    StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
+                                                        std::size_t limit, const KeyRange& range) override {
+      tids.insert(static_cast<long>(::syscall(SYS_gettid)));  // kernel ids: not reused as pthread ids are
+      return inner_.list_by_storage_key(backend, after, limit, range);
+    }
+    std::set<long> tids;  // written by one query at a time
+
+   private:
+    DBKeyLister& inner_;
+  };
+  FakeStore store;
+  std::vector<std::string> want;
+  for (int i = 0; i < 60; ++i) {
+    want.push_back(fmt::format("b/{:02}", i));
+    store.put("disk", want.back());
+  }
+  ThreadsSeen lister(store);
+  DBCursorOptions options = opts(3);
+  options.prefetch = true;
+  DBCursorStream c(lister, options);
+  std::vector<std::string> got;
+  while (true) {
+    auto batch = c.next_batch();
+    ASSERT_TRUE(batch.ok()) << batch.status().to_string();
+    if (batch->empty()) break;
+    EXPECT_LE(batch->size(), 3u);
+    for (const Entry& e : *batch) got.push_back(e.key);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(store.list_calls(), 21u);
+  EXPECT_LE(lister.tids.size(), 2u) << "a thread per page is back";
+}
 
 TEST(DBCursorStream, NoQueryBeforeFirstNext) {
   FakeStore store;

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,32 +42,39 @@ inline Entry entry_at(std::string key, std::string path, std::int64_t size = 0) 
   return Entry{std::move(key), std::move(path), size, std::nullopt, {}, false};
 }
 
-// A KeySource over a fixed list, optionally failing at one position.
+// A KeySource over a fixed list, optionally failing at one position, handing
+// out `batch_size` entries a batch (1 by default: one read per entry).
 class VectorSource final : public KeySource {
  public:
-  explicit VectorSource(std::vector<Entry> entries) : entries_(std::move(entries)) {}
-  static VectorSource of(const std::vector<std::string>& keys) {
+  explicit VectorSource(std::vector<Entry> entries, std::size_t batch_size = 1)
+      : entries_(std::move(entries)), batch_size_(batch_size) {}
+  static VectorSource of(const std::vector<std::string>& keys, std::size_t batch_size = 1) {
     std::vector<Entry> entries;
     for (const auto& k : keys) entries.push_back(entry(k));
-    return VectorSource(std::move(entries));
+    return VectorSource(std::move(entries), batch_size);
   }
-  // next() returns `error` instead of the entry at `position`.
+  // The read that would hand out the entry at `position` returns `error`
+  // instead (the entries before it in the same batch come in a batch of their own).
   void fail_at(std::size_t position, Status error) {
     fail_at_ = position;
     error_ = std::move(error);
   }
-  StatusOr<std::optional<Entry>> next() override {
+  StatusOr<std::span<const Entry>> next_batch() override {
     ++calls_;
     if (fail_at_ && pos_ >= *fail_at_) return error_;
-    if (pos_ == entries_.size()) return std::optional<Entry>();
-    return std::optional<Entry>(entries_[pos_++]);
+    std::size_t end = std::min(entries_.size(), pos_ + batch_size_);
+    if (fail_at_) end = std::min(end, *fail_at_);
+    const std::span<const Entry> batch(entries_.data() + pos_, end - pos_);
+    pos_ = end;
+    return batch;
   }
-  void stop() override { ++stops_; }
+  void release() override { ++stops_; }
   int calls() const { return calls_; }
   int stops() const { return stops_; }
 
  private:
   std::vector<Entry> entries_;
+  const std::size_t batch_size_;
   std::size_t pos_ = 0;
   std::optional<std::size_t> fail_at_;
   Status error_;

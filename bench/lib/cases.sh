@@ -2,6 +2,8 @@
 # each. bench/run calls each in a subshell with `set -e`; each adds its rows
 # with row(). Sourced by bench/run.
 
+# shellcheck shell=bash
+
 # The database n<N>, seeded once per run for N keys (backend "synth").
 ensure_db() {
   [ -e "$WORK/seeded-n$1" ] && return 0
@@ -46,39 +48,85 @@ fig1() {
     "$( [ "$last_n" -ge 10000000 ] || echo "largest size run: $last_n (S3R_BENCH_MAX_KEYS/QUICK)")"
 }
 
-# 2. Pass time over the larger of listing alone and paging the index alone.
+# 2. The tool's CPU for a pass: per key, and against its two sides alone
+# (lister alone + index cursor alone), at zero latency, so that the pass is
+# paced by CPU. With S3R_BENCH_BEFORE_DIR (an older build's s3reconcile and
+# s3r-bench), the same three are run with those binaries in each round, side
+# by side. CPU is user + system of the process (GNU time), the smallest of
+# the rounds; wall seconds are kept as detail only.
 fig2() {
-  local n=$PASS_KEYS cfg r list="" index="" pass="" s list_cpu index_cpu pass_cpu
-  if ! source_up "$n" 0; then row 2 "pass / max(list, index) at $n keys" n/a "<= 1.2" n/a "$SRC_NOTE"; return 0; fi
+  local n=$PASS_KEYS cfg r s before=${S3R_BENCH_BEFORE_DIR:-}
+  local list="" index="" pass="" list_cpu="" index_cpu="" pass_cpu=""
+  local b_list_cpu="" b_index_cpu="" b_pass_cpu="" b_pass="" b_note="" sides per_key b_per_key
+  local what="$n keys (synthetic endpoint, PostgreSQL, 1% drift each way)"
+  if ! source_up "$n" 0; then
+    row 2 "tool CPU per key, full pass, $what" n/a "<= 1.5 µs" n/a "$SRC_NOTE"
+    row 2 "pass CPU / (lister alone CPU + index alone CPU), $n keys" n/a "<= 1.3" n/a "$SRC_NOTE"
+    return 0
+  fi
+  if [ -n "$before" ] && { [ ! -x "$before/s3reconcile" ] || [ ! -x "$before/s3r-bench" ]; }; then
+    echo "S3R_BENCH_BEFORE_DIR=$before holds no executable s3reconcile and s3r-bench" >&2
+    return 1
+  fi
   ensure_db "$n"
   cfg=$(source_config "$n" "fig2")
   for ((r = 1; r <= REPEAT; r++)); do
-    say "figure 2: round $r of $REPEAT at $n keys (lister alone, index alone, pass)"
+    say "figure 2: round $r of $REPEAT at $n keys (lister alone, index alone, pass${before:+; then the same with $before})"
     measure "fig2-list-$r" "$BENCH_TOOL" list --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" --prefix "$VB/"
     [ "$(field keys "$M_OUT")" = "$n" ] || { echo "lister saw $(field keys "$M_OUT") keys, not $n" >&2; return 1; }
     list=$(min_of "$list" "$(field seconds "$M_OUT")")
-    list_cpu=$M_CPU
+    list_cpu=$(min_of "$list_cpu" "$M_CPU")
     measure "fig2-index-$r" "$BENCH_TOOL" index --dsn "$(pg_dsn "n$n")" --backend synth --bucket "$VB"
     index=$(min_of "$index" "$(field seconds "$M_OUT")")
-    index_cpu=$M_CPU
+    index_cpu=$(min_of "$index_cpu" "$M_CPU")
     tool_pass "fig2-pass-$r" "$cfg"
     restore_drift "n$n" "$n" synth
     s=$(pass_checked "$n")
     [ -z "$s" ] || { echo "$s" >&2; return 1; }
     pass=$(min_of "$pass" "$P_SECONDS")
-    pass_cpu=$P_CPU
+    pass_cpu=$(min_of "$pass_cpu" "$P_CPU")
+    [ -n "$before" ] || continue
+    # The older build, same data, same drift (restored after its pass too).
+    measure "fig2-before-list-$r" "$before/s3r-bench" list --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" --prefix "$VB/"
+    b_list_cpu=$(min_of "$b_list_cpu" "$M_CPU")
+    measure "fig2-before-index-$r" "$before/s3r-bench" index --dsn "$(pg_dsn "n$n")" --backend synth --bucket "$VB"
+    b_index_cpu=$(min_of "$b_index_cpu" "$M_CPU")
+    PASS_TOOL=$before/s3reconcile tool_pass "fig2-before-pass-$r" "$cfg"
+    restore_drift "n$n" "$n" synth
+    s=$(pass_checked "$n")
+    [ -z "$s" ] || b_note="before's pass: $s"
+    b_pass=$(min_of "$b_pass" "$P_SECONDS")
+    b_pass_cpu=$(min_of "$b_pass_cpu" "$P_CPU")
   done
   source_down
-  s=$(awk -v a="$list" -v b="$index" 'BEGIN { print (a > b) ? a : b }')
-  row 2 "pass / max(list alone, index alone), $n keys, no latency" "$(calc "$pass / $s")" "<= 1.2" \
-    "$(verdict "$pass <= 1.2 * $s")" \
-    "pass $pass s, lister alone $list s, index alone $index s (best of $REPEAT); the tool's CPU: pass ${pass_cpu} s, lister ${list_cpu} s, index ${index_cpu} s, on 2 cores shared with the endpoint and PostgreSQL${SRC_NOTE:+; $SRC_NOTE}"
+  per_key=$(awk -v c="$pass_cpu" -v n="$n" 'BEGIN { printf "%.3f", c * 1e6 / n }')
+  sides=$(calc "$list_cpu + $index_cpu")
+  row 2 "tool CPU per key, full pass, $what" "$per_key µs" "<= 1.5 µs" \
+    "$(verdict "$per_key <= 1.5")" \
+    "pass CPU ${pass_cpu} s (user + system, smallest of $REPEAT rounds) / $n keys; pass ${pass} s wall (its duration_ms, best of $REPEAT)${SRC_NOTE:+; $SRC_NOTE}"
+  row 2 "pass CPU / (lister alone CPU + index alone CPU), $n keys" \
+    "$(awk -v p="$pass_cpu" -v s="$sides" 'BEGIN { if (s > 0) printf "%.2f", p / s; else print "n/a" }')" "<= 1.3" \
+    "$(verdict "$sides > 0 && $pass_cpu <= 1.3 * $sides")" \
+    "CPU (smallest of $REPEAT): pass ${pass_cpu} s, lister alone ${list_cpu} s, index alone ${index_cpu} s; wall (best of $REPEAT): pass ${pass} s, lister ${list} s, index ${index} s, on 2 cores shared with the endpoint and PostgreSQL"
+  [ -n "$before" ] || return 0
+  b_per_key=$(awk -v c="$b_pass_cpu" -v n="$n" 'BEGIN { printf "%.3f", c * 1e6 / n }')
+  row 2 "before ($before): tool CPU per key, full pass, $n keys" "$b_per_key µs" "-" "-" \
+    "pass CPU ${b_pass_cpu} s (smallest of $REPEAT), ${b_pass} s wall; lister alone ${b_list_cpu} s CPU, index alone ${b_index_cpu} s CPU${b_note:+; $b_note}"
+  row 2 "after: tool CPU per key, full pass, $n keys" "$per_key µs" "-" "-" \
+    "pass CPU ${pass_cpu} s (smallest of $REPEAT), ${pass} s wall; lister alone ${list_cpu} s CPU, index alone ${index_cpu} s CPU"
+  row 2 "CPU per key, before / after" \
+    "$(awk -v b="$b_pass_cpu" -v a="$pass_cpu" 'BEGIN { if (a > 0) printf "%.2fx", b / a; else print "n/a" }')" \
+    ">= 3x (a third)" "$(verdict "$pass_cpu > 0 && $b_pass_cpu >= 3 * $pass_cpu")" \
+    "before ${b_pass_cpu} s, after ${pass_cpu} s of CPU for the same pass over $n keys${b_note:+; $b_note}"
 }
 
-# 3. K parallel ranges with injected latency: speed-up of K=16 over K=1.
+# 3. K parallel ranges under injected latency (default 80 ms, what AWS takes
+# to answer a 1000-key page): speed-up of K=32 over K=1, and the peak thread
+# count of each pass, which should follow K, not the number of pages.
 fig3() {
-  local n=$PAR_KEYS cfg k t1="" t16="" note
-  if ! source_up "$n" "$LATENCY"; then row 3 "speed-up K=16 over K=1" n/a ">= 10" n/a "$SRC_NOTE"; return 0; fi
+  local n=$PAR_KEYS cfg k t1="" t32="" th1="" th32="" note pages
+  pages=$(( (n + 999) / 1000 ))
+  if ! source_up "$n" "$LATENCY"; then row 3 "speed-up K=32 over K=1" n/a ">= 12" n/a "$SRC_NOTE"; return 0; fi
   ensure_db "$n"
   cfg=$(source_config "$n" "fig3")
   for k in $PARALLELISM; do
@@ -94,16 +142,34 @@ fig3() {
     fi
     restore_drift "n$n" "$n" synth
     note=$(pass_checked "$n")
-    [ "$k" = 1 ] && t1=$P_SECONDS
-    [ "$k" = 16 ] && t16=$P_SECONDS
+    [ "$k" = 1 ] && { t1=$P_SECONDS; th1=$P_THREADS; }
+    [ "$k" = 32 ] && { t32=$P_SECONDS; th32=$P_THREADS; }
     row 3 "pass, K=$k, ${LATENCY} ms latency, $n keys" "$P_SECONDS s" "" "-" \
-      "$( [ -n "$t1" ] && echo "speed-up $(calc "$t1 / $P_SECONDS")x over K=1; ")tool CPU ${P_CPU} s of 2 cores shared with the endpoint and PostgreSQL${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
+      "$( [ -n "$t1" ] && echo "speed-up $(calc "$t1 / $P_SECONDS")x over K=1; ")peak threads $P_THREADS; tool CPU ${P_CPU} s of 2 cores shared with the endpoint and PostgreSQL${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
   done
   source_down
-  if [ -n "$t1" ] && [ -n "$t16" ]; then
-    row 3 "speed-up K=16 over K=1" "$(calc "$t1 / $t16")x" ">= 10" "$(verdict "$t1 >= 10 * $t16")" "$SRC_NOTE"
+  if [ -n "$t1" ] && [ -n "$t32" ]; then
+    row 3 "speed-up K=32 over K=1" "$(calc "$t1 / $t32")x" ">= 12" "$(verdict "$t1 >= 12 * $t32")" \
+      "K=1 $t1 s, K=32 $t32 s (the passes' duration_ms)${SRC_NOTE:+; $SRC_NOTE}"
   else
-    row 3 "speed-up K=16 over K=1" n/a ">= 10" n/a "K=16 not run"
+    row 3 "speed-up K=32 over K=1" n/a ">= 12" n/a "K=1 or K=32 not run (S3R_BENCH_PARALLELISM)"
+  fi
+  # Threads, polled every ~20 ms from /proc/PID/status. A thread per page (or
+  # per request in flight beyond K) would show as a count near the pages of
+  # the pass; threads per range only grow with K. Met at K=32 when it uses no
+  # more than 32 times the K=1 pass's threads and fewer than the pages.
+  if [ -n "$th1" ]; then
+    row 3 "peak threads of a pass, K=1" "$th1" "bounded (independent of pages)" "-" \
+      "$n keys = $pages pages of 1000; polled every ~20 ms"
+  else
+    row 3 "peak threads of a pass, K=1" n/a "bounded (independent of pages)" n/a "K=1 not run"
+  fi
+  if [ -n "$th32" ] && [ -n "$th1" ] && [ "$th1" -gt 0 ]; then
+    row 3 "peak threads of a pass, K=32" "$th32" "bounded (independent of pages)" \
+      "$(verdict "$th32 <= 32 * $th1 && $th32 < $pages")" \
+      "judged: <= 32 x K=1's $th1 (threads per range, not per page) and < the $pages pages; $(calc "($th32 - $th1) / 31") more threads per added range"
+  else
+    row 3 "peak threads of a pass, K=32" "${th32:-n/a}" "bounded (independent of pages)" n/a "K=1 or K=32 not run, or no thread count seen"
   fi
 }
 
@@ -267,6 +333,64 @@ fig7() {
     "$(verdict "$pass <= 0.75 * $rcl")" "pass $pass s wall (process start to exit), rclone lsf -R --fast-list $rcl s (best of $REPEAT); the pass's CPU ${P_CPU} s"
 }
 
+# 8. One shared pass over JOIN_KEYS keys (default 10,000,000) under fig3's
+# latency, planned with 128 ranges (reconcile.ranges) and worked by two
+# `run --join` instances started together, 64 workers each (--parallelism,
+# which a joining instance reads as its worker count). Wall time is from the
+# start of the first to the end of the last; CPU is both processes'.
+fig8() {
+  local n=$JOIN_KEYS k=64 ranges=128 cfg i t0 t1 wall cpu imp rem rc note="" names=(fig8-a fig8-b)
+  local pids=() rcs=() cpus=() threads=() statuses=() what help
+  what="shared pass, $n keys, K=$ranges over two run --join instances, ${LATENCY} ms latency"
+  # The help captured first: `grep -q` closing the pipe early would fail it under pipefail.
+  help=$("$TOOL" run --help 2>&1 || true)
+  if [ "$HAVE_PARALLELISM" != 1 ] || [[ $help != *--join* ]]; then
+    row 8 "$what" n/a "-" n/a "s3reconcile run has no --join or --parallelism"
+    return 0
+  fi
+  if ! source_up "$n" "$LATENCY"; then row 8 "$what" n/a "-" n/a "$SRC_NOTE"; return 0; fi
+  ensure_db "$n"
+  # Each worker holds three index connections (ledger, cursor, writer), and
+  # each instance one more to plan and settle: 2 x 64 x 3 = 384, past the
+  # throwaway server's 200.
+  pg_ensure_connections $((2 * k * 3 + 50))
+  cfg=$WORK/fig8.yaml
+  write_config "$cfg" "$SRC_ENDPOINT" "$SRC_BUCKET" "$(pg_dsn "n$n")" synth ignore "reconcile: {ranges: $ranges}"
+  say "figure 8: two run --join instances (--parallelism $k each) over one shared pass of $ranges ranges, $n keys, ${LATENCY} ms per request"
+  t0=$EPOCHREALTIME
+  for i in 0 1; do
+    measure_bg "${names[i]}" "$TOOL" run --join --config "$cfg" --output json --log-level warn --parallelism "$k"
+    pids[i]=$M_PID
+  done
+  poll_threads "${pids[@]}"
+  for i in 0 1; do
+    rc=0
+    wait "${pids[i]}" || rc=$?
+    rcs[i]=$rc
+  done
+  t1=$EPOCHREALTIME
+  threads=("${THREADS_PEAK[@]}")
+  imp=0; rem=0
+  for i in 0 1; do
+    measure_read "${names[i]}" "${rcs[i]}" "$TOOL" run --join || note="${note:+$note; }instance $((i + 1)) exit ${rcs[i]}"
+    cpus[i]=$M_CPU
+    pass_fields "$M_OUT"
+    statuses[i]=$P_STATUS
+    imp=$((imp + P_IMPORTED)); rem=$((rem + P_REMOVED))
+  done
+  source_down
+  restore_drift "n$n" "$n" synth
+  wall=$(calc "$t1 - $t0")
+  cpu=$(calc "${cpus[0]} + ${cpus[1]}")
+  [ "$imp" = "$(orphans "$n")" ] && [ "$rem" = "$(stale "$n")" ] ||
+    note="${note:+$note; }WRONG COUNTS: imported $imp/$(orphans "$n") removed $rem/$(stale "$n")"
+  [ "${statuses[0]}" = ok ] && [ "${statuses[1]}" = ok ] ||
+    note="${note:+$note; }statuses ${statuses[0]}, ${statuses[1]}"
+  row 8 "$what" "$wall s" "-" "$([ -z "$note" ] && echo "-" || echo FAILED)" \
+    "$(calc0 "$n / $wall") keys/s; CPU ${cpu} s (${cpus[0]} + ${cpus[1]}), $(awk -v c="$cpu" -v n="$n" 'BEGIN { printf "%.3f", c * 1e6 / n }') µs per key; imported $imp of $(orphans "$n"), removed $rem of $(stale "$n"); peak threads ${threads[0]} and ${threads[1]}; exits ${rcs[0]} and ${rcs[1]}${note:+; $note}${SRC_NOTE:+; $SRC_NOTE}"
+  [ -z "$note" ] || { echo "figure 8: $note (outputs in $WORK/fig8-a.* and fig8-b.*)" >&2; return 1; }
+}
+
 # Micro-benchmarks: the merge and the ListObjectsV2 parser.
 micro() {
   local args=(--benchmark_min_time="$MICRO_MIN_TIME" --benchmark_out="$WORK/micro.csv" --benchmark_out_format=csv)
@@ -276,6 +400,25 @@ micro() {
   awk -F, '/^"BM_SortedMerge\// { gsub(/"/, "", $1); split($1, a, "/");
              printf "micro|merge (sorted), %s keys per side, 1%% drift each way|%.1f ns/key|-|-|%.2f ms CPU per merge\n", a[2], 1e9 / $7, $4 }
            /^"BM_ParseListObjectsV2\// { gsub(/"/, "", $1); split($1, a, "/");
-             printf "micro|ListObjectsV2 parser, 1000-key page, %s|%.0f us CPU/page|-|-|%.0f keys/s\n", (a[2] == 1 ? "encoding-type=url" : "plain keys"), $4, $7 }' \
+             printf "micro|ListObjectsV2 parser, 1000-key page, %s|%.0f us CPU/page|-|-|%.0f keys/s\n", (a[2] == 1 ? "encoding-type=url" : "plain keys"), $4, $7 }
+           /^"BM_ParseListObjectsV2Dom\// { gsub(/"/, "", $1); split($1, a, "/");
+             printf "micro|the full parser alone (pugixml DOM, every page before the scanner), %s|%.0f us CPU/page|-|-|%.0f keys/s\n", (a[2] == 1 ? "encoding-type=url" : "plain keys"), $4, $7 }' \
     "$WORK/micro.csv" >> "$WORK/rows"
+  # The targets: items_per_second ($7) counts the keys of both sides for the
+  # merge and the page's keys for the parser.
+  local merge parse
+  merge=$(awk -F, '/^"BM_SortedMerge\/1000000[\/"]/ && $7 > 0 { printf "%.1f", 1e9 / $7; exit }' "$WORK/micro.csv")
+  parse=$(awk -F, '/^"BM_ParseListObjectsV2\/1[\/"]/ && $7 > 0 { printf "%.0f", $7; exit }' "$WORK/micro.csv")
+  if [ -n "$merge" ]; then
+    row micro "merge (sorted) at 1,000,000 keys per side: ns per key" "$merge ns" "<= 30 ns" \
+      "$(verdict "$merge <= 30")" "1e9 / items_per_second, keys of both sides, 1% drift each way"
+  else
+    row micro "merge (sorted) at 1,000,000 keys per side: ns per key" n/a "<= 30 ns" n/a "not run (QUICK filters it out)"
+  fi
+  if [ -n "$parse" ]; then
+    row micro "ListObjectsV2 parser, url-encoded 1000-key page" "$parse keys/s" ">= 2,500,000 keys/s" \
+      "$(verdict "$parse >= 2500000")" "encoding-type=url; items_per_second of BM_ParseListObjectsV2/1"
+  else
+    row micro "ListObjectsV2 parser, url-encoded 1000-key page" n/a ">= 2,500,000 keys/s" n/a "not run"
+  fi
 }

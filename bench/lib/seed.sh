@@ -9,6 +9,8 @@
 # rows). A pass over N keys therefore imports orphans(N) rows and removes
 # stale(N) rows.
 
+# shellcheck shell=bash
+
 pg_dsn() { echo "host=127.0.0.1 port=$PG_PORT user=postgres dbname=$1"; }
 
 # pg_sql DB SQL...: runs statements, quietly, stopping at the first error.

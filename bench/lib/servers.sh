@@ -3,10 +3,15 @@
 # (scripts/s3-server/rgw) and synthetic S3 endpoints (s3r-synthetic-s3).
 # Sourced by bench/run; uses ROOT, WORK, BUILD and say().
 
+# shellcheck shell=bash disable=SC2034,SC2119
+# (SC2034: the variables set here are read by the files that source this one;
+# `shellcheck -x bench/run` checks them together. SC2119: free_port's
+# argument is optional, a random port without it.)
+
 SYNTH_PIDS=()
 
 # free_port (a port nobody listens on, 20000-29999): scripts/lib/servers.sh.
-# shellcheck source=../../scripts/lib/servers.sh
+# shellcheck source=scripts/lib/servers.sh
 . "$ROOT/scripts/lib/servers.sh"
 
 # Sets PG_DSN_BASE ("host=... port=... user=postgres") and PG_BIN.
@@ -21,6 +26,28 @@ start_postgres() {
   PG_BIN=$S3R_TEST_PG_BIN
   PG_PORT=$port
   PG_STARTED=1
+}
+
+# pg_ensure_connections N: PostgreSQL's max_connections raised to at least N,
+# restarting the server (scripts/pg-server sets 200; figure 8's two instances
+# of 64 workers hold three connections each). Data and port stay; the restart
+# runs as the user owning the data, as scripts/pg-server runs it.
+pg_ensure_connections() {
+  local want=$1 have data=$WORK/pg/data user
+  have=$(pg_sql postgres -At -c "SHOW max_connections")
+  [ "$have" -lt "$want" ] || return 0
+  say "raising PostgreSQL's max_connections from $have to $want (a restart)"
+  pg_sql postgres -c "ALTER SYSTEM SET max_connections = $want"
+  user=$(stat -c %U "$data")
+  local cmd=(timeout --kill-after=5 150 "$PG_BIN/pg_ctl" -D "$data" -l "$WORK/pg/log/postgres.log"
+    -w -t 120 restart -m fast)
+  if [ "$(id -u)" -ne 0 ] || [ "$user" = "$(id -un)" ]; then
+    (cd / && "${cmd[@]}") > "$WORK/pg-restart.log" 2>&1
+  else
+    (cd / && runuser -u "$user" -- "${cmd[@]}") > "$WORK/pg-restart.log" 2>&1
+  fi || { cat "$WORK/pg-restart.log" >&2; return 1; }
+  have=$(pg_sql postgres -At -c "SHOW max_connections")
+  [ "$have" -ge "$want" ] || { echo "max_connections is $have after the restart, not $want" >&2; return 1; }
 }
 
 # Sets RGW_ENDPOINT.

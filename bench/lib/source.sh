@@ -1,7 +1,11 @@
-# bench/lib/source.sh - the S3 side of figures 1, 2, 3 and 5: the synthetic
+# bench/lib/source.sh - the S3 side of figures 1, 2, 3, 5 and 8: the synthetic
 # endpoint (any number of keys, injected latency), or, while it is not built,
 # a radosgw bucket loaded with the same keys as a stand-in for small runs.
 # Sourced by bench/run.
+
+# shellcheck shell=bash disable=SC2034
+# (SC2034: the variables set here are read by the files that source this one;
+# `shellcheck -x bench/run` checks them together.)
 
 # source_up KEYS LATENCY_MS: sets SRC_ENDPOINT, SRC_BUCKET and SRC_NOTE (why
 # the figure may not be what the issue asks, or ""). Fails when neither the

@@ -2,6 +2,8 @@
 # figure with what was measured, the target, whether it was met, and the
 # numbers the ratio came from. Sourced by bench/run.
 
+# shellcheck shell=bash
+
 # Each case runs in a subshell (so that `set -e` holds inside it): rows go to
 # a file, not a variable.
 # row FIGURE CASE MEASURED TARGET VERDICT [DETAIL]
@@ -16,7 +18,6 @@ mib() { calc "$1 / 1024"; }
 calc0() { awk "BEGIN { printf \"%.0f\", $1 }"; }
 
 print_table() {
-  local r
   {
     printf '| fig | case | measured | target | verdict | detail |\n'
     printf '| --- | --- | --- | --- | --- | --- |\n'

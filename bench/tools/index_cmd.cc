@@ -20,10 +20,10 @@ int index_command(const Args& args) {
   std::uint64_t count = 0;
   Stopwatch clock;
   for (;;) {
-    auto row = rows.next();
-    check(row.status(), "paging the index");
-    if (!*row) break;
-    ++count;
+    auto batch = rows.next_batch();
+    check(batch.status(), "paging the index");
+    if (batch->empty()) break;
+    count += batch->size();
   }
   const double seconds = clock.seconds();
   std::printf("rows=%llu pages=%llu seconds=%.3f rows_per_s=%.0f peak_rss_kib=%ld\n",

@@ -3,11 +3,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <future>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,6 +14,7 @@
 #include "s3reconcile/db_key_lister.h"
 #include "s3reconcile/key_source.h"
 #include "s3reconcile/live_counts.h"
+#include "s3reconcile/read_ahead.h"
 
 namespace s3reconcile {
 
@@ -39,9 +39,10 @@ struct DBCursorOptions {
   // Only rows with a path up to and including this ("" = to the end). The
   // stream ends at the first row beyond it.
   std::string through;
-  // Query the next page while the current one is being consumed. The
-  // lister is then used from another thread (never two queries at once),
-  // so it must not be shared with anything else meanwhile.
+  // Query the next page while the current one is being consumed, on one
+  // thread kept for the walk. The lister is then used from that thread
+  // (never two queries at once), so it must not be shared with anything
+  // else meanwhile.
   bool prefetch = false;
   // Told of the rows yielded, by bucket, as they go. Optional.
   LiveCounts* live_counts = nullptr;
@@ -53,15 +54,15 @@ struct DBCursorOptions {
 // ever issued again. A store error is returned with the backend and page
 // position as context and latched. Rows that come back out of order are an
 // error, not something to page around. Entries come in path order; rows
-// sharing a path are neighbours.
+// sharing a path are neighbours; a batch is one page's rows.
 class DBCursorStream final : public KeySource {
  public:
   DBCursorStream(DBKeyLister& lister, DBCursorOptions options);
   ~DBCursorStream() override;
 
-  StatusOr<std::optional<Entry>> next() override;
+  StatusOr<std::span<const Entry>> next_batch() override;
   // Holds no connection; waits for a prefetch in flight.
-  void stop() override;
+  void release() override;
 
   // Rows yielded: inside the range and covered by the pass.
   std::uint64_t rows_scanned() const { return rows_scanned_; }
@@ -71,21 +72,38 @@ class DBCursorStream final : public KeySource {
   const std::map<std::string, std::uint64_t>& rows_by_bucket();
 
  private:
+  // One page of rows, read and turned into entries by read_page().
+  struct Page {
+    Status status;
+    std::vector<Entry> entries;  // the rows inside the range and covered by the pass
+    std::size_t rows = 0;        // rows the query returned
+    RowPosition last;            // the last of them (when there is one)
+    bool past_range = false;     // a row beyond options_.through came back
+  };
+
+  // Queries the page after `after` and turns its rows into entries written
+  // over `recycled` (a batch the consumer is done with). Runs on the
+  // read-ahead thread (or the caller's), so that the rows' strings are
+  // allocated and freed on one thread; reads only what never changes.
+  Page read_page(const RowPosition& after, std::vector<Entry> recycled) const;
+  // The next page into batch_ (possibly empty: rows outside the pass are
+  // left out), and the query of the one after it started (with prefetch).
   Status fetch_page();
 
   DBKeyLister& lister_;
   const DBCursorOptions options_;
   KeyRange range_;
   RowPosition after_;
-  std::deque<IndexRow> page_;
-  bool exhausted_ = false;  // the last page has been fetched
+  std::vector<Entry> batch_;  // the batch handed out last
+  std::vector<Entry> spare_;  // a batch to write the next page over
+  bool exhausted_ = false;    // the last page has been fetched
   std::optional<Status> latched_;
   std::uint64_t rows_scanned_ = 0;
   std::uint64_t pages_fetched_ = 0;
   std::unique_ptr<internal::BucketTally> tally_;
   // The next page, being queried (with prefetch). Last: destroyed (and so
   // waited for) before anything the query uses.
-  std::future<StatusOr<std::vector<IndexRow>>> prefetched_;
+  ReadAhead<Page> read_ahead_;
 };
 
 }  // namespace s3reconcile

@@ -19,6 +19,8 @@ struct ListedObject {
   std::string key;
   std::int64_t size = 0;
   std::optional<Clock::time_point> last_modified;
+
+  bool operator==(const ListedObject&) const = default;
 };
 
 struct ListRequest {

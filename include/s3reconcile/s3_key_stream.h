@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -52,11 +53,11 @@ struct S3KeyStreamOptions {
 };
 
 // One producer thread walks the lister once, in the backend's order, into a
-// bounded queue; next() pops. Each listed path is classified on the way
+// bounded queue, a page a batch; next_batch() pops one. Each listed path is classified on the way
 // (never renamed, never reordered): the stream's order is the listing's.
 //
 // Errors: a failed walk, a path outside the requested prefix, a stop of the
-// stream or of `pass_stop` make next() return an error, which is latched. A
+// stream or of `pass_stop` make the next read return an error, which is latched. A
 // cancelled or failed walk is never reported as an end of stream.
 //
 // stop() cancels and joins the producer; it is idempotent and the
@@ -66,15 +67,15 @@ class S3KeyStream final : public KeySource {
   S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options, std::stop_token pass_stop = {});
   ~S3KeyStream() override;
 
-  StatusOr<std::optional<Entry>> next() override;
-  void stop() override;
+  StatusOr<std::span<const Entry>> next_batch() override;
+  void release() override;
   // After the end: the last raw path listed (or start_after, when none was)
   // if the walk spent its page budget; std::nullopt otherwise.
   std::optional<std::string> cut_after() const override;
 
-  // Whether next() has returned the (clean) end of the stream.
+  // Whether the (clean) end of the stream has been returned.
   bool ended() const { return ended_; }
-  // Entries yielded by next() so far.
+  // Entries yielded so far.
   std::uint64_t yielded() const { return yielded_; }
   // Paths the backend listed in range, including those left out of the pass.
   std::uint64_t listed_paths() const { return listed_paths_.load(); }
@@ -88,7 +89,7 @@ class S3KeyStream final : public KeySource {
   class Walk;
 
   S3KeyStreamOptions options_;
-  std::optional<Status> latched_;  // first error or end seen by next()
+  std::optional<Status> latched_;  // first error seen by next_batch()
   bool ended_ = false;
   std::uint64_t yielded_ = 0;
   std::atomic<std::uint64_t> listed_paths_{0};

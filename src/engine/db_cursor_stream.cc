@@ -15,6 +15,12 @@ int compare_to(const IndexRow& row, const RowPosition& at) {
   return compare_keys(row.object_key, *at.object_key);
 }
 
+// Whether `b` comes after `a` in (storage_key, object_key) order.
+bool ascending(const IndexRow& a, const IndexRow& b) {
+  const int by_path = compare_keys(b.storage_key, a.storage_key);
+  return by_path > 0 || (by_path == 0 && compare_keys(b.object_key, a.object_key) > 0);
+}
+
 std::string describe(const RowPosition& at) {
   return at.object_key ? fmt::format("{} (row {})", quote_key(at.storage_key), quote_key(*at.object_key))
                        : quote_key(at.storage_key);
@@ -31,76 +37,111 @@ DBCursorStream::DBCursorStream(DBKeyLister& lister, DBCursorOptions options)
 
 DBCursorStream::~DBCursorStream() { stop(); }
 
-void DBCursorStream::stop() {
-  if (prefetched_.valid()) prefetched_.wait();
-}
+void DBCursorStream::release() { read_ahead_.wait(); }
 
 const std::map<std::string, std::uint64_t>& DBCursorStream::rows_by_bucket() { return tally_->counts(); }
 
-Status DBCursorStream::fetch_page() {
+DBCursorStream::Page DBCursorStream::read_page(const RowPosition& after, std::vector<Entry> recycled) const {
+  Page page;
   const std::size_t limit = options_.page_size == 0 ? 1 : options_.page_size;
-  auto rows =
-      prefetched_.valid() ? prefetched_.get() : lister_.list_by_storage_key(options_.backend, after_, limit, range_);
-  ++pages_fetched_;
+  auto rows = lister_.list_by_storage_key(options_.backend, after, limit, range_);
   if (!rows.ok()) {
-    return rows.status().with_context(
-        fmt::format("index page of backend \"{}\" after path {}", options_.backend, describe(after_)));
+    page.status = rows.status();
+    return page;
   }
   if (rows->size() > limit) {
-    return internal_error(fmt::format("index returned {} rows for a page of {}", rows->size(), limit));
+    page.status = internal_error(fmt::format("index returned {} rows for a page of {}", rows->size(), limit));
+    return page;
   }
-  exhausted_ = rows->size() < limit;
-  for (auto& row : *rows) {
-    // Keyset paging only works on ascending rows; anything else would loop or skip.
-    if (compare_to(row, after_) <= 0 && (!after_.storage_key.empty() || after_.object_key)) {
-      return failed_precondition_error(
+  // Keyset paging only works on ascending rows; anything else would loop or
+  // skip. Each row is checked against the one before it, the first against
+  // where the page was asked from.
+  const bool from_start = after.storage_key.empty() && !after.object_key;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    const IndexRow& row = (*rows)[i];
+    if (i == 0 ? !from_start && compare_to(row, after) <= 0 : !ascending((*rows)[i - 1], row)) {
+      const std::string before = i == 0 ? describe(after)
+                                        : fmt::format("{} (row {})", quote_key((*rows)[i - 1].storage_key),
+                                                      quote_key((*rows)[i - 1].object_key));
+      page.status = failed_precondition_error(
           fmt::format("index returned rows out of key order for backend \"{}\": path {} (row {}) after {}",
-                      options_.backend, quote_key(row.storage_key), quote_key(row.object_key), describe(after_)));
+                      options_.backend, quote_key(row.storage_key), quote_key(row.object_key), before));
+      return page;
     }
-    after_ = RowPosition{row.storage_key, row.object_key};
-    page_.push_back(std::move(row));
   }
-  const bool past_range = !options_.through.empty() && compare_keys(after_.storage_key, options_.through) > 0;
-  if (options_.prefetch && !exhausted_ && !past_range) {
+  page.rows = rows->size();
+  if (!rows->empty()) page.last = RowPosition{rows->back().storage_key, rows->back().object_key};
+
+  std::vector<Entry>& entries = page.entries = std::move(recycled);
+  std::size_t used = 0;
+  for (const IndexRow& row : *rows) {
+    // The query is already bounded to the prefix; this filter is the guard.
+    if (!row.storage_key.starts_with(options_.prefix)) continue;
+    if (!options_.through.empty() && compare_keys(row.storage_key, options_.through) > 0) {
+      // Past the range: rows after it are another range's.
+      page.past_range = true;
+      break;
+    }
+    std::string_view bucket;
+    if (options_.classifier) {
+      if (options_.classifier->classify(row.storage_key).kind == PathClassifier::Kind::kOut) continue;
+      bucket = options_.classifier->bucket_of_key(row.object_key);
+    }
+    // assign(), not moves: the recycled entry's buffers are reused.
+    if (used == entries.size()) entries.emplace_back();
+    Entry& entry = entries[used++];
+    entry.key.assign(row.object_key);
+    entry.storage_key.assign(row.storage_key);
+    entry.size = row.size_bytes;
+    entry.last_modified.reset();
+    entry.bucket.assign(bucket);
+    entry.adopted = false;
+    entry.index_size.reset();
+  }
+  entries.resize(used);
+  return page;
+}
+
+Status DBCursorStream::fetch_page() {
+  const std::size_t limit = options_.page_size == 0 ? 1 : options_.page_size;
+  // The batch handed out before is done with: the next page is written over it.
+  if (spare_.empty()) spare_ = std::move(batch_);
+  batch_.clear();
+  Page page = read_ahead_.pending() ? read_ahead_.take() : read_page(after_, std::move(spare_));
+  ++pages_fetched_;
+  if (!page.status.ok()) {
+    return page.status.with_context(
+        fmt::format("index page of backend \"{}\" after path {}", options_.backend, describe(after_)));
+  }
+  exhausted_ = page.rows < limit || page.past_range;
+  if (page.rows > 0) after_ = std::move(page.last);
+  if (options_.prefetch && !exhausted_) {
     // The next page is read while this one is merged. Only this thread and
-    // that task use the lister, one after the other.
-    prefetched_ = std::async(std::launch::async, [this, after = after_, limit] {
-      return lister_.list_by_storage_key(options_.backend, after, limit, range_);
-    });
+    // the read-ahead use the lister, one after the other.
+    read_ahead_.start(
+        [this, after = after_, spare = std::move(spare_)]() mutable { return read_page(after, std::move(spare)); });
+    spare_.clear();
   }
+  batch_ = std::move(page.entries);
+  for (const Entry& entry : batch_) tally_->add(entry.bucket);
+  rows_scanned_ += batch_.size();
   return ok_status();
 }
 
-StatusOr<std::optional<Entry>> DBCursorStream::next() {
+StatusOr<std::span<const Entry>> DBCursorStream::next_batch() {
   if (latched_) return *latched_;
   while (true) {
-    while (!page_.empty()) {
-      IndexRow row = std::move(page_.front());
-      page_.pop_front();
-      // The query is already bounded to the prefix; this filter is the guard.
-      if (!row.storage_key.starts_with(options_.prefix)) continue;
-      if (!options_.through.empty() && compare_keys(row.storage_key, options_.through) > 0) {
-        // Past the range: rows after it are another range's.
-        page_.clear();
-        exhausted_ = true;
-        return std::optional<Entry>();
-      }
-      std::string bucket;
-      if (options_.classifier) {
-        if (options_.classifier->classify(row.storage_key).kind == PathClassifier::Kind::kOut) continue;
-        bucket = options_.classifier->bucket_of_key(row.object_key);
-      }
-      ++rows_scanned_;
-      tally_->add(bucket);
-      return std::optional<Entry>(Entry{std::move(row.object_key), std::move(row.storage_key), row.size_bytes,
-                                        std::nullopt, std::move(bucket), false});
+    if (exhausted_) {
+      batch_.clear();
+      return std::span<const Entry>();
     }
-    if (exhausted_) return std::optional<Entry>();
     Status fetched = fetch_page();
     if (!fetched.ok()) {
+      batch_.clear();
       latched_ = fetched;
       return fetched;
     }
+    if (!batch_.empty()) return std::span<const Entry>(batch_);
   }
 }
 

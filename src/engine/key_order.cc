@@ -7,16 +7,6 @@
 
 namespace s3reconcile {
 
-int compare_keys(std::string_view a, std::string_view b) {
-  const std::size_t n = std::min(a.size(), b.size());
-  if (n != 0) {
-    const int c = std::memcmp(a.data(), b.data(), n);
-    if (c != 0) return c;
-  }
-  if (a.size() == b.size()) return 0;
-  return a.size() < b.size() ? -1 : 1;
-}
-
 std::string prefix_successor(std::string_view prefix) {
   std::string out(prefix);
   while (!out.empty()) {

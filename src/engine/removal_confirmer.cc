@@ -5,7 +5,9 @@
 namespace s3reconcile::internal {
 
 RemovalConfirmer::RemovalConfirmer(std::size_t concurrency, Decide decide, std::stop_token stop)
-    : decide_(std::move(decide)), stop_(std::move(stop)), queue_(std::max<std::size_t>(concurrency, 1)) {
+    : decide_(std::move(decide)),
+      stop_(std::move(stop)),
+      queue_(std::max<std::size_t>(concurrency, 1) * kQueuedPerWorker) {
   if (concurrency <= 1) return;  // decisions inline, in submit()
   workers_.reserve(concurrency);
   for (std::size_t i = 0; i < concurrency; ++i) workers_.emplace_back([this] { work(); });

@@ -48,8 +48,9 @@ class RemovalConfirmer {
   RemovalConfirmer(const RemovalConfirmer&) = delete;
   RemovalConfirmer& operator=(const RemovalConfirmer&) = delete;
 
-  // Queues a candidate, waiting while `concurrency` are queued. Returns the
-  // first error a decision returned (the candidate is then dropped).
+  // Queues a candidate, waiting while kQueuedPerWorker x `concurrency` are
+  // queued. Returns the first error a decision returned (the candidate is
+  // then dropped).
   Status submit(RemovalCandidate candidate);
 
   // Waits until every candidate submitted so far is decided (the confirmer
@@ -65,6 +66,13 @@ class RemovalConfirmer {
   // Decides one candidate, keeping the first error.
   void decide_one(const RemovalCandidate& candidate);
   Status first_error() const;
+
+  // Candidates queued per worker before submit() waits. Well above one: a
+  // merge that waits for a free slot at every candidate is put to sleep and
+  // woken once per candidate (each a context switch, the dearest thing a
+  // pass with many stale rows did per row); a few hundred queued cost a few
+  // hundred entries of memory.
+  static constexpr std::size_t kQueuedPerWorker = 32;
 
   const Decide decide_;
   std::stop_token stop_;

@@ -12,6 +12,7 @@
 #include "engine/bucket_tally.h"
 #include "s3reconcile/buckets.h"
 #include "s3reconcile/key_order.h"
+#include "s3reconcile/mutex.h"
 
 namespace s3reconcile {
 
@@ -19,9 +20,9 @@ namespace s3reconcile {
 // each listed object into an entry (or dropping it, or failing the walk).
 class S3KeyStream::Walk {
  public:
-  // Maps a listed object to the entry to queue, std::nullopt to drop it, or
-  // an error that ends the walk.
-  using Transform = std::function<StatusOr<std::optional<Entry>>(ListedObject&)>;
+  // Writes the entry a listed object makes over `into` (a recycled entry:
+  // every field is set) and says whether to keep it; an error ends the walk.
+  using Transform = std::function<StatusOr<bool>(const ListedObject&, Entry& into)>;
 
   // The walk ends (cleanly) at its first raw key greater than `through`
   // when that is not empty.
@@ -38,16 +39,18 @@ class S3KeyStream::Walk {
 
   ~Walk() { join(); }
 
-  // The next entry: from the batch being read, or the next batch queued.
-  StatusOr<std::optional<Entry>> pop(std::stop_token stop) {
-    while (next_ == batch_.size()) {
-      auto batch = queue_.pop(stop);
-      if (!batch.ok()) return batch.status();
-      if (!*batch) return std::optional<Entry>();
-      batch_ = std::move(**batch);
-      next_ = 0;
+  // The next batch queued (a page's entries, never empty), or an empty one
+  // at the end. It stays the consumer's until the next pop().
+  StatusOr<std::span<const Entry>> pop(std::stop_token stop) {
+    if (!batch_.empty()) give_back(std::move(batch_));
+    auto batch = queue_.pop(stop);
+    if (!batch.ok()) return batch.status();
+    if (!*batch) {
+      batch_.clear();
+      return std::span<const Entry>();
     }
-    return std::optional<Entry>(std::move(batch_[next_++]));
+    batch_ = std::move(**batch);
+    return std::span<const Entry>(batch_);
   }
   std::size_t high_watermark() const { return queue_.high_watermark(); }
   // Read once pop() has returned the end: the queue's close orders the
@@ -68,9 +71,10 @@ class S3KeyStream::Walk {
           request_,
           [&](std::vector<ListedObject>& page) {
             if (api_pages_ != nullptr) api_pages_->fetch_add(1, std::memory_order_relaxed);
-            // A page goes over as one batch: one hand-over per page, not per key.
-            std::vector<Entry> batch;
-            batch.reserve(page.size());
+            // A page goes over as one batch: one hand-over per page, not per
+            // key, written over a batch the consumer is done with.
+            std::vector<Entry> batch = take_spare();
+            std::size_t used = 0;
             bool beyond = false;
             if (!page.empty()) last_listed = page.back().key;
             for (auto& object : page) {
@@ -78,13 +82,15 @@ class S3KeyStream::Walk {
                 beyond = true;
                 break;
               }
-              auto entry = transform_(object);
-              if (!entry.ok()) {
-                failure = entry.status();
+              if (used == batch.size()) batch.emplace_back();
+              StatusOr<bool> kept = transform_(object, batch[used]);
+              if (!kept.ok()) {
+                failure = kept.status();
                 return false;
               }
-              if (*entry) batch.push_back(std::move(**entry));
+              if (*kept) ++used;
             }
+            batch.resize(used);
             const std::size_t weight = batch.size();
             if (weight > 0 && !queue_.push(std::move(batch), stop, weight)) return false;
             if (max_pages_ != 0 && ++pages == max_pages_ && !beyond) {
@@ -107,6 +113,21 @@ class S3KeyStream::Walk {
     queue_.close(std::move(walk));
   }
 
+  // Batches the consumer has read, for the producer to write over: their
+  // entries' strings keep their buffers, so a steady walk allocates no
+  // entry, and nothing allocated on one thread is freed on the other.
+  std::vector<Entry> take_spare() {
+    MutexLock lock(spare_mu_);
+    if (spares_.empty()) return {};
+    std::vector<Entry> batch = std::move(spares_.back());
+    spares_.pop_back();
+    return batch;
+  }
+  void give_back(std::vector<Entry> batch) {
+    MutexLock lock(spare_mu_);
+    spares_.push_back(std::move(batch));
+  }
+
   ObjectLister& lister_;
   const ListRequest request_;
   const std::string through_;
@@ -115,9 +136,11 @@ class S3KeyStream::Walk {
   const Transform transform_;
   std::atomic<std::uint64_t>* const api_pages_;
   internal::BoundedQueue<std::vector<Entry>> queue_;
+  Mutex spare_mu_;
+  // At most as many as batches exist: the queue's, the consumer's and one.
+  std::vector<std::vector<Entry>> spares_ S3R_GUARDED_BY(spare_mu_);
   // The batch the consumer is reading (consumer thread only).
   std::vector<Entry> batch_;
-  std::size_t next_ = 0;
   std::thread thread_;  // last: starts once everything it uses exists
 };
 
@@ -130,29 +153,38 @@ S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options, std::
   }
   walk_ = std::make_unique<Walk>(
       lister, ListRequest{options_.prefix, options_.start_after}, options_.through, options_.max_pages,
-      [prefix = options_.prefix, classifier = options_.classifier,
-       listed = &listed_paths_](ListedObject& o) -> StatusOr<std::optional<Entry>> {
+      [prefix = options_.prefix, classifier = options_.classifier, listed = &listed_paths_](
+          const ListedObject& o, Entry& entry) -> StatusOr<bool> {
         if (!o.key.starts_with(prefix)) {
           return data_loss_error(
               fmt::format("listing under prefix {} returned key {} outside it", quote_key(prefix), quote_key(o.key)));
         }
         listed->fetch_add(1, std::memory_order_relaxed);
-        Entry entry{{}, std::move(o.key), o.size, o.last_modified, {}, false};
+        PathClassifier::Class c{PathClassifier::Kind::kNative, {}};
         if (classifier) {
-          const auto c = classifier->classify(entry.storage_key);
-          if (c.kind == PathClassifier::Kind::kOut) return std::optional<Entry>();
-          entry.bucket.assign(c.bucket);
-          entry.adopted = c.kind == PathClassifier::Kind::kAdopted;
+          c = classifier->classify(o.key);
+          if (c.kind == PathClassifier::Kind::kOut) return false;
         }
-        entry.key = entry.adopted ? bucket_prefix(entry.bucket) + entry.storage_key : entry.storage_key;
-        return std::optional<Entry>(std::move(entry));
+        // assign(), not moves: the recycled entry's buffers are reused.
+        entry.adopted = c.kind == PathClassifier::Kind::kAdopted;
+        entry.bucket.assign(c.bucket);
+        if (entry.adopted) {
+          entry.key.assign(bucket_prefix(entry.bucket)).append(o.key);
+        } else {
+          entry.key.assign(o.key);
+        }
+        entry.storage_key.assign(o.key);
+        entry.size = o.size;
+        entry.last_modified = o.last_modified;
+        entry.index_size.reset();
+        return true;
       },
       options_.queue_size, options_.api_pages, stop);
 }
 
 S3KeyStream::~S3KeyStream() { stop(); }
 
-void S3KeyStream::stop() {
+void S3KeyStream::release() {
   stop_source_.request_stop();
   if (walk_) walk_->join();
 }
@@ -165,9 +197,9 @@ std::size_t S3KeyStream::queue_high_watermark() const { return walk_ ? walk_->hi
 
 const std::map<std::string, std::uint64_t>& S3KeyStream::listed_by_bucket() { return tally_->counts(); }
 
-StatusOr<std::optional<Entry>> S3KeyStream::next() {
+StatusOr<std::span<const Entry>> S3KeyStream::next_batch() {
   if (latched_) return *latched_;
-  if (ended_) return std::optional<Entry>();
+  if (ended_) return std::span<const Entry>();
   if (stop_source_.stop_requested()) {
     latched_ = cancelled_error("listing cancelled");
     return *latched_;
@@ -175,11 +207,11 @@ StatusOr<std::optional<Entry>> S3KeyStream::next() {
   auto result = walk_->pop(stop_source_.get_token());
   if (!result.ok()) {
     latched_ = result.status();
-  } else if (!*result) {
+  } else if (result->empty()) {
     ended_ = true;
   } else {
-    ++yielded_;
-    tally_->add((*result)->bucket);
+    yielded_ += result->size();
+    for (const Entry& entry : *result) tally_->add(entry.bucket);
   }
   return result;
 }

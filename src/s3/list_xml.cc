@@ -357,10 +357,15 @@ int hex_value(char c) {
 
 }  // namespace
 
-StatusOr<ListPage> parse_list_objects_v2(std::string_view xml) {
+StatusOr<ListPage> parse_list_objects_v2_dom(std::string_view xml) {
   StatusOr<ListPage> page = parse_list_page(xml);
   if (!page.ok()) return page.status().with_context("ListObjectsV2 response");
   return page;
+}
+
+StatusOr<ListPage> parse_list_objects_v2(std::string_view xml) {
+  if (std::optional<ListPage> page = scan_list_objects_v2(xml)) return std::move(*page);
+  return parse_list_objects_v2_dom(xml);
 }
 
 std::optional<S3Error> parse_s3_error(std::string_view xml) {

@@ -24,6 +24,8 @@ struct ListPage {
   std::string next_continuation_token;  // as sent: an opaque string, never decoded
   bool url_encoded = false;             // <EncodingType>url</EncodingType> was present
   std::optional<int> key_count;         // <KeyCount>, when present
+
+  bool operator==(const ListPage&) const = default;
 };
 
 // Parses one ListObjectsV2 response body. Keys (and Prefix, StartAfter) are
@@ -33,6 +35,18 @@ struct ListPage {
 // true/false, a <Contents> without <Key> or with a bad <Size>, a key that
 // does not URL-decode): never a silently short page.
 StatusOr<ListPage> parse_list_objects_v2(std::string_view xml);
+
+// The fast path of parse_list_objects_v2: one pass over a body in the plain
+// shape servers send (elements without attributes below the root, text with
+// the five named references), building no DOM. std::nullopt for anything
+// else, malformed or merely unusual (CDATA, comments, character references,
+// namespace prefixes, <CommonPrefixes>): parse_list_objects_v2 then reads
+// it with the full parser, which names what is wrong. A page it returns is
+// the page the full parser returns.
+std::optional<ListPage> scan_list_objects_v2(std::string_view xml);
+
+// The full parser alone (pugixml's DOM), for tests that compare the two.
+StatusOr<ListPage> parse_list_objects_v2_dom(std::string_view xml);
 
 // One page of a listing paged by a key marker and an id marker:
 // ListObjectVersions (<Version> and <DeleteMarker> entries in document

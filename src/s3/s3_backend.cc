@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -23,6 +22,7 @@
 #include "s3reconcile/key_order.h"
 #include "s3reconcile/mutex.h"
 #include "s3reconcile/printable.h"
+#include "s3reconcile/read_ahead.h"
 
 namespace s3reconcile {
 namespace {
@@ -288,9 +288,10 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
     if (!token.empty()) query.emplace_back("continuation-token", token);
     return im.send(*clients[client], "GET", "", query, "ListObjectsV2", context_of(page_number), stop);
   };
-  // The next page, requested ahead with `ahead_token` (declared after the
-  // clients: destroyed, and so waited for, first).
-  std::future<StatusOr<s3::HttpResponse>> ahead;
+  // The next page, requested ahead with `ahead_token` on one thread kept for
+  // the walk (declared after the clients and `fetch`: destroyed, and so
+  // waited for, first).
+  ReadAhead<StatusOr<s3::HttpResponse>> ahead;
   std::string ahead_token;
 
   std::string token;
@@ -304,10 +305,10 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
     if (stop.stop_requested()) return cancelled_error(fmt::format("s3 ListObjectsV2 {}: cancelled", im.where()));
     const std::string context = context_of(page_number);
     StatusOr<s3::HttpResponse> response = internal_error("no response");
-    if (ahead.valid() && ahead_token == token) {
-      response = ahead.get();
+    if (ahead.pending() && ahead_token == token) {
+      response = ahead.take();
     } else {
-      if (ahead.valid()) ahead.get().status().ignore_error();  // asked with a token that turned out wrong
+      if (ahead.pending()) ahead.take().status().ignore_error();  // asked with a token that turned out wrong
       response = fetch(turn, token, page_number);
       turn ^= 1;
     }
@@ -315,7 +316,8 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
     if (response->status != 200) return im.http_failure("ListObjectsV2", context, *response);
     if (auto next = peek_continuation_token(response->body); next && *next != token) {
       ahead_token = *next;
-      ahead = std::async(std::launch::async, fetch, turn, ahead_token, page_number + 1);
+      ahead.start(
+          [&fetch, turn, next_token = ahead_token, page_number] { return fetch(turn, next_token, page_number + 1); });
       turn ^= 1;
     }
     auto page = s3::parse_list_objects_v2(response->body);

@@ -121,6 +121,31 @@ std::string canonical_query(const NameValues& query) {
   return out;
 }
 
+namespace {
+
+// The key a day's requests are signed with: four HMACs of the secret, the
+// same for every request of the day, region and service. Kept per thread
+// (no lock), derived again when any of them changes (a new day, rotated
+// credentials).
+const std::string& signing_key(const std::string& secret, std::string_view date, std::string_view region,
+                               std::string_view service) {
+  struct Derived {
+    std::string secret, date, region, service, key;
+  };
+  thread_local Derived last;
+  if (last.key.empty() || last.secret != secret || last.date != date || last.region != region ||
+      last.service != service) {
+    std::string key = hmac_sha256("AWS4" + secret, date);
+    key = hmac_sha256(key, region);
+    key = hmac_sha256(key, service);
+    last =
+        Derived{secret, std::string(date), std::string(region), std::string(service), hmac_sha256(key, "aws4_request")};
+  }
+  return last.key;
+}
+
+}  // namespace
+
 Signature sign_v4(const RequestToSign& request, const Credentials& credentials, std::string_view region,
                   std::string_view service, Clock::time_point when) {
   // Repeated names keep the order the caller gave their values in.
@@ -150,11 +175,8 @@ Signature sign_v4(const RequestToSign& request, const Credentials& credentials, 
   const std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
   sig.string_to_sign = fmt::format("{}\n{}\n{}\n{}", kAlgorithm, timestamp, scope, sha256_hex(sig.canonical_request));
 
-  std::string key = hmac_sha256("AWS4" + credentials.secret_access_key, date);
-  key = hmac_sha256(key, region);
-  key = hmac_sha256(key, service);
-  key = hmac_sha256(key, "aws4_request");
-  const std::string mac = hmac_sha256(key, sig.string_to_sign);
+  const std::string mac =
+      hmac_sha256(signing_key(credentials.secret_access_key, date, region, service), sig.string_to_sign);
   sig.signature = hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
 
   sig.authorization = fmt::format("{} Credential={}/{}, SignedHeaders={}, Signature={}", kAlgorithm,

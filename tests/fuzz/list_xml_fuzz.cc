@@ -1,10 +1,12 @@
 // libFuzzer target for the S3 XML parsers. Beyond not crashing (run it under
-// ASan/UBSan), it checks the one promise a caller relies on: a page that
-// parses holds no negative size.
+// ASan/UBSan), it checks the promises a caller relies on: a page that parses
+// holds no negative size, and a page the fast scanner reads is exactly the
+// page the full parser (pugixml) reads: the scanner may leave any body to
+// the full parser, never read one differently.
 //
 // From the top of the tree (one command):
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
-//     tests/fuzz/list_xml_fuzz.cc src/s3/list_xml.cc src/engine/status.cc
+//     tests/fuzz/list_xml_fuzz.cc src/s3/list_xml.cc src/s3/list_page_scan.cc src/engine/status.cc
 //     src/engine/key_order.cc -lpugixml -lfmt -o list_xml_fuzz
 //   ./list_xml_fuzz tests/fuzz/corpus/list_xml
 #include <cstddef>
@@ -17,6 +19,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
 
+  if (const auto scanned = s3reconcile::s3::scan_list_objects_v2(input)) {
+    const auto full = s3reconcile::s3::parse_list_objects_v2_dom(input);
+    if (!full.ok() || !(*full == *scanned)) std::abort();
+  }
   const auto page = s3reconcile::s3::parse_list_objects_v2(input);
   if (page.ok()) {
     for (const auto& object : page->objects) {

@@ -4,11 +4,14 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "s3/addressing.h"
@@ -119,6 +122,35 @@ TEST_F(S3BackendTest, TwoConnectionsForAllPagesAndNoRequestWasted) {
   EXPECT_EQ(server.requests(), 30) << "each page asked for once, none past the last";
   EXPECT_EQ(server.connections(), 2);
   EXPECT_EQ(backend->connections_opened(), 2);
+}
+
+// The page ahead is fetched on one thread kept for the walk: a walk of any
+// number of pages uses two threads (the caller's and that one), not a new
+// thread per page.
+TEST_F(S3BackendTest, OneReadAheadThreadServesEveryPageOfAWalk) {
+  class Threads final : public S3RequestObserver {
+   public:
+    void on_request(const S3RequestEvent& event) override {
+      if (event.operation != "ListObjectsV2") return;
+      std::lock_guard lock(mu);
+      tids.insert(static_cast<long>(::syscall(SYS_gettid)));  // kernel ids: not reused as pthread ids are
+      ++requests;
+    }
+    std::mutex mu;
+    std::set<long> tids;
+    int requests = 0;
+  };
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 400; ++i) bucket.objects[fmt::format("k{:03}", i)] = 1;
+  FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
+  auto threads = std::make_shared<Threads>();
+  S3BackendOptions options = options_for(server, 10);
+  options.observer = threads;
+  auto backend = S3Backend::open(options);
+  ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+  EXPECT_EQ(list_all(**backend).size(), 400u);
+  EXPECT_EQ(threads->requests, 40);
+  EXPECT_LE(threads->tids.size(), 2u) << "a thread per page is back";
 }
 
 // The next page is asked for before this one is handed over: a slow
