@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.h"
+#include "s3reconcile/allocator.h"
 
 namespace {
 
@@ -27,6 +28,8 @@ S3 credentials come from $S3R_TEST_ACCESS_KEY and $S3R_TEST_SECRET_KEY (--access
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As s3reconcile does: the sides alone measured as they run in a pass.
+  s3reconcile::tune_allocator_for_passes();
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;
