@@ -256,7 +256,7 @@ SELECT storage_key FROM (
 
 // The planner's estimate of the table's rows (-1 before the first ANALYZE).
 inline constexpr std::string_view kTableRows = R"sql(
-SELECT reltuples FROM pg_class WHERE oid = 'object_locations'::regclass)sql";
+SELECT reltuples, relpages FROM pg_class WHERE oid = 'object_locations'::regclass)sql";
 
 // The paths of a random sample of the table's pages ($4 percent of them),
 // within [$2, $3) ($3 '' = no end). Unordered: sorted in byte order by the caller.

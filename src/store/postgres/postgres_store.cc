@@ -211,19 +211,26 @@ class PostgresStore final : public IndexStore {
     return keys;
   }
 
-  // Boundaries from a TABLESAMPLE SYSTEM sample of about kSampleRows rows
+  // Boundaries from a TABLESAMPLE SYSTEM sample of about kSamplePages pages
   // per part; none (so the exact split runs) when the table is small or not
   // yet analyzed, or when the sample holds too few of the range's rows.
+  // SYSTEM sampling picks whole pages, and rows written in key order sit
+  // together on a page: a page is one draw, however many rows it holds. The
+  // sample is sized in pages so that each part's boundary stands on about a
+  // hundred independent draws. Sized in rows (500 a part: about 6 pages), a
+  // split of 1,000,000 rows into 8 left a part twice its share, and the pass
+  // waited for it: 21.8 s against 12.9 s at 80 ms a listing page.
   StatusOr<std::vector<std::string>> split_keys_by_sample(std::string_view backend, const KeyRange& range,
                                                           std::size_t parts, std::string_view doing) {
-    constexpr double kSampleRows = 500;
+    constexpr double kSamplePages = 100;
     constexpr double kSmallTable = 200000;
     std::vector<std::string> keys;
     auto estimate = session_.run(sql::kTableRows, {}, doing);
     if (!estimate.ok()) return estimate.status();
     const double rows = std::atof(PQgetvalue(estimate->get(), 0, 0));
-    if (rows < kSmallTable) return keys;
-    const double percent = std::min(100.0, 100.0 * kSampleRows * static_cast<double>(parts) / rows);
+    const double pages = std::atof(PQgetvalue(estimate->get(), 0, 1));
+    if (rows < kSmallTable || pages < 1) return keys;
+    const double percent = std::min(100.0, 100.0 * kSamplePages * static_cast<double>(parts) / pages);
     auto sample = session_.run(sql::kSampleKeys,
                                {std::string(backend), range.begin, range.end, fmt::format("{:.6f}", percent)}, doing);
     if (!sample.ok()) return sample.status();
