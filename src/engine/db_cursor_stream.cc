@@ -15,6 +15,9 @@ int compare_to(const IndexRow& row, const RowPosition& at) {
   return compare_keys(row.object_key, *at.object_key);
 }
 
+// Rows asked for per query (a page of none would never end).
+std::size_t page_limit(const DBCursorOptions& options) { return options.page_size == 0 ? 1 : options.page_size; }
+
 // Whether `b` comes after `a` in (storage_key, object_key) order.
 bool ascending(const IndexRow& a, const IndexRow& b) {
   const int by_path = compare_keys(b.storage_key, a.storage_key);
@@ -43,7 +46,7 @@ const std::map<std::string, std::uint64_t>& DBCursorStream::rows_by_bucket() { r
 
 DBCursorStream::Page DBCursorStream::read_page(const RowPosition& after, std::vector<Entry> recycled) const {
   Page page;
-  const std::size_t limit = options_.page_size == 0 ? 1 : options_.page_size;
+  const std::size_t limit = page_limit(options_);
   auto rows = lister_.list_by_storage_key(options_.backend, after, limit, range_);
   if (!rows.ok()) {
     page.status = rows.status();
@@ -60,9 +63,8 @@ DBCursorStream::Page DBCursorStream::read_page(const RowPosition& after, std::ve
   for (std::size_t i = 0; i < rows->size(); ++i) {
     const IndexRow& row = (*rows)[i];
     if (i == 0 ? !from_start && compare_to(row, after) <= 0 : !ascending((*rows)[i - 1], row)) {
-      const std::string before = i == 0 ? describe(after)
-                                        : fmt::format("{} (row {})", quote_key((*rows)[i - 1].storage_key),
-                                                      quote_key((*rows)[i - 1].object_key));
+      const std::string before =
+          describe(i == 0 ? after : RowPosition{(*rows)[i - 1].storage_key, (*rows)[i - 1].object_key});
       page.status = failed_precondition_error(
           fmt::format("index returned rows out of key order for backend \"{}\": path {} (row {}) after {}",
                       options_.backend, quote_key(row.storage_key), quote_key(row.object_key), before));
@@ -103,7 +105,7 @@ DBCursorStream::Page DBCursorStream::read_page(const RowPosition& after, std::ve
 }
 
 Status DBCursorStream::fetch_page() {
-  const std::size_t limit = options_.page_size == 0 ? 1 : options_.page_size;
+  const std::size_t limit = page_limit(options_);
   // The batch handed out before is done with: the next page is written over it.
   if (spare_.empty()) spare_ = std::move(batch_);
   batch_.clear();
