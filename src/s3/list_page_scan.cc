@@ -11,11 +11,9 @@
 // decides, with its messages. So it only has to be right about what it
 // accepts: the page it returns is the one the full parser returns (checked
 // by the differential fuzzer, tests/fuzz/list_xml_fuzz.cc).
-#include <charconv>
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 #include "s3/list_xml.h"
 
@@ -26,21 +24,6 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; 
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-}
-
-// A non-negative decimal integer with nothing around it.
-template <typename Int>
-bool parse_count(std::string_view text, Int& value) {
-  if (text.empty() || text[0] == '-') return false;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // S3's encoding-type=url, decoded in place (the result is never longer):
@@ -123,9 +106,8 @@ class Scanner {
     page.next_continuation_token.assign(value[kToken]);
     if (page.is_truncated && page.next_continuation_token.empty()) return false;
     if (seen[kKeyCount]) {
-      int count = 0;
-      if (!parse_count(value[kKeyCount], count)) return false;
-      page.key_count = count;
+      page.key_count = parse_count<int>(value[kKeyCount]);
+      if (!page.key_count) return false;
     }
     if (page.url_encoded) {
       for (ListedObject& object : page.objects) {
@@ -295,7 +277,10 @@ class Scanner {
       } else if (name == "Size") {
         if (have_size || empty) return false;
         have_size = true;
-        if (!leaf(name, value, scratch_) || !parse_count(value, object.size)) return false;
+        if (!leaf(name, value, scratch_)) return false;
+        const std::optional<std::int64_t> size = parse_count<std::int64_t>(value);
+        if (!size) return false;
+        object.size = *size;
       } else if (name == "LastModified") {
         if (have_modified || empty) return false;
         have_modified = true;

@@ -1,11 +1,9 @@
 #include "s3/list_xml.h"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <system_error>
 
 #include <cctype>
 
@@ -163,16 +161,6 @@ StatusOr<std::optional<std::string>> child_text(pugi::xml_node parent, std::stri
   StatusOr<std::string> text = text_of(*node);
   if (!text.ok()) return text.status();
   return std::optional<std::string>(std::move(*text));
-}
-
-// A non-negative decimal integer with nothing around it.
-template <typename Int>
-std::optional<Int> parse_count(std::string_view text) {
-  Int value = 0;
-  if (text.empty() || text[0] == '-') return std::nullopt;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 // The <Key>, <Size> and <LastModified> of one <Contents>, read in one walk
@@ -346,13 +334,6 @@ std::optional<int> fixed_digits(std::string_view text, std::size_t pos, std::siz
     value = value * 10 + (text[i] - '0');
   }
   return value;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace

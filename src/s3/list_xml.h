@@ -1,10 +1,12 @@
 // Parsing of S3 XML responses: ListObjectsV2 pages and error bodies.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -94,6 +96,25 @@ struct S3Error {
 // Parses an <Error> body; std::nullopt when the body is not one (empty, HTML,
 // other XML).
 std::optional<S3Error> parse_s3_error(std::string_view xml);
+
+// A non-negative decimal integer with nothing around it (<Size>,
+// <KeyCount>, part numbers): std::nullopt for anything else.
+template <typename Int>
+std::optional<Int> parse_count(std::string_view text) {
+  Int value = 0;
+  if (text.empty() || text[0] == '-') return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The value of one hex digit (either case), or -1.
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 // Decodes %XY escapes (either hex case). With `plus_is_space`, '+' decodes
 // to ' ' (S3's encoding-type=url encodes a space as '+' and '+' as %2B).
