@@ -290,6 +290,76 @@ class SlowProber final : public ObjectProber {
   std::atomic<int> in_flight_{0}, most_{0};
 };
 
+// A prober that takes several keys at once (as S3's does, on a curl multi
+// handle), recording the batches and the threads that asked.
+class BatchingProber final : public ObjectProber {
+ public:
+  explicit BatchingProber(ObjectProber& inner) : inner_(inner) {}
+  StatusOr<std::optional<ObjectInfo>> probe(std::string_view key, std::stop_token stop) override {
+    return inner_.probe(key, stop);
+  }
+  std::vector<StatusOr<std::optional<ObjectInfo>>> probe_many(std::span<const std::string> keys,
+                                                              std::stop_token stop) override {
+    {
+      std::lock_guard lock(mu_);
+      batches_.push_back(keys.size());
+      threads_.insert(std::this_thread::get_id());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // candidates queue up meanwhile
+    return ObjectProber::probe_many(keys, stop);
+  }
+  bool probes_many_at_once() const override { return true; }
+  std::vector<std::size_t> batches() const {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
+  std::set<std::thread::id> threads() const {
+    std::lock_guard lock(mu_);
+    return threads_;
+  }
+
+ private:
+  ObjectProber& inner_;
+  mutable std::mutex mu_;
+  std::vector<std::size_t> batches_;
+  std::set<std::thread::id> threads_;
+};
+
+TEST(PipelinedPass, AProberThatAsksManyAtOnceIsGivenUpToProbeConcurrencyCandidatesFromOneThread) {
+  TempDir dir;
+  TempDir dbs;
+  const std::string db = (dbs.path() / "index.db").string();
+  auto reader = open_index(db);
+  World w;
+  for (int i = 0; i < 80; ++i) {
+    const std::string key = fmt::format("b/k{:03}", i);
+    if (i % 2 == 0) dir.write(key);  // the odd ones are stale rows
+    w.rows.emplace_back(key, key, 1);
+  }
+  seed(*reader, w);
+  LocalBackend local(LocalBackendOptions{dir.str(), 4});
+  BatchingProber prober(local);
+  BackendRef ref{"disk", &local, &prober, kBuckets, false};
+  PassOptions options;
+  options.logger = quiet();
+  options.page_size = 4;
+  options.probe_concurrency = 6;
+  options.open_store = [&]() -> StatusOr<std::unique_ptr<IndexStore>> { return open_index(db); };
+  Result r = reconcile_backend(ref, kBuckets, *reader, options, PassScope{"b"});
+  ASSERT_TRUE(r.status.ok()) << r.status.to_string();
+  EXPECT_EQ(r.removed, 40u);
+  EXPECT_EQ(all_rows(*reader).size(), 40u);
+  std::size_t asked = 0, largest = 0;
+  for (std::size_t n : prober.batches()) {
+    asked += n;
+    largest = std::max(largest, n);
+  }
+  EXPECT_EQ(asked, 40u) << "every stale row asked about once";
+  EXPECT_GT(largest, 1u) << "the candidates were asked about one at a time";
+  EXPECT_LE(largest, 6u) << "more at once than probe_concurrency";
+  EXPECT_EQ(prober.threads().size(), 1u) << "one worker asks, not one per candidate";
+}
+
 // Records which threads list the index and which write it.
 class ThreadRecordingStore final : public testing::ForwardingStore {
  public:

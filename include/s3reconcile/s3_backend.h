@@ -115,6 +115,15 @@ class S3Backend final : public ObjectLister, public ObjectProber {
   // kept-alive connection.
   StatusOr<std::optional<ObjectInfo>> probe(std::string_view storage_key, std::stop_token stop) override;
 
+  // The HEADs at once, from the calling thread (one libcurl multi handle,
+  // its connections kept for the next call). A key whose answer is not a
+  // plain 200 or 404 (a 5xx, a dropped connection, an expired session
+  // token) is asked again through probe(), with its retries; the request
+  // observer sees the first attempt as retried then.
+  std::vector<StatusOr<std::optional<ObjectInfo>>> probe_many(std::span<const std::string> keys,
+                                                              std::stop_token stop) override;
+  bool probes_many_at_once() const override { return true; }
+
   // The bucket's versions, delete markers and incomplete uploads (`survey`),
   // through this backend's signing, retries and checks. Valid while the
   // backend lives.

@@ -23,8 +23,8 @@ StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix,
   return any;
 }
 
-Status decide_resize(Pass& pass, const Entry& drift, ChangeBatcher& batcher) {
-  auto probe = pass.backend.prober->probe(drift.storage_key, pass.stop.get_token());
+Status decide_resize(Pass& pass, const Entry& drift, StatusOr<std::optional<ObjectInfo>> probe,
+                     ChangeBatcher& batcher) {
   if (!probe.ok()) {
     const Status asked =
         probe.status().with_context(fmt::format("asking the backend about {}", quote_key(drift.storage_key)));
@@ -105,11 +105,21 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   //    the guard admits it;
   //  - an unprefixed orphan is adopted only when "default/<path>" is not on
   //    the backend: the prefixed object wins whatever the listing order.
-  auto decide = [&](const RemovalCandidate& candidate) -> Status {
+  // The key a candidate's question is about: an adopted orphan's prefixed
+  // name, otherwise the path.
+  auto asked_key = [](const RemovalCandidate& candidate) -> const std::string& {
+    return candidate.adopt ? candidate.entry.key : candidate.entry.storage_key;
+  };
+  auto ask = [&](std::span<const RemovalCandidate> candidates) {
+    std::vector<std::string> keys;
+    keys.reserve(candidates.size());
+    for (const RemovalCandidate& candidate : candidates) keys.push_back(asked_key(candidate));
+    return backend.prober->probe_many(keys, stop);
+  };
+  auto decide = [&](const RemovalCandidate& candidate, RemovalConfirmer::Answer probe) -> Status {
     const Entry& entry = candidate.entry;
-    if (candidate.resize) return decide_resize(pass, entry, batcher);
-    const std::string& asked = candidate.adopt ? entry.key : entry.storage_key;
-    auto probe = backend.prober->probe(asked, stop);
+    if (candidate.resize) return decide_resize(pass, entry, std::move(probe), batcher);
+    const std::string& asked = asked_key(candidate);
     if (!probe.ok()) {
       probe = probe.status().with_context(fmt::format("asking the backend about {}", quote_key(asked)));
     }
@@ -127,7 +137,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
     S3R_RETURN_IF_ERROR(pass.guard.admit(candidate.listing_empty, candidate.rows_scanned));
     return batcher.add(IndexChange{IndexChange::Kind::kRemove, entry, {}});
   };
-  RemovalConfirmer confirmer(pass.probe_concurrency, decide, stop);
+  RemovalConfirmer confirmer(pass.probe_concurrency, backend.prober->probes_many_at_once(), ask, decide, stop);
 
   // When the policy says so, wait until every change so far is written and
   // record the greatest path whose every row is handled. An imported path is

@@ -75,9 +75,10 @@ struct Pass {
 // Whether the backend lists at least one key under `prefix`: one page.
 StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix, std::stop_token stop);
 
-// A size mismatch with fix_sizes on: the backend asked again (HEAD / stat);
-// the row is fixed only when the object is there with the listed size.
-Status decide_resize(Pass& pass, const Entry& drift, ChangeBatcher& batcher);
+// A size mismatch with fix_sizes on, with what the backend said when asked
+// again (HEAD / stat): the row is fixed only when the object is there with
+// the listed size.
+Status decide_resize(Pass& pass, const Entry& drift, StatusOr<std::optional<ObjectInfo>> probe, ChangeBatcher& batcher);
 
 // When a range records how far it got. Asked from the merge's thread after
 // each key; when due, the range drains its pipeline (every change so far

@@ -4,33 +4,54 @@
 
 namespace s3reconcile::internal {
 
-RemovalConfirmer::RemovalConfirmer(std::size_t concurrency, Decide decide, std::stop_token stop)
-    : decide_(std::move(decide)),
+RemovalConfirmer::RemovalConfirmer(std::size_t concurrency, bool together, Ask ask, Decide decide, std::stop_token stop)
+    : concurrency_(std::max<std::size_t>(concurrency, 1)),
+      together_(together),
+      ask_(std::move(ask)),
+      decide_(std::move(decide)),
       stop_(std::move(stop)),
-      queue_(std::max<std::size_t>(concurrency, 1) * kQueuedPerWorker) {
-  if (concurrency <= 1) return;  // decisions inline, in submit()
-  workers_.reserve(concurrency);
-  for (std::size_t i = 0; i < concurrency; ++i) workers_.emplace_back([this] { work(); });
+      queue_(concurrency_ * kQueuedPerWorker) {
+  if (concurrency_ == 1) return;  // decisions inline, in submit()
+  const std::size_t workers = together_ ? 1 : concurrency_;
+  workers_.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
 }
 
 RemovalConfirmer::~RemovalConfirmer() { finish().ignore_error(); }
 
 void RemovalConfirmer::work() {
+  // Up to this many candidates are asked about at once by this worker.
+  const std::size_t at_once = together_ ? concurrency_ : 1;
+  std::vector<RemovalCandidate> candidates;
   while (true) {
     // A stop is not a reason to abandon queued candidates half-way: each
     // decision probes with the pass's stop token and fails fast on its own.
     auto next = queue_.pop({});
     if (!next.ok() || !next->has_value()) return;
-    decide_one(**next);
+    candidates.clear();
+    candidates.push_back(std::move(**next));
+    while (candidates.size() < at_once) {
+      auto more = queue_.try_pop();
+      if (!more) break;
+      candidates.push_back(std::move(*more));
+    }
+    confirm(candidates);
   }
 }
 
-void RemovalConfirmer::decide_one(const RemovalCandidate& candidate) {
-  // Once the pass is ending nothing more is decided.
-  Status decided = first_error().ok() ? decide_(candidate) : ok_status();
+void RemovalConfirmer::confirm(std::span<const RemovalCandidate> candidates) {
+  // Once the pass is ending nothing more is asked or decided.
+  std::vector<Answer> answers;
+  if (first_error().ok()) answers = ask_(candidates);
+  Status failed;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (!failed.ok() || i >= answers.size() || !first_error().ok()) continue;
+    Status decided = decide_(candidates[i], std::move(answers[i]));
+    if (!decided.ok()) failed = std::move(decided);
+  }
   MutexLock lock(mu_);
-  if (!decided.ok() && first_error_.ok()) first_error_ = std::move(decided);
-  --undecided_;
+  if (!failed.ok() && first_error_.ok()) first_error_ = std::move(failed);
+  undecided_ -= candidates.size();
   decided_.notify_all();
 }
 
@@ -46,7 +67,7 @@ Status RemovalConfirmer::submit(RemovalCandidate candidate) {
     ++undecided_;
   }
   if (workers_.empty()) {
-    decide_one(candidate);
+    confirm(std::span<const RemovalCandidate>(&candidate, 1));
     return first_error();
   }
   if (!queue_.push(std::move(candidate), stop_)) {

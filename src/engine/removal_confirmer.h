@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "engine/bounded_queue.h"
 #include "s3reconcile/entry.h"
 #include "s3reconcile/mutex.h"
+#include "s3reconcile/object_prober.h"
 #include "s3reconcile/status.h"
 
 namespace s3reconcile::internal {
@@ -38,12 +41,20 @@ struct RemovalCandidate {
 
 class RemovalConfirmer {
  public:
-  // Runs for each candidate (on a worker thread, or at concurrency 1 on
-  // the submitter's): probes and decides. An error it returns ends the pass
-  // (later submits return it).
-  using Decide = std::function<Status(const RemovalCandidate&)>;
+  // What the backend said about a candidate's key.
+  using Answer = StatusOr<std::optional<ObjectInfo>>;
+  // Asks the backend about the keys of `candidates` (on a worker thread, or
+  // at concurrency 1 on the submitter's); an answer each, in order.
+  using Ask = std::function<std::vector<Answer>(std::span<const RemovalCandidate> candidates)>;
+  // Decides one candidate with its answer. An error it returns ends the
+  // pass (later submits return it).
+  using Decide = std::function<Status(const RemovalCandidate&, Answer answer)>;
 
-  RemovalConfirmer(std::size_t concurrency, Decide decide, std::stop_token stop);
+  // `together`: ask() has its requests in flight at once from one thread
+  // (ObjectProber::probes_many_at_once), so one worker asks about up to
+  // `concurrency` candidates a time; otherwise `concurrency` workers ask
+  // about one each.
+  RemovalConfirmer(std::size_t concurrency, bool together, Ask ask, Decide decide, std::stop_token stop);
   ~RemovalConfirmer();
   RemovalConfirmer(const RemovalConfirmer&) = delete;
   RemovalConfirmer& operator=(const RemovalConfirmer&) = delete;
@@ -63,8 +74,8 @@ class RemovalConfirmer {
 
  private:
   void work();
-  // Decides one candidate, keeping the first error.
-  void decide_one(const RemovalCandidate& candidate);
+  // Asks about `candidates` and decides each, keeping the first error.
+  void confirm(std::span<const RemovalCandidate> candidates);
   Status first_error() const;
 
   // Candidates queued per worker before submit() waits. Well above one: a
@@ -74,6 +85,9 @@ class RemovalConfirmer {
   // hundred entries of memory.
   static constexpr std::size_t kQueuedPerWorker = 32;
 
+  const std::size_t concurrency_;
+  const bool together_;
+  const Ask ask_;
   const Decide decide_;
   std::stop_token stop_;
   BoundedQueue<RemovalCandidate> queue_;

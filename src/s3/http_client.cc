@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -94,15 +95,29 @@ HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)), hand
 
 HttpClient::~HttpClient() = default;
 
-StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std::string& url,
-                                           const std::vector<std::string>& headers, std::stop_token stop,
-                                           const std::string& body) {
+struct HttpClient::Transfer {
+  std::string method;
+  std::string url;
+  std::stop_token stop;  // the progress callback reads it: a Transfer never moves
+  HttpResponse response;
+  curl_slist* list = nullptr;
+  Sink sink{};
+};
+
+void* HttpClient::curl() const { return handle_->curl; }
+
+StatusOr<std::unique_ptr<HttpClient::Transfer>> HttpClient::begin(const std::string& method, const std::string& url,
+                                                                  const std::vector<std::string>& headers,
+                                                                  std::stop_token stop, const std::string& body) {
   CURL* curl = handle_->curl;
   if (curl == nullptr) return internal_error("libcurl could not create a handle");
   if (stop.stop_requested()) return cancelled_error(fmt::format("{} {} cancelled", method, url));
 
-  HttpResponse response;
-  curl_slist* list = nullptr;
+  auto transfer = std::make_unique<Transfer>();
+  transfer->method = method;
+  transfer->url = url;
+  transfer->stop = std::move(stop);
+  curl_slist*& list = transfer->list;
   for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
   // No "Expect: 100-continue", no Accept default noise in the signature.
   list = curl_slist_append(list, "Accept:");
@@ -113,7 +128,7 @@ StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std:
   });
   if (!typed) list = curl_slist_append(list, "Content-Type:");
 
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, transfer->url.c_str());
   // Nothing rewritten on the way (keys with dot segments are refused before).
   curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
@@ -125,16 +140,16 @@ StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std:
   } else if (method != "GET") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, transfer->method.c_str());
   }
-  Sink sink{curl, &response.body, &response.headers, options_.max_body_bytes};
+  transfer->sink = Sink{curl, &transfer->response.body, &transfer->response.headers, options_.max_body_bytes};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer->sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer->sink);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &stop);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer->stop);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -143,18 +158,25 @@ StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std:
   if (!options_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  return transfer;
+}
 
-  const CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(list);
+StatusOr<HttpResponse> HttpClient::finish(Transfer& transfer, int result) {
+  CURL* curl = handle_->curl;
+  const auto rc = static_cast<CURLcode>(result);
+  curl_slist_free_all(transfer.list);
+  transfer.list = nullptr;
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
   long new_connects = 0;
   curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &new_connects);
   connects_ += new_connects;
 
-  if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && stop.stop_requested())) {
+  const std::string& method = transfer.method;
+  const std::string& url = transfer.url;
+  if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && transfer.stop.stop_requested())) {
     return cancelled_error(fmt::format("{} {} cancelled", method, url));
   }
-  if (sink.too_large) {
+  if (transfer.sink.too_large) {
     // Not retried: the same server would send the same again.
     return data_loss_error(fmt::format("{} {}: the answer is larger than {} bytes; not read further", method, url,
                                        options_.max_body_bytes));
@@ -162,8 +184,88 @@ StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std:
   if (rc != CURLE_OK) {
     return unavailable_error(fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc)));
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-  return response;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.response.status);
+  return std::move(transfer.response);
+}
+
+StatusOr<HttpResponse> HttpClient::perform(const std::string& method, const std::string& url,
+                                           const std::vector<std::string>& headers, std::stop_token stop,
+                                           const std::string& body) {
+  auto transfer = begin(method, url, headers, std::move(stop), body);
+  if (!transfer.ok()) return transfer.status();
+  const CURLcode rc = curl_easy_perform(handle_->curl);
+  return finish(**transfer, rc);
+}
+
+HttpBatch::HttpBatch(HttpOptions options) : options_(std::move(options)) {
+  global_init();
+  multi_ = curl_multi_init();
+}
+
+HttpBatch::~HttpBatch() {
+  // The clients' handles are out of the multi handle between runs.
+  clients_.clear();
+  if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+long HttpBatch::connects() const {
+  long sum = 0;
+  for (const auto& client : clients_) sum += client->connects();
+  return sum;
+}
+
+std::vector<StatusOr<HttpResponse>> HttpBatch::perform(const std::vector<Request>& requests, std::stop_token stop) {
+  std::vector<StatusOr<HttpResponse>> answers(requests.size(), internal_error("not sent"));
+  auto* multi = static_cast<CURLM*>(multi_);
+  if (multi == nullptr) {
+    for (auto& answer : answers) answer = internal_error("libcurl could not create a multi handle");
+    return answers;
+  }
+  while (clients_.size() < requests.size()) clients_.push_back(std::make_unique<HttpClient>(options_));
+  std::vector<std::unique_ptr<HttpClient::Transfer>> transfers(requests.size());
+  std::map<CURL*, std::size_t> slot_of;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto transfer = clients_[i]->begin(requests[i].method, requests[i].url, requests[i].headers, stop, "");
+    if (!transfer.ok()) {
+      answers[i] = transfer.status();
+      continue;
+    }
+    auto* curl = static_cast<CURL*>(clients_[i]->curl());
+    if (curl_multi_add_handle(multi, curl) != CURLM_OK) {
+      answers[i] = clients_[i]->finish(**transfer, CURLE_FAILED_INIT);
+      continue;
+    }
+    transfers[i] = std::move(*transfer);
+    slot_of[curl] = i;
+  }
+  // Until every transfer has ended. A stop reaches them through their
+  // progress callbacks, which libcurl calls at least every wait below.
+  int running = static_cast<int>(slot_of.size());
+  while (!slot_of.empty()) {
+    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      const auto found = slot_of.find(message->easy_handle);
+      if (found == slot_of.end()) continue;
+      const std::size_t i = found->second;
+      const CURLcode result = message->data.result;
+      curl_multi_remove_handle(multi, message->easy_handle);
+      slot_of.erase(found);
+      answers[i] = clients_[i]->finish(*transfers[i], result);
+      transfers[i].reset();
+    }
+    // Nothing running but a transfer never said it ended: finished below as an error.
+    if (slot_of.empty() || running == 0) break;
+    if (curl_multi_poll(multi, nullptr, 0, 100, nullptr) != CURLM_OK) break;
+  }
+  // A multi handle that failed leaves its transfers unfinished: each is an error.
+  for (const auto& [curl, i] : slot_of) {
+    curl_multi_remove_handle(multi, curl);
+    answers[i] =
+        clients_[i]->finish(*transfers[i], stop.stop_requested() ? CURLE_ABORTED_BY_CALLBACK : CURLE_RECV_ERROR);
+  }
+  return answers;
 }
 
 }  // namespace s3reconcile::s3

@@ -52,10 +52,53 @@ class HttpClient {
   long connects() const { return connects_; }
 
  private:
+  friend class HttpBatch;
   struct Handle;
+  // One request set up on the handle, from begin() to finish().
+  struct Transfer;
+
+  // Sets the handle up for one request (perform() then runs it, or a batch's
+  // multi handle does); CANCELLED when `stop` is already requested.
+  StatusOr<std::unique_ptr<Transfer>> begin(const std::string& method, const std::string& url,
+                                            const std::vector<std::string>& headers, std::stop_token stop,
+                                            const std::string& body);
+  // The response of a request that ended with libcurl's `result`.
+  StatusOr<HttpResponse> finish(Transfer& transfer, int result);
+  void* curl() const;  // the libcurl easy handle
+
   HttpOptions options_;
   std::unique_ptr<Handle> handle_;
   long connects_ = 0;
+};
+
+// Requests in flight together on the calling thread: a libcurl multi handle
+// and a client per request (its connection kept from one run to the next).
+// Several HEADs at once this way cost one thread and one wait for all of
+// them, where a thread each costs a context switch per answer.
+class HttpBatch {
+ public:
+  explicit HttpBatch(HttpOptions options);
+  ~HttpBatch();
+  HttpBatch(const HttpBatch&) = delete;
+  HttpBatch& operator=(const HttpBatch&) = delete;
+
+  struct Request {
+    std::string method;  // "HEAD", "GET"
+    std::string url;
+    std::vector<std::string> headers;
+  };
+
+  // Sends every request at once and waits for all of them; the answers in
+  // the order of `requests`, each as HttpClient::perform() gives it.
+  std::vector<StatusOr<HttpResponse>> perform(const std::vector<Request>& requests, std::stop_token stop);
+
+  // Connections opened so far by the batch's clients.
+  long connects() const;
+
+ private:
+  HttpOptions options_;
+  void* multi_;  // CURLM*
+  std::vector<std::unique_ptr<HttpClient>> clients_;
 };
 
 }  // namespace s3reconcile::s3

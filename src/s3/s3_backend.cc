@@ -50,6 +50,9 @@ StatusCode code_for_status(long status) {
   return StatusCode::kFailedPrecondition;  // 401, 403, 405, 409, ...: fix the setup, do not retry
 }
 
+// What a HeadObject's errors say after the operation.
+std::string head_context(std::string_view storage_key) { return fmt::format(" key {}", quote_key(storage_key)); }
+
 }  // namespace
 
 struct S3Backend::Impl {
@@ -78,6 +81,22 @@ struct S3Backend::Impl {
     idle_probe_clients.push_back(std::move(client));
   }
 
+  // Idle batches for probe_many(): one per caller at a time, each keeping
+  // its connections for the next call.
+  std::vector<std::unique_ptr<s3::HttpBatch>> idle_probe_batches S3R_GUARDED_BY(probe_mu);
+
+  std::unique_ptr<s3::HttpBatch> take_probe_batch() {
+    MutexLock lock(probe_mu);
+    if (idle_probe_batches.empty()) return std::make_unique<s3::HttpBatch>(http);
+    auto batch = std::move(idle_probe_batches.back());
+    idle_probe_batches.pop_back();
+    return batch;
+  }
+  void return_probe_batch(std::unique_ptr<s3::HttpBatch> batch) {
+    MutexLock lock(probe_mu);
+    idle_probe_batches.push_back(std::move(batch));
+  }
+
   Mutex rng_mu;
   std::mt19937_64 rng S3R_GUARDED_BY(rng_mu){std::random_device{}()};
 
@@ -101,47 +120,87 @@ struct S3Backend::Impl {
                   fmt::format("s3 {} {}{}: HTTP {}{}", operation, where(), context, r.status, said));
   }
 
+  // What a HeadObject answer says: 200 present (with its size), 404 absent,
+  // anything else an error.
+  StatusOr<std::optional<ObjectInfo>> head_answer(std::string_view storage_key,
+                                                  const s3::HttpResponse& response) const {
+    if (response.status == 404) return std::optional<ObjectInfo>();
+    if (response.status != 200) return http_failure("HeadObject", head_context(storage_key), response);
+    ObjectInfo info;
+    if (auto length = response.headers.find("content-length"); length != response.headers.end()) {
+      info.size = std::strtoll(length->second.c_str(), nullptr, 10);
+    }
+    return std::optional<ObjectInfo>(info);
+  }
+
+  // The headers of one request, signed with `credentials` now.
+  std::vector<std::string> signed_headers(const std::string& method, const s3::Target& target,
+                                          const s3::NameValues& query, const s3::Credentials& credentials) const {
+    const auto now = Clock::now();
+    s3::RequestToSign request{method, target.canonical_uri, query, {}, kEmptyPayloadSha256};
+    request.headers = {
+        {"host", target.host_header}, {"x-amz-content-sha256", kEmptyPayloadSha256}, {"x-amz-date", s3::amz_date(now)}};
+    if (!credentials.session_token.empty()) {
+      request.headers.emplace_back("x-amz-security-token", credentials.session_token);
+    }
+    const s3::Signature signature = s3::sign_v4(request, credentials, options.region, "s3", now);
+    std::vector<std::string> wire;
+    for (const auto& [name, value] : request.headers) wire.push_back(name + ": " + value);
+    wire.push_back("Authorization: " + signature.authorization);
+    return wire;
+  }
+
+  // An attempt made elsewhere (a batch of HEADs), for send() to judge as
+  // its first: the response, how long it took, what signed it.
+  struct Attempt {
+    StatusOr<s3::HttpResponse> response;
+    std::chrono::steady_clock::duration elapsed;
+    s3::Credentials signed_with;
+  };
+
+  // Tells the observer of one attempt.
+  void observe(std::string_view operation, const StatusOr<s3::HttpResponse>& response,
+               std::chrono::steady_clock::duration elapsed, bool retried) const {
+    if (!options.observer) return;
+    options.observer->on_request(
+        S3RequestEvent{operation, response.ok() ? response->status : 0, response.ok() ? response->body.size() : 0,
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed), retried});
+  }
+
   // Signs and sends one request, retrying what is worth retrying. Returns
   // the final response (any status the caller must judge), or an error when
-  // every attempt failed in transport or with a retryable status.
+  // every attempt failed in transport or with a retryable status. With
+  // `first`, that is attempt 1 and is judged like one sent here.
   StatusOr<s3::HttpResponse> send(s3::HttpClient& client, const std::string& method, std::string_view key,
                                   const s3::NameValues& query, std::string_view operation, std::string_view context,
-                                  std::stop_token stop) {
+                                  std::stop_token stop, std::optional<Attempt> first = std::nullopt) {
     const s3::Target target = s3::request_target(endpoint, options.addressing, options.bucket, key);
     const std::string query_string = s3::canonical_query(query);
     const std::string url = target.url + (query_string.empty() ? "" : "?" + query_string);
     std::string last_failure;
     bool renewed = false;  // an ExpiredToken answer renews the credentials once per request
-    auto credentials = this->credentials->current(stop);
+    // A renewal after a rejection names the credentials that were rejected.
+    StatusOr<s3::Credentials> credentials =
+        first ? StatusOr<s3::Credentials>(first->signed_with) : this->credentials->current(stop);
     for (int attempt = 1;; ++attempt) {
       if (!credentials.ok()) {
         return credentials.status().with_context(fmt::format("s3 {} {}{}", operation, where(), context));
       }
-      const auto now = Clock::now();
-      s3::RequestToSign request{method, target.canonical_uri, query, {}, kEmptyPayloadSha256};
-      request.headers = {{"host", target.host_header},
-                         {"x-amz-content-sha256", kEmptyPayloadSha256},
-                         {"x-amz-date", s3::amz_date(now)}};
-      if (!credentials->session_token.empty()) {
-        request.headers.emplace_back("x-amz-security-token", credentials->session_token);
-      }
-      const s3::Signature signature = s3::sign_v4(request, *credentials, options.region, "s3", now);
-      std::vector<std::string> wire;
-      for (const auto& [name, value] : request.headers) wire.push_back(name + ": " + value);
-      wire.push_back("Authorization: " + signature.authorization);
-
-      const long before = client.connects();
       const auto sent_at = std::chrono::steady_clock::now();
-      auto response = client.perform(method, url, wire, stop);
-      connections += client.connects() - before;
+      StatusOr<s3::HttpResponse> response = internal_error("not sent");
+      if (first) {
+        response = std::move(first->response);
+      } else {
+        const std::vector<std::string> wire = signed_headers(method, target, query, *credentials);
+        const long before = client.connects();
+        response = client.perform(method, url, wire, stop);
+        connections += client.connects() - before;
+      }
+      const auto elapsed = first ? first->elapsed : std::chrono::steady_clock::now() - sent_at;
+      first.reset();
       // Every attempt is seen, the retried ones too: retries are what an
       // operator watching a slow pass needs to know about.
-      auto observe = [&](bool retried) {
-        if (!options.observer) return;
-        options.observer->on_request(S3RequestEvent{operation, response.ok() ? response->status : 0,
-                                                    response.ok() ? response->body.size() : 0,
-                                                    std::chrono::steady_clock::now() - sent_at, retried});
-      };
+      auto observe = [&](bool retried) { this->observe(operation, response, elapsed, retried); };
       if (response.ok()) {
         const auto error = response->status >= 300 ? s3::parse_s3_error(response->body) : std::nullopt;
         // A HEAD answer has no body to name its error: a 400 to a request
@@ -387,12 +446,13 @@ StatusOr<std::vector<std::string>> S3Backend::list_top_level(const std::string& 
   return names;
 }
 
-StatusOr<std::optional<ObjectInfo>> S3Backend::probe(std::string_view storage_key, std::stop_token stop) {
-  Impl& im = *impl_;
+namespace {
+
+// A "." or ".." segment would be folded away on the way (by libcurl or the
+// server), asking about another object; an empty one may be merged. Such a
+// key is a failure of its row, never a request.
+Status refuse_unsendable_key(std::string_view storage_key) {
   if (storage_key.empty()) return invalid_argument_error("HeadObject of an empty key");
-  // A "." or ".." segment would be folded away on the way (by libcurl or the
-  // server), asking about another object; an empty one may be merged. Such
-  // a key is a failure of its row, never a request.
   for (std::size_t start = 0;;) {
     const std::size_t end = std::min(storage_key.find('/', start), storage_key.size());
     const std::string_view part = storage_key.substr(start, end - start);
@@ -402,21 +462,69 @@ StatusOr<std::optional<ObjectInfo>> S3Backend::probe(std::string_view storage_ke
           "object)",
           quote_key(storage_key)));
     }
-    if (end == storage_key.size()) break;
+    if (end == storage_key.size()) return ok_status();
     start = end + 1;
   }
-  const std::string context = fmt::format(" key {}", quote_key(storage_key));
+}
+
+}  // namespace
+
+StatusOr<std::optional<ObjectInfo>> S3Backend::probe(std::string_view storage_key, std::stop_token stop) {
+  Impl& im = *impl_;
+  S3R_RETURN_IF_ERROR(refuse_unsendable_key(storage_key));
   auto client = im.take_probe_client();
-  auto response = im.send(*client, "HEAD", storage_key, {}, "HeadObject", context, stop);
+  auto response = im.send(*client, "HEAD", storage_key, {}, "HeadObject", head_context(storage_key), stop);
   im.return_probe_client(std::move(client));
   if (!response.ok()) return response.status();
-  if (response->status == 404) return std::optional<ObjectInfo>();
-  if (response->status != 200) return im.http_failure("HeadObject", context, *response);
-  ObjectInfo info;
-  if (auto length = response->headers.find("content-length"); length != response->headers.end()) {
-    info.size = std::strtoll(length->second.c_str(), nullptr, 10);
+  return im.head_answer(storage_key, *response);
+}
+
+std::vector<StatusOr<std::optional<ObjectInfo>>> S3Backend::probe_many(std::span<const std::string> keys,
+                                                                       std::stop_token stop) {
+  Impl& im = *impl_;
+  // Never "absent" by default: only a 404 says so.
+  std::vector<StatusOr<std::optional<ObjectInfo>>> answers(keys.size(), internal_error("not asked"));
+  auto credentials = im.credentials->current(stop);
+  std::vector<std::size_t> sent;  // the index in `keys` of each request
+  std::vector<s3::HttpBatch::Request> requests;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (Status refused = refuse_unsendable_key(keys[i]); !refused.ok()) {
+      answers[i] = std::move(refused);
+    } else if (!credentials.ok()) {
+      answers[i] = probe(keys[i], stop);  // says why, as a lone probe would
+    } else {
+      const s3::Target target = s3::request_target(im.endpoint, im.options.addressing, im.options.bucket, keys[i]);
+      requests.push_back(
+          s3::HttpBatch::Request{"HEAD", target.url, im.signed_headers("HEAD", target, {}, *credentials)});
+      sent.push_back(i);
+    }
   }
-  return std::optional<ObjectInfo>(info);
+  if (requests.empty()) return answers;
+  auto batch = im.take_probe_batch();
+  const long connects_before = batch->connects();
+  const auto sent_at = std::chrono::steady_clock::now();
+  auto responses = batch->perform(requests, stop);
+  const auto elapsed = std::chrono::steady_clock::now() - sent_at;  // the batch's: each took at most this
+  im.connections += batch->connects() - connects_before;
+  im.return_probe_batch(std::move(batch));
+  std::unique_ptr<s3::HttpClient> client;  // for the keys whose first answer is not the last
+  for (std::size_t j = 0; j < sent.size(); ++j) {
+    const std::size_t i = sent[j];
+    StatusOr<s3::HttpResponse>& response = responses[j];
+    if (response.ok() && (response->status == 200 || response->status == 404)) {
+      im.observe("HeadObject", response, elapsed, /*retried=*/false);
+      answers[i] = im.head_answer(keys[i], *response);
+      continue;
+    }
+    // Judged as the first attempt of a lone probe: retried, renewed or
+    // reported as that would be, within the same max_attempts.
+    if (!client) client = im.take_probe_client();
+    auto judged = im.send(*client, "HEAD", keys[i], {}, "HeadObject", head_context(keys[i]), stop,
+                          Impl::Attempt{std::move(response), elapsed, *credentials});
+    answers[i] = judged.ok() ? im.head_answer(keys[i], *judged) : StatusOr<std::optional<ObjectInfo>>(judged.status());
+  }
+  if (client) im.return_probe_client(std::move(client));
+  return answers;
 }
 
 }  // namespace s3reconcile

@@ -602,6 +602,36 @@ TEST(CredentialRefresh, AnExpiredTokenAnswerForcesOneRefreshAndOneRetry) {
   EXPECT_EQ(container.requests(), 3);
 }
 
+// HEADs sent together (probe_many) that the server refuses as expired: the
+// credentials are renewed once for all of them and each is asked again.
+TEST(CredentialRefresh, ABatchOfProbesRefusedAsExpiredRenewsOnceAndIsAskedAgain) {
+  testing::TempDir home;
+  testing::ScopedAwsEnvironment env(home.str());
+  CredentialIssuer issuer("TMP");
+  testing::FakeContainerEndpoint container(issuer, "", 1h);
+  testing::CheckingS3 s3(issuer, "us-east-1");
+  s3.bucket.objects["a"] = 1;
+  s3.bucket.objects["c"] = 3;
+  env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url());
+  S3BackendOptions o;
+  o.endpoint = s3.endpoint();
+  o.bucket = "phys";
+  o.addressing = S3Addressing::kPath;
+  o.max_attempts = 1;
+  auto backend = S3Backend::open(o);
+  ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+  s3.expire_now("TMPKEY1");
+  const std::vector<std::string> keys = {"a", "b", "c"};
+  const auto answers = (*backend)->probe_many(keys, {});
+  ASSERT_EQ(answers.size(), 3u);
+  for (const auto& answer : answers) ASSERT_TRUE(answer.ok()) << answer.status().to_string();
+  EXPECT_TRUE(answers[0]->has_value());
+  EXPECT_FALSE(answers[1]->has_value());
+  EXPECT_EQ((*answers[2])->size, 3);
+  EXPECT_EQ(s3.refused.load(), 3) << "the three HEADs of the batch";
+  EXPECT_EQ(container.requests(), 2) << "the first fetch and one renewal for the three";
+}
+
 TEST(CredentialRefresh, StaticKeysTheServerCallsExpiredFailNamingTheSource) {
   testing::TempDir home;
   testing::ScopedAwsEnvironment env(home.str());

@@ -535,6 +535,102 @@ TEST_F(S3BackendTest, ProbePresentAbsentAndError) {
   EXPECT_NE(forbidden.status().message().find("rid-9"), std::string::npos);
 }
 
+// probe_many: the HEADs in flight together from the calling thread, the
+// answers as probe() gives them, in order; what was not a plain 200 or 404
+// judged as a lone probe's first attempt (retried within max_attempts, or
+// final); connections kept between calls.
+TEST_F(S3BackendTest, ProbeManyAsksEveryKeyAtOnceFromTheCallersThread) {
+  class Attempts final : public S3RequestObserver {
+   public:
+    void on_request(const S3RequestEvent& event) override {
+      std::lock_guard lock(mu);
+      tids.insert(static_cast<long>(::syscall(SYS_gettid)));
+      retried += event.retried ? 1 : 0;
+      ++seen;
+    }
+    std::mutex mu;
+    std::set<long> tids;
+    int seen = 0;
+    int retried = 0;
+  };
+  FakeS3Bucket bucket;
+  for (const char* key : {"b/1", "b/3", "b/5", "b/7"}) bucket.objects[key] = 11;
+  std::atomic<int> unavailable_left{1};
+  FakeHttpServer server([&](const FakeRequest& r) {
+    // The first HEAD of b/5 gets a 503: asked again, it is there.
+    if (r.path.ends_with("/b/5") && unavailable_left.fetch_sub(1) > 0) return FakeResponse{503, "", {}};
+    if (r.path.ends_with("/forbidden")) return FakeResponse{403, "", {}};
+    return bucket.handle(r);
+  });
+  auto attempts = std::make_shared<Attempts>();
+  S3BackendOptions options = options_for(server);
+  options.observer = attempts;
+  auto opened = S3Backend::open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+  S3Backend& backend = **opened;
+  ASSERT_TRUE(backend.probes_many_at_once());
+  const std::vector<std::string> keys = {"b/1", "b/2", "b/3", "b/4", "b/5", "b/6", "b/7", "forbidden", "b/../x"};
+  const auto answers = backend.probe_many(keys, {});
+  ASSERT_EQ(answers.size(), keys.size());
+  for (std::size_t i = 0; i < 7; ++i) {
+    ASSERT_TRUE(answers[i].ok()) << keys[i] << ": " << answers[i].status().to_string();
+    EXPECT_EQ(answers[i]->has_value(), i % 2 == 0) << keys[i];
+    if (answers[i]->has_value()) {
+      EXPECT_EQ((*answers[i])->size, 11);
+    }
+  }
+  ASSERT_FALSE(answers[7].ok()) << "a 403 is not an answer";
+  EXPECT_NE(answers[7].status().message().find("HTTP 403"), std::string::npos) << answers[7].status().message();
+  EXPECT_EQ(answers[8].status().code(), StatusCode::kInvalidArgument) << "never sent";
+  EXPECT_EQ(server.requests(), 8 + 1) << "8 at once, then b/5 retried; a 403 is final, as for probe()";
+  EXPECT_EQ(attempts->retried, 1);
+  EXPECT_EQ(attempts->tids.size(), 1u) << "the batch's HEADs ran on one thread";
+  // The batch keeps its connections: asking again opens none.
+  const int connections = server.connections();
+  const auto again = backend.probe_many(std::vector<std::string>(keys.begin(), keys.begin() + 7), {});
+  for (const auto& answer : again) EXPECT_TRUE(answer.ok()) << answer.status().to_string();
+  EXPECT_EQ(server.connections(), connections);
+}
+
+// A stop ends a batch whose server never answers: every key is cancelled,
+// none is taken for absent.
+TEST_F(S3BackendTest, StopCancelsEveryHungProbeOfABatch) {
+  FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
+  auto backend = open(server);
+  std::stop_source stop;
+  std::thread stopper([&] {
+    while (server.requests() < 3) std::this_thread::yield();
+    stop.request_stop();
+  });
+  const std::vector<std::string> keys = {"b/1", "b/2", "b/3"};
+  const auto answers = backend->probe_many(keys, stop.get_token());
+  stopper.join();
+  ASSERT_EQ(answers.size(), keys.size());
+  for (const auto& answer : answers) EXPECT_EQ(answer.status().code(), StatusCode::kCancelled);
+}
+
+// A batch's attempt counts against max_attempts: a server that never answers
+// costs each key max_attempts requests, then fails naming the key.
+TEST_F(S3BackendTest, ABatchsTimedOutProbesAreRetriedWithinMaxAttempts) {
+  FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
+  auto o = options_for(server);
+  o.request_timeout = std::chrono::milliseconds(200);
+  o.max_attempts = 2;
+  auto backend = S3Backend::open(o);
+  ASSERT_TRUE(backend.ok());
+  const std::vector<std::string> keys = {"b/1", "b/2"};
+  const auto answers = (*backend)->probe_many(keys, {});
+  ASSERT_EQ(answers.size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_FALSE(answers[i].ok()) << keys[i];
+    EXPECT_EQ(answers[i].status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(answers[i].status().message().find(keys[i]), std::string::npos) << answers[i].status().message();
+    EXPECT_NE(answers[i].status().message().find("gave up after 2 attempts"), std::string::npos)
+        << answers[i].status().message();
+  }
+  EXPECT_EQ(server.requests(), 4);
+}
+
 TEST(S3Addressing, PathAndVirtualTargets) {
   auto e = s3::parse_endpoint("https://s3.example.com:8443/base/");
   ASSERT_TRUE(e.ok());

@@ -120,6 +120,13 @@ TEST_F(S3ServerTest, AwkwardKeysRoundTripExactly) {
     ASSERT_TRUE(p.ok()) << p.status().to_string();
     EXPECT_TRUE(p->has_value()) << testing::quote_for_test(k);
   }
+  // The same HEADs in flight together, as a pass confirms stale rows.
+  const auto together = backend->probe_many(keys, {});
+  ASSERT_EQ(together.size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_TRUE(together[i].ok()) << together[i].status().to_string();
+    EXPECT_TRUE(together[i]->has_value()) << testing::quote_for_test(keys[i]);
+  }
   std::cout << "control-character keys stored by " << server_.name << ": " << (with_control ? "yes" : "no") << "\n";
 }
 
@@ -145,6 +152,12 @@ TEST_F(S3ServerTest, HeadPresentAndAbsent) {
   auto gone = backend->probe("not-here", {});
   ASSERT_TRUE(gone.ok()) << gone.status().to_string();
   EXPECT_FALSE(gone->has_value());
+  const auto both = backend->probe_many(std::vector<std::string>{"not-here", "here"}, {});
+  ASSERT_EQ(both.size(), 2u);
+  ASSERT_TRUE(both[0].ok() && both[1].ok());
+  EXPECT_FALSE(both[0]->has_value());
+  ASSERT_TRUE(both[1]->has_value());
+  EXPECT_EQ((*both[1])->size, 3);
 }
 
 TEST_F(S3ServerTest, WrongSecretIsAClearError) {
