@@ -290,6 +290,18 @@ class SlowProber final : public ObjectProber {
   std::atomic<int> in_flight_{0}, most_{0};
 };
 
+// `n` index rows "b/k000".. whose even-numbered objects are in `dir`: the
+// odd ones are stale rows.
+World half_stale(TempDir& dir, int n) {
+  World w;
+  for (int i = 0; i < n; ++i) {
+    const std::string key = fmt::format("b/k{:03}", i);
+    if (i % 2 == 0) dir.write(key);
+    w.rows.emplace_back(key, key, 1);
+  }
+  return w;
+}
+
 // A prober that takes several keys at once (as S3's does, on a curl multi
 // handle), recording the batches and the threads that asked.
 class BatchingProber final : public ObjectProber {
@@ -330,12 +342,7 @@ TEST(PipelinedPass, AProberThatAsksManyAtOnceIsGivenUpToProbeConcurrencyCandidat
   TempDir dbs;
   const std::string db = (dbs.path() / "index.db").string();
   auto reader = open_index(db);
-  World w;
-  for (int i = 0; i < 80; ++i) {
-    const std::string key = fmt::format("b/k{:03}", i);
-    if (i % 2 == 0) dir.write(key);  // the odd ones are stale rows
-    w.rows.emplace_back(key, key, 1);
-  }
+  World w = half_stale(dir, 80);
   seed(*reader, w);
   LocalBackend local(LocalBackendOptions{dir.str(), 4});
   BatchingProber prober(local);
@@ -397,12 +404,7 @@ TEST(PipelinedPass, ConfirmsRemovalsConcurrentlyReadsAheadAndWritesOffTheMergeTh
   TempDir dbs;
   const std::string db = (dbs.path() / "index.db").string();
   auto reader = open_index(db);
-  World w;
-  for (int i = 0; i < 60; ++i) {
-    const std::string key = fmt::format("b/k{:03}", i);
-    if (i % 2 == 0) dir.write(key);  // the odd ones are stale rows
-    w.rows.emplace_back(key, key, 1);
-  }
+  World w = half_stale(dir, 60);
   for (int i = 0; i < 30; ++i) dir.write(fmt::format("b/new{:03}", i));  // orphans
   seed(*reader, w);
   ThreadRecordingStore cursor_store(*reader);

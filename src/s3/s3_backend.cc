@@ -50,6 +50,28 @@ StatusCode code_for_status(long status) {
   return StatusCode::kFailedPrecondition;  // 401, 403, 405, 409, ...: fix the setup, do not retry
 }
 
+// HTTP clients (or batches of them) kept between requests for their
+// kept-alive connections: taken by one caller at a time, made when none is idle.
+template <typename Http>
+class IdlePool {
+ public:
+  std::unique_ptr<Http> take(const s3::HttpOptions& options) {
+    MutexLock lock(mu_);
+    if (idle_.empty()) return std::make_unique<Http>(options);
+    auto http = std::move(idle_.back());
+    idle_.pop_back();
+    return http;
+  }
+  void put_back(std::unique_ptr<Http> http) {
+    MutexLock lock(mu_);
+    idle_.push_back(std::move(http));
+  }
+
+ private:
+  Mutex mu_;
+  std::vector<std::unique_ptr<Http>> idle_ S3R_GUARDED_BY(mu_);
+};
+
 // What a HeadObject's errors say after the operation.
 std::string head_context(std::string_view storage_key) { return fmt::format(" key {}", quote_key(storage_key)); }
 
@@ -64,38 +86,11 @@ struct S3Backend::Impl {
   s3::HttpOptions http;
   std::atomic<long> connections{0};
 
-  // Idle connections for HeadObject, so that concurrent probes each have
-  // one and a probe after another reuses a kept-alive connection.
-  Mutex probe_mu;
-  std::vector<std::unique_ptr<s3::HttpClient>> idle_probe_clients S3R_GUARDED_BY(probe_mu);
-
-  std::unique_ptr<s3::HttpClient> take_probe_client() {
-    MutexLock lock(probe_mu);
-    if (idle_probe_clients.empty()) return std::make_unique<s3::HttpClient>(http);
-    auto client = std::move(idle_probe_clients.back());
-    idle_probe_clients.pop_back();
-    return client;
-  }
-  void return_probe_client(std::unique_ptr<s3::HttpClient> client) {
-    MutexLock lock(probe_mu);
-    idle_probe_clients.push_back(std::move(client));
-  }
-
-  // Idle batches for probe_many(): one per caller at a time, each keeping
-  // its connections for the next call.
-  std::vector<std::unique_ptr<s3::HttpBatch>> idle_probe_batches S3R_GUARDED_BY(probe_mu);
-
-  std::unique_ptr<s3::HttpBatch> take_probe_batch() {
-    MutexLock lock(probe_mu);
-    if (idle_probe_batches.empty()) return std::make_unique<s3::HttpBatch>(http);
-    auto batch = std::move(idle_probe_batches.back());
-    idle_probe_batches.pop_back();
-    return batch;
-  }
-  void return_probe_batch(std::unique_ptr<s3::HttpBatch> batch) {
-    MutexLock lock(probe_mu);
-    idle_probe_batches.push_back(std::move(batch));
-  }
+  // Idle clients for probe(), so that concurrent probes each have one and a
+  // probe after another reuses a kept-alive connection; idle batches for
+  // probe_many(), one per caller at a time, each keeping its connections.
+  IdlePool<s3::HttpClient> probe_clients;
+  IdlePool<s3::HttpBatch> probe_batches;
 
   Mutex rng_mu;
   std::mt19937_64 rng S3R_GUARDED_BY(rng_mu){std::random_device{}()};
@@ -472,9 +467,9 @@ Status refuse_unsendable_key(std::string_view storage_key) {
 StatusOr<std::optional<ObjectInfo>> S3Backend::probe(std::string_view storage_key, std::stop_token stop) {
   Impl& im = *impl_;
   S3R_RETURN_IF_ERROR(refuse_unsendable_key(storage_key));
-  auto client = im.take_probe_client();
+  auto client = im.probe_clients.take(im.http);
   auto response = im.send(*client, "HEAD", storage_key, {}, "HeadObject", head_context(storage_key), stop);
-  im.return_probe_client(std::move(client));
+  im.probe_clients.put_back(std::move(client));
   if (!response.ok()) return response.status();
   return im.head_answer(storage_key, *response);
 }
@@ -500,13 +495,13 @@ std::vector<StatusOr<std::optional<ObjectInfo>>> S3Backend::probe_many(std::span
     }
   }
   if (requests.empty()) return answers;
-  auto batch = im.take_probe_batch();
+  auto batch = im.probe_batches.take(im.http);
   const long connects_before = batch->connects();
   const auto sent_at = std::chrono::steady_clock::now();
   auto responses = batch->perform(requests, stop);
   const auto elapsed = std::chrono::steady_clock::now() - sent_at;  // the batch's: each took at most this
   im.connections += batch->connects() - connects_before;
-  im.return_probe_batch(std::move(batch));
+  im.probe_batches.put_back(std::move(batch));
   std::unique_ptr<s3::HttpClient> client;  // for the keys whose first answer is not the last
   for (std::size_t j = 0; j < sent.size(); ++j) {
     const std::size_t i = sent[j];
@@ -518,12 +513,12 @@ std::vector<StatusOr<std::optional<ObjectInfo>>> S3Backend::probe_many(std::span
     }
     // Judged as the first attempt of a lone probe: retried, renewed or
     // reported as that would be, within the same max_attempts.
-    if (!client) client = im.take_probe_client();
+    if (!client) client = im.probe_clients.take(im.http);
     auto judged = im.send(*client, "HEAD", keys[i], {}, "HeadObject", head_context(keys[i]), stop,
                           Impl::Attempt{std::move(response), elapsed, *credentials});
     answers[i] = judged.ok() ? im.head_answer(keys[i], *judged) : StatusOr<std::optional<ObjectInfo>>(judged.status());
   }
-  if (client) im.return_probe_client(std::move(client));
+  if (client) im.probe_clients.put_back(std::move(client));
   return answers;
 }
 

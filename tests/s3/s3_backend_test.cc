@@ -41,6 +41,15 @@ class S3BackendTest : public ::testing::Test {
     EXPECT_TRUE(b.ok()) << b.status().to_string();
     return b.ok() ? std::move(*b) : nullptr;
   }
+  // A backend whose requests time out after 200 ms, two attempts each.
+  std::unique_ptr<S3Backend> open_impatient(const FakeHttpServer& server) {
+    auto o = options_for(server);
+    o.request_timeout = std::chrono::milliseconds(200);
+    o.max_attempts = 2;
+    auto b = S3Backend::open(o);
+    EXPECT_TRUE(b.ok()) << b.status().to_string();
+    return b.ok() ? std::move(*b) : nullptr;
+  }
   // Lists everything; returns the keys, or the error in `error`.
   std::vector<std::string> list_all(S3Backend& backend, Status* error = nullptr, ListRequest request = {}) {
     std::vector<std::string> keys;
@@ -486,13 +495,10 @@ TEST_F(S3BackendTest, StopCancelsAHungRequest) {
 
 TEST_F(S3BackendTest, HungRequestTimesOutAndFails) {
   FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
-  auto o = options_for(server);
-  o.request_timeout = std::chrono::milliseconds(200);
-  o.max_attempts = 2;
-  auto backend = S3Backend::open(o);
-  ASSERT_TRUE(backend.ok());
+  auto backend = open_impatient(server);
+  ASSERT_NE(backend, nullptr);
   Status error;
-  list_all(**backend, &error);
+  list_all(*backend, &error);
   EXPECT_EQ(error.code(), StatusCode::kUnavailable);
   EXPECT_NE(error.message().find("imeout"), std::string::npos) << error.message();
   EXPECT_EQ(server.requests(), 2);
@@ -613,13 +619,10 @@ TEST_F(S3BackendTest, StopCancelsEveryHungProbeOfABatch) {
 // costs each key max_attempts requests, then fails naming the key.
 TEST_F(S3BackendTest, ABatchsTimedOutProbesAreRetriedWithinMaxAttempts) {
   FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{200, "", {}, true}; });
-  auto o = options_for(server);
-  o.request_timeout = std::chrono::milliseconds(200);
-  o.max_attempts = 2;
-  auto backend = S3Backend::open(o);
-  ASSERT_TRUE(backend.ok());
+  auto backend = open_impatient(server);
+  ASSERT_NE(backend, nullptr);
   const std::vector<std::string> keys = {"b/1", "b/2"};
-  const auto answers = (*backend)->probe_many(keys, {});
+  const auto answers = backend->probe_many(keys, {});
   ASSERT_EQ(answers.size(), keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
     ASSERT_FALSE(answers[i].ok()) << keys[i];
