@@ -20,6 +20,7 @@
 
 #include "s3/http_client.h"
 #include "support/child_process.h"
+#include "support/sqlite_exec.h"
 #include "temp_dir.h"
 
 namespace s3reconcile::testing {
@@ -127,6 +128,7 @@ class ServeFixture : public ::testing::Test {
   long long index_rows(const std::string& backend) const {
     sqlite3* db = nullptr;
     sqlite3_open(index_path().c_str(), &db);
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
     sqlite3_stmt* stmt = nullptr;
     sqlite3_prepare_v2(db, "SELECT count(*) FROM object_locations WHERE backend_name = ?", -1, &stmt, nullptr);
     sqlite3_bind_text(stmt, 1, backend.c_str(), -1, SQLITE_TRANSIENT);

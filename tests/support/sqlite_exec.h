@@ -10,9 +10,14 @@
 
 namespace s3reconcile::testing {
 
+// The service may be writing when the test looks (a pass's record, its
+// last batch): wait for its lock as another program would, not fail at once.
+constexpr int kBusyTimeoutMs = 10000;
+
 inline Status exec_on(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   char* message = nullptr;
   const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
   Status status = rc == SQLITE_OK ? ok_status() : internal_error(message ? message : sqlite3_errstr(rc));
