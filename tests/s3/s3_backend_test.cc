@@ -591,10 +591,15 @@ TEST_F(S3BackendTest, ProbeManyAsksEveryKeyAtOnceFromTheCallersThread) {
   EXPECT_EQ(server.requests(), 8 + 1) << "8 at once, then b/5 retried; a 403 is final, as for probe()";
   EXPECT_EQ(attempts->retried, 1);
   EXPECT_EQ(attempts->tids.size(), 1u) << "the batch's HEADs ran on one thread";
-  // The batch keeps its connections: asking again opens none.
+  // The batch keeps all its connections: asking as many again opens none.
+  // (libcurl's default cache holds four per transfer still in the batch, so
+  // as the last answer came in it closed one of the eight.)
   const int connections = server.connections();
-  const auto again = backend.probe_many(std::vector<std::string>(keys.begin(), keys.begin() + 7), {});
-  for (const auto& answer : again) EXPECT_TRUE(answer.ok()) << answer.status().to_string();
+  const std::vector<std::string> eight = {"b/1", "b/2", "b/3", "b/4", "b/5", "b/6", "b/7", "b/8"};
+  for (int round = 0; round < 20; ++round) {
+    const auto again = backend.probe_many(eight, {});
+    for (const auto& answer : again) EXPECT_TRUE(answer.ok()) << answer.status().to_string();
+  }
   EXPECT_EQ(server.connections(), connections);
 }
 
