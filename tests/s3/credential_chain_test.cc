@@ -537,66 +537,83 @@ TEST(RefreshingCredentials, ARejectionRenewsOnceForEveryThreadThatSawIt) {
 
 // Credentials from a container endpoint that expire every two seconds,
 // during a pass of a few seconds against an S3 that refuses expired ones.
-TEST(CredentialRefresh, APassOutlivesItsCredentialsWithoutAFailedRequest) {
-  testing::TempDir home;
-  testing::ScopedAwsEnvironment env(home.str());
-  CredentialIssuer issuer("TMP");
-  testing::FakeContainerEndpoint container(issuer, "tok", 2000ms);
-  testing::CheckingS3 s3(issuer, "us-east-1");
-  for (int i = 0; i < 600; ++i) s3.bucket.objects[fmt::format("k{:05}", i)] = i;
-  s3.delay = 25ms;
-  env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url());
-  env.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok");
-  env.set("AWS_EC2_METADATA_DISABLED", "true");
+// A server that checks every signature against the credentials `issuer`
+// handed out, and a backend on its bucket "phys" that finds its credentials
+// in the environment (a container endpoint, or static keys).
+class CredentialRefresh : public ::testing::Test {
+ protected:
+  testing::TempDir home_;
+  testing::ScopedAwsEnvironment env_{home_.str()};
+  CredentialIssuer issuer_{"TMP"};
+  testing::CheckingS3 s3_{issuer_, "us-east-1"};
+  std::unique_ptr<testing::FakeContainerEndpoint> container_;
+
+  // Credentials of `lifetime` from a container endpoint that wants `token`
+  // ("" for none), named by the environment.
+  testing::FakeContainerEndpoint& serve_credentials(const std::string& token, std::chrono::milliseconds lifetime) {
+    container_ = std::make_unique<testing::FakeContainerEndpoint>(issuer_, token, lifetime);
+    env_.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", container_->url());
+    if (!token.empty()) env_.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", token);
+    return *container_;
+  }
+
+  std::unique_ptr<S3Backend> open(S3BackendOptions o) {
+    o.endpoint = s3_.endpoint();
+    o.bucket = "phys";
+    o.addressing = S3Addressing::kPath;
+    auto backend = S3Backend::open(o);
+    EXPECT_TRUE(backend.ok()) << backend.status().to_string();
+    return backend.ok() ? std::move(*backend) : nullptr;
+  }
+
+  Status list_all(S3Backend& backend, std::size_t* listed = nullptr) {
+    return backend.list(ListRequest{},
+                        [&](std::vector<ListedObject>& page) {
+                          if (listed != nullptr) *listed += page.size();
+                          return true;
+                        },
+                        {});
+  }
+};
+
+TEST_F(CredentialRefresh, APassOutlivesItsCredentialsWithoutAFailedRequest) {
+  serve_credentials("tok", 2000ms);
+  env_.set("AWS_EC2_METADATA_DISABLED", "true");
+  for (int i = 0; i < 600; ++i) s3_.bucket.objects[fmt::format("k{:05}", i)] = i;
+  s3_.delay = 25ms;
   S3BackendOptions o;
-  o.endpoint = s3.endpoint();
-  o.bucket = "phys";
-  o.addressing = S3Addressing::kPath;
   o.page_size = 3;  // 200 pages of 25 ms or more: five seconds and up
-  auto backend = S3Backend::open(o);
-  ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+  auto backend = open(o);
+  ASSERT_NE(backend, nullptr);
   std::size_t listed = 0;
-  Status s = (*backend)->list(ListRequest{},
-                              [&](std::vector<ListedObject>& page) {
-                                listed += page.size();
-                                return true;
-                              },
-                              {});
+  Status s = list_all(*backend, &listed);
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(listed, 600u);
-  EXPECT_GE((*backend)->setup().refreshes, 2);
-  EXPECT_GE(issuer.count(), 3);
-  EXPECT_EQ(s3.refused.load(), 0) << s3.last_refusal();
+  EXPECT_GE(backend->setup().refreshes, 2);
+  EXPECT_GE(issuer_.count(), 3);
+  EXPECT_EQ(s3_.refused.load(), 0) << s3_.last_refusal();
 }
 
-TEST(CredentialRefresh, AnExpiredTokenAnswerForcesOneRefreshAndOneRetry) {
-  testing::TempDir home;
-  testing::ScopedAwsEnvironment env(home.str());
-  CredentialIssuer issuer("TMP");
-  testing::FakeContainerEndpoint container(issuer, "", 1h);
-  testing::CheckingS3 s3(issuer, "us-east-1");
-  s3.bucket.objects["a"] = 1;
-  env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url());
+TEST_F(CredentialRefresh, AnExpiredTokenAnswerForcesOneRefreshAndOneRetry) {
+  auto& container = serve_credentials("", 1h);
+  s3_.bucket.objects["a"] = 1;
   S3BackendOptions o;
-  o.endpoint = s3.endpoint();
-  o.bucket = "phys";
-  o.addressing = S3Addressing::kPath;
   o.max_attempts = 1;  // the retry after ExpiredToken is not an attempt
-  auto backend = S3Backend::open(o);
-  ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+  auto backend = open(o);
+  ASSERT_NE(backend, nullptr);
   // The server ends the session before its stated expiry (its clock, not ours).
-  s3.expire_now("TMPKEY1");
-  auto probed = (*backend)->probe("a", {});
+  s3_.expire_now("TMPKEY1");
+  auto probed = backend->probe("a", {});
   ASSERT_TRUE(probed.ok()) << probed.status().to_string();
   EXPECT_TRUE(probed->has_value());
   EXPECT_EQ(container.requests(), 2);  // the first fetch and one renewal
-  EXPECT_EQ(s3.refused.load(), 1);
-  EXPECT_EQ(s3.last_refusal(), "ExpiredToken");
+  EXPECT_EQ(s3_.refused.load(), 1);
+  EXPECT_EQ(s3_.last_refusal(), "ExpiredToken");
 
   // Only once per request: a server that keeps saying so fails the request.
-  s3.expire_now("TMPKEY2");
-  s3.expire_now("TMPKEY3");
-  Status again = (*backend)->list(ListRequest{}, [](std::vector<ListedObject>&) { return true; }, {});
+  s3_.expire_now("TMPKEY2");
+  s3_.expire_now("TMPKEY3");
+  Status again = list_all(*backend);
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.message().find("ExpiredToken"), std::string::npos) << again.message();
   EXPECT_EQ(container.requests(), 3);
@@ -604,50 +621,34 @@ TEST(CredentialRefresh, AnExpiredTokenAnswerForcesOneRefreshAndOneRetry) {
 
 // HEADs sent together (probe_many) that the server refuses as expired: the
 // credentials are renewed once for all of them and each is asked again.
-TEST(CredentialRefresh, ABatchOfProbesRefusedAsExpiredRenewsOnceAndIsAskedAgain) {
-  testing::TempDir home;
-  testing::ScopedAwsEnvironment env(home.str());
-  CredentialIssuer issuer("TMP");
-  testing::FakeContainerEndpoint container(issuer, "", 1h);
-  testing::CheckingS3 s3(issuer, "us-east-1");
-  s3.bucket.objects["a"] = 1;
-  s3.bucket.objects["c"] = 3;
-  env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url());
+TEST_F(CredentialRefresh, ABatchOfProbesRefusedAsExpiredRenewsOnceAndIsAskedAgain) {
+  auto& container = serve_credentials("", 1h);
+  s3_.bucket.objects["a"] = 1;
+  s3_.bucket.objects["c"] = 3;
   S3BackendOptions o;
-  o.endpoint = s3.endpoint();
-  o.bucket = "phys";
-  o.addressing = S3Addressing::kPath;
   o.max_attempts = 1;
-  auto backend = S3Backend::open(o);
-  ASSERT_TRUE(backend.ok()) << backend.status().to_string();
-  s3.expire_now("TMPKEY1");
+  auto backend = open(o);
+  ASSERT_NE(backend, nullptr);
+  s3_.expire_now("TMPKEY1");
   const std::vector<std::string> keys = {"a", "b", "c"};
-  const auto answers = (*backend)->probe_many(keys, {});
+  const auto answers = backend->probe_many(keys, {});
   ASSERT_EQ(answers.size(), 3u);
   for (const auto& answer : answers) ASSERT_TRUE(answer.ok()) << answer.status().to_string();
   EXPECT_TRUE(answers[0]->has_value());
   EXPECT_FALSE(answers[1]->has_value());
   EXPECT_EQ((*answers[2])->size, 3);
-  EXPECT_EQ(s3.refused.load(), 3) << "the three HEADs of the batch";
+  EXPECT_EQ(s3_.refused.load(), 3) << "the three HEADs of the batch";
   EXPECT_EQ(container.requests(), 2) << "the first fetch and one renewal for the three";
 }
 
-TEST(CredentialRefresh, StaticKeysTheServerCallsExpiredFailNamingTheSource) {
-  testing::TempDir home;
-  testing::ScopedAwsEnvironment env(home.str());
-  CredentialIssuer issuer("TMP");
-  issuer.allow("STATICKEY", "static-secret");
-  testing::CheckingS3 s3(issuer, "us-east-1");
-  s3.expire_now("STATICKEY");
-  env.set("AWS_ACCESS_KEY_ID", "STATICKEY");
-  env.set("AWS_SECRET_ACCESS_KEY", "static-secret");
-  S3BackendOptions o;
-  o.endpoint = s3.endpoint();
-  o.bucket = "phys";
-  o.addressing = S3Addressing::kPath;
-  auto backend = S3Backend::open(o);
-  ASSERT_TRUE(backend.ok());
-  Status listed = (*backend)->list(ListRequest{}, [](std::vector<ListedObject>&) { return true; }, {});
+TEST_F(CredentialRefresh, StaticKeysTheServerCallsExpiredFailNamingTheSource) {
+  issuer_.allow("STATICKEY", "static-secret");
+  s3_.expire_now("STATICKEY");
+  env_.set("AWS_ACCESS_KEY_ID", "STATICKEY");
+  env_.set("AWS_SECRET_ACCESS_KEY", "static-secret");
+  auto backend = open({});
+  ASSERT_NE(backend, nullptr);
+  Status listed = list_all(*backend);
   ASSERT_FALSE(listed.ok());
   EXPECT_NE(listed.message().find("environment (AWS_ACCESS_KEY_ID)"), std::string::npos) << listed.message();
   EXPECT_EQ(listed.message().find("static-secret"), std::string::npos);
