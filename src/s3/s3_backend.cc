@@ -97,6 +97,11 @@ struct S3Backend::Impl {
 
   std::string where() const { return fmt::format("endpoint={} bucket={}", options.endpoint, options.bucket); }
 
+  // A request that could not be signed: why, and which request it was.
+  Status unsigned_request(const Status& why, std::string_view operation, std::string_view context) const {
+    return why.with_context(fmt::format("s3 {} {}{}", operation, where(), context));
+  }
+
   // "s3 ListObjectsV2 endpoint=... bucket=...<context>: HTTP 403 SignatureDoesNotMatch: ... (request id ...)"
   Status http_failure(std::string_view operation, std::string_view context, const s3::HttpResponse& r) const {
     auto error = s3::parse_s3_error(r.body);
@@ -178,9 +183,7 @@ struct S3Backend::Impl {
     StatusOr<s3::Credentials> credentials =
         first ? StatusOr<s3::Credentials>(first->signed_with) : this->credentials->current(stop);
     for (int attempt = 1;; ++attempt) {
-      if (!credentials.ok()) {
-        return credentials.status().with_context(fmt::format("s3 {} {}{}", operation, where(), context));
-      }
+      if (!credentials.ok()) return unsigned_request(credentials.status(), operation, context);
       const auto sent_at = std::chrono::steady_clock::now();
       StatusOr<s3::HttpResponse> response = internal_error("not sent");
       if (first) {
@@ -486,7 +489,8 @@ std::vector<StatusOr<std::optional<ObjectInfo>>> S3Backend::probe_many(std::span
     if (Status refused = refuse_unsendable_key(keys[i]); !refused.ok()) {
       answers[i] = std::move(refused);
     } else if (!credentials.ok()) {
-      answers[i] = probe(keys[i], stop);  // says why, as a lone probe would
+      // As a lone probe says it, without asking for credentials once a key.
+      answers[i] = im.unsigned_request(credentials.status(), "HeadObject", head_context(keys[i]));
     } else {
       const s3::Target target = s3::request_target(im.endpoint, im.options.addressing, im.options.bucket, keys[i]);
       requests.push_back(

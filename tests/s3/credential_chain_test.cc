@@ -641,6 +641,33 @@ TEST_F(CredentialRefresh, ABatchOfProbesRefusedAsExpiredRenewsOnceAndIsAskedAgai
   EXPECT_EQ(container.requests(), 2) << "the first fetch and one renewal for the three";
 }
 
+// Credentials that expired and cannot be renewed: every HEAD of a batch is
+// an error naming its key and why, none is sent, and the source is not asked
+// again for each key (it was: a lone probe each, a renewal attempt each).
+TEST_F(CredentialRefresh, ABatchWithoutCredentialsFailsEveryKeyAskingTheSourceOnce) {
+  auto& container = serve_credentials("", 1500ms);
+  s3_.bucket.objects["a"] = 1;
+  auto backend = open({});
+  ASSERT_NE(backend, nullptr);
+  container.break_down();
+  std::this_thread::sleep_for(1600ms);  // past the expiry: renewal attempts failed
+  const int asked_before = container.requests();
+  const int sent_before = s3_.served.load() + s3_.refused.load();
+  const std::vector<std::string> keys = {"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"};
+  const auto answers = backend->probe_many(keys, {});
+  ASSERT_EQ(answers.size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_FALSE(answers[i].ok()) << keys[i];
+    EXPECT_NE(answers[i].status().message().find("HeadObject"), std::string::npos) << answers[i].status().message();
+    EXPECT_NE(answers[i].status().message().find(keys[i]), std::string::npos) << answers[i].status().message();
+    EXPECT_NE(answers[i].status().message().find("container"), std::string::npos) << answers[i].status().message();
+  }
+  EXPECT_EQ(s3_.served.load() + s3_.refused.load(), sent_before) << "nothing unsigned is sent";
+  // One renewal attempt for the batch; a second may be the background
+  // refresh's own. Eight would be one per key.
+  EXPECT_LE(container.requests() - asked_before, 2);
+}
+
 TEST_F(CredentialRefresh, StaticKeysTheServerCallsExpiredFailNamingTheSource) {
   issuer_.allow("STATICKEY", "static-secret");
   s3_.expire_now("STATICKEY");

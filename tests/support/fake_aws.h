@@ -205,17 +205,21 @@ class FakeContainerEndpoint {
         server_([this](const FakeRequest& r) { return handle(r); }) {}
   std::string url() const { return server_.endpoint() + "/creds"; }
   int requests() const { return server_.requests(); }
+  // From now on every fetch fails (HTTP 500), as an agent that went away.
+  void break_down() { broken_ = true; }
 
  private:
   FakeResponse handle(const FakeRequest& r) {
     const auto auth = r.headers.find("authorization");
     if (r.path != "/creds") return FakeResponse{404, "", {}};
+    if (broken_) return FakeResponse{500, "{}", {}};
     if (!token_.empty() && (auth == r.headers.end() || auth->second != token_)) return FakeResponse{401, "{}", {}};
     return FakeResponse{200, credentials_json(issuer_.issue(lifetime_)), {}};
   }
   CredentialIssuer& issuer_;
   std::string token_;
   std::chrono::milliseconds lifetime_;
+  std::atomic<bool> broken_{false};
   FakeHttpServer server_;
 };
 
