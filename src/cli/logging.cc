@@ -1,7 +1,5 @@
 #include "cli/logging.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <memory>
