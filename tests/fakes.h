@@ -102,7 +102,7 @@ class FakeLister final : public ObjectLister {
     std::vector<ListedObject> page;
     bool any_page = false;
     auto it = request.start_after.empty() ? objects_.begin() : objects_.upper_bound(request.start_after);
-    auto deliver = [&]() -> std::optional<Status> {
+    auto deliver = [&](bool last) -> std::optional<Status> {
       any_page = true;
       const std::size_t number = pages_.fetch_add(1);
       if (fail_page_ && number == *fail_page_) return fail_error_;
@@ -114,7 +114,7 @@ class FakeLister final : public ObjectLister {
         return cancelled_error("fake listing cancelled while hanging");
       }
       delivered_ += page.size();
-      if (!on_page(page)) return ok_status();
+      if (!on_page(page, last)) return ok_status();
       page.clear();
       return std::nullopt;
     };
@@ -123,11 +123,14 @@ class FakeLister final : public ObjectLister {
       if (stop.stop_requested()) return cancelled_error("fake listing cancelled");
       page.push_back(ListedObject{it->first, it->second, std::nullopt});
       if (page.size() == page_size_) {
-        if (auto done = deliver()) return *done;
+        const bool last = std::none_of(std::next(it), objects_.end(),
+                                       [&](const auto& object) { return object.first.starts_with(request.prefix); });
+        if (auto done = deliver(last)) return *done;
+        if (last) return ok_status();
       }
     }
     if (!page.empty() || !any_page) {  // an empty listing is one empty page
-      if (auto done = deliver()) return *done;
+      if (auto done = deliver(/*last=*/true)) return *done;
     }
     return ok_status();
   }

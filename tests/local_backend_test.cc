@@ -17,16 +17,23 @@ namespace {
 using testing::KeySet;
 using testing::TempDir;
 
+// Every key of the walk; also checks that exactly its final page, and no
+// other, said it was the last.
 std::vector<ListedObject> list_all(LocalBackend& backend, ListRequest request = {}, std::size_t* pages = nullptr) {
   std::vector<ListedObject> out;
+  std::vector<bool> last_flags;
   Status s = backend.list(request,
-                          [&](std::vector<ListedObject>& page) {
+                          [&](std::vector<ListedObject>& page, bool last) {
                             if (pages) ++*pages;
+                            last_flags.push_back(last);
                             for (auto& o : page) out.push_back(std::move(o));
                             return true;
                           },
                           {});
   EXPECT_TRUE(s.ok()) << s.to_string();
+  for (std::size_t i = 0; i < last_flags.size(); ++i) {
+    EXPECT_EQ(last_flags[i], i + 1 == last_flags.size()) << "page " << i << " of " << last_flags.size();
+  }
   return out;
 }
 
@@ -109,6 +116,11 @@ TEST(LocalBackend, SizesAndPages) {
   EXPECT_EQ(objects[2].size, 4096);
   EXPECT_TRUE(objects[0].last_modified.has_value());
   EXPECT_EQ(pages, 2u);
+  // A full last page still says it is the last (no empty page after it).
+  dir.write("b/y", 5);
+  pages = 0;
+  EXPECT_EQ(list_all(backend, {}, &pages).size(), 4u);
+  EXPECT_EQ(pages, 2u);
 }
 
 TEST(LocalBackend, SymlinksAreNotFollowedOrListed) {
@@ -162,7 +174,7 @@ TEST(LocalBackend, StopRequestedCancels) {
   std::stop_source stop;
   stop.request_stop();
   Status s = backend.list(
-      {}, [](std::vector<ListedObject>&) { return true; }, stop.get_token());
+      {}, [](std::vector<ListedObject>&, bool) { return true; }, stop.get_token());
   EXPECT_EQ(s.code(), StatusCode::kCancelled);
 }
 
@@ -171,7 +183,7 @@ TEST(LocalBackend, CallbackStopEndsTheWalk) {
   for (int i = 0; i < 5; ++i) dir.write("k" + std::to_string(i));
   LocalBackend backend({dir.str(), 1});
   int pages = 0;
-  Status s = backend.list({}, [&](std::vector<ListedObject>&) { return ++pages < 2; }, {});
+  Status s = backend.list({}, [&](std::vector<ListedObject>&, bool) { return ++pages < 2; }, {});
   EXPECT_TRUE(s.ok());
   EXPECT_EQ(pages, 2);
 }
@@ -179,7 +191,7 @@ TEST(LocalBackend, CallbackStopEndsTheWalk) {
 TEST(LocalBackend, MissingRootIsAnErrorNotAnEmptyListing) {
   TempDir dir;
   LocalBackend backend({(dir.path() / "nope").string(), 10});
-  Status s = backend.list({}, [](std::vector<ListedObject>&) { return true; }, {});
+  Status s = backend.list({}, [](std::vector<ListedObject>&, bool) { return true; }, {});
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("nope"), std::string::npos);
 }
@@ -201,7 +213,7 @@ TEST(LocalBackend, UnreadableFolderFailsTheWalk) {
     LocalBackend backend({dir.str(), 10});
     int listed = 0;
     Status s = backend.list({},
-                            [&](std::vector<ListedObject>& page) {
+                            [&](std::vector<ListedObject>& page, bool) {
                               listed += static_cast<int>(page.size());
                               return true;
                             },

@@ -213,12 +213,12 @@ class FailingLister final : public ObjectLister {
     Status failure;
     Status walked = inner_.list(
         request,
-        [&](std::vector<ListedObject>& page) {
+        [&](std::vector<ListedObject>& page, bool last) {
           if (pages_.fetch_add(1) == fail_page_) {
             failure = unavailable_error(fmt::format("injected failure of page {}", fail_page_));
             return false;
           }
-          return on_page(page);
+          return on_page(page, last);
         },
         stop);
     return failure.ok() ? walked : failure;

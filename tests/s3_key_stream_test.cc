@@ -136,7 +136,7 @@ class GeneratedLister final : public ObjectLister {
         page.push_back(ListedObject{prefix + digits, 1, std::nullopt});
       }
       handed_over += page.size();
-      if (!on_page(page)) break;
+      if (!on_page(page, /*last=*/p == 999)) break;
     }
     ++returned;
     return ok_status();
@@ -206,7 +206,7 @@ TEST(S3KeyStream, KeyOutsideRequestedPrefixIsAnError) {
   class Stray final : public ObjectLister {
     Status list(const ListRequest&, const PageCallback& on_page, std::stop_token) override {
       std::vector<ListedObject> page{{"b/1", 1, std::nullopt}, {"zzz", 1, std::nullopt}};
-      on_page(page);
+      on_page(page, /*last=*/true);
       return ok_status();
     }
   } lister;

@@ -288,10 +288,10 @@ TEST(StorageKeyModel, APassListsEachKeyOnce) {
       ++walks;
       return inner_.list(
           request,
-          [&](std::vector<ListedObject>& page) {
+          [&](std::vector<ListedObject>& page, bool last) {
             ++pages;
             keys += page.size();
-            return on_page(page);
+            return on_page(page, last);
           },
           stop);
     }

@@ -57,7 +57,7 @@ int hashset_command(const Args& args) {
   std::unordered_map<std::string, s3reconcile::ListedObject> listed;
   check(backend->list(
             {prefix, ""},
-            [&](std::vector<s3reconcile::ListedObject>& page) {
+            [&](std::vector<s3reconcile::ListedObject>& page, bool) {
               for (auto& o : page) {
                 std::string key = o.key;
                 listed.emplace(std::move(key), std::move(o));

@@ -16,7 +16,7 @@ int list_command(const Args& args) {
   Stopwatch clock;
   s3reconcile::Status listed = backend->list(
       {args.str("prefix", ""), ""},
-      [&](std::vector<s3reconcile::ListedObject>& page) {
+      [&](std::vector<s3reconcile::ListedObject>& page, bool) {
         keys += page.size();
         ++pages;
         if (print) {

@@ -31,9 +31,10 @@ struct ListRequest {
 };
 
 // Receives one page of keys, in ascending order, continuing the previous
-// page. The callee may move entries out of `page`. Returning false stops the
+// page; `last` when no key of the request follows it (the walk ends after
+// it). The callee may move entries out of `page`. Returning false stops the
 // walk (list() then returns OK, or CANCELLED if a stop was requested).
-using PageCallback = std::function<bool(std::vector<ListedObject>& page)>;
+using PageCallback = std::function<bool(std::vector<ListedObject>& page, bool last)>;
 
 class ObjectLister {
  public:

@@ -14,7 +14,7 @@ StatusOr<bool> listing_has_keys(ObjectLister& lister, const std::string& prefix,
   bool any = false;
   Status listed = lister.list(
       ListRequest{prefix, ""},
-      [&](std::vector<ListedObject>& page) {
+      [&](std::vector<ListedObject>& page, bool /*last*/) {
         any = !page.empty();
         return false;
       },

@@ -69,7 +69,7 @@ class S3KeyStream::Walk {
     try {
       walk = lister_.list(
           request_,
-          [&](std::vector<ListedObject>& page) {
+          [&](std::vector<ListedObject>& page, bool last) {
             if (api_pages_ != nullptr) api_pages_->fetch_add(1, std::memory_order_relaxed);
             // A page goes over as one batch: one hand-over per page, not per
             // key, written over a batch the consumer is done with.
@@ -93,7 +93,9 @@ class S3KeyStream::Walk {
             batch.resize(used);
             const std::size_t weight = batch.size();
             if (weight > 0 && !queue_.push(std::move(batch), stop, weight)) return false;
-            if (max_pages_ != 0 && ++pages == max_pages_ && !beyond) {
+            // The budget's last page cuts the walk only if keys follow it:
+            // one that ends the listing is a whole pass, not one to resume.
+            if (max_pages_ != 0 && ++pages == max_pages_ && !beyond && !last) {
               cut_after_ = last_listed;
               return false;
             }

@@ -125,8 +125,10 @@ LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(opt
 Status LocalBackend::list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) {
   std::vector<ListedObject> page;
   page.reserve(options_.page_size);
-  auto flush = [&]() -> bool {
-    const bool more = on_page(page);
+  // A full page is handed over when the next key turns up (or the walk
+  // ends), so that it can say whether it is the last.
+  auto flush = [&](bool last) -> bool {
+    const bool more = on_page(page, last);
     page.clear();
     return more;
   };
@@ -152,10 +154,10 @@ Status LocalBackend::list(const ListRequest& request, const PageCallback& on_pag
       continue;
     }
     if (!wanted(key, request)) continue;
+    if (page.size() == options_.page_size && !flush(/*last=*/false)) return ok_status();
     page.push_back(ListedObject{std::move(key), child.size, child.mtime});
-    if (page.size() == options_.page_size && !flush()) return ok_status();
   }
-  if (!page.empty()) flush();
+  if (!page.empty()) flush(/*last=*/true);
   return ok_status();
 }
 

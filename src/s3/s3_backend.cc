@@ -399,7 +399,7 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
       }
       last_key = object.key;
     }
-    if (!on_page(page->objects)) return ok_status();
+    if (!on_page(page->objects, !page->is_truncated)) return ok_status();
     if (!page->is_truncated) return ok_status();
     if (page->next_continuation_token.empty()) {
       return data_loss_error(fmt::format(

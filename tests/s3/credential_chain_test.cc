@@ -568,7 +568,7 @@ class CredentialRefresh : public ::testing::Test {
 
   Status list_all(S3Backend& backend, std::size_t* listed = nullptr) {
     return backend.list(ListRequest{},
-                        [&](std::vector<ListedObject>& page) {
+                        [&](std::vector<ListedObject>& page, bool) {
                           if (listed != nullptr) *listed += page.size();
                           return true;
                         },

@@ -54,7 +54,7 @@ class S3BackendTest : public ::testing::Test {
   std::vector<std::string> list_all(S3Backend& backend, Status* error = nullptr, ListRequest request = {}) {
     std::vector<std::string> keys;
     Status s = backend.list(request,
-                            [&](std::vector<ListedObject>& page) {
+                            [&](std::vector<ListedObject>& page, bool) {
                               for (const auto& o : page) keys.push_back(o.key);
                               return true;
                             },
@@ -171,7 +171,7 @@ TEST_F(S3BackendTest, TheNextPageIsRequestedBeforeThisOneIsHandedOver) {
   auto backend = open(server, 10);
   std::vector<int> requests_seen_by_callback;
   Status s = backend->list(ListRequest{},
-                           [&](std::vector<ListedObject>&) {
+                           [&](std::vector<ListedObject>&, bool) {
                              // Let a request in flight reach the server before looking.
                              std::this_thread::sleep_for(std::chrono::milliseconds(50));
                              requests_seen_by_callback.push_back(server.requests());
@@ -373,7 +373,7 @@ TEST_F(S3BackendTest, ATokenSentAgainOrEndlessEmptyPagesEndTheWalk) {
   options.max_empty_pages = 5;
   auto backend = S3Backend::open(options);
   ASSERT_TRUE(backend.ok());
-  error = (*backend)->list({}, [](std::vector<ListedObject>&) { return true; }, {});
+  error = (*backend)->list({}, [](std::vector<ListedObject>&, bool) { return true; }, {});
   EXPECT_EQ(error.code(), StatusCode::kDataLoss);
   EXPECT_NE(error.message().find("6 truncated pages in a row held no key"), std::string::npos) << error.message();
   EXPECT_LE(fresh.load(), 8) << "the walk stopped right after the limit";
@@ -460,7 +460,7 @@ TEST_F(S3BackendTest, AServersErrorTextIsEscapedCutAndRedacted) {
   options.credentials.session_token_env = "S3R_TEST_FAKE_TOKEN";
   auto backend = S3Backend::open(options);
   ASSERT_TRUE(backend.ok());
-  Status error = (*backend)->list({}, [](std::vector<ListedObject>&) { return true; }, {});
+  Status error = (*backend)->list({}, [](std::vector<ListedObject>&, bool) { return true; }, {});
   ASSERT_FALSE(error.ok());
   const std::string& m = error.message();
   for (char c : m) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << "a control byte in the message";
@@ -488,7 +488,7 @@ TEST_F(S3BackendTest, StopCancelsAHungRequest) {
     stop.request_stop();
   });
   Status s = backend->list(
-      {}, [](std::vector<ListedObject>&) { return true; }, stop.get_token());
+      {}, [](std::vector<ListedObject>&, bool) { return true; }, stop.get_token());
   stopper.join();
   EXPECT_EQ(s.code(), StatusCode::kCancelled);
 }

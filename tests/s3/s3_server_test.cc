@@ -58,7 +58,7 @@ class S3ServerTest : public ::testing::Test {
 
   static Status list(S3Backend& backend, std::vector<ListedObject>& out, std::string prefix = "") {
     return backend.list(ListRequest{std::move(prefix), ""},
-                        [&](std::vector<ListedObject>& page) {
+                        [&](std::vector<ListedObject>& page, bool) {
                           for (auto& o : page) out.push_back(std::move(o));
                           return true;
                         },

@@ -163,7 +163,7 @@ TEST_F(S3SurveyServerTest, CountsVersionsMarkersAndAnAbandonedUploadThenAbortsOn
   std::vector<ListedObject> current;
   ASSERT_TRUE((*backend)
                   ->list(ListRequest{},
-                         [&](std::vector<ListedObject>& page) {
+                         [&](std::vector<ListedObject>& page, bool) {
                            for (auto& object : page) current.push_back(std::move(object));
                            return true;
                          },
