@@ -745,6 +745,38 @@ TEST_F(CliTest, EveryPassIsRecordedAndStatusShowsThem) {
   EXPECT_EQ(status["passes"].size(), 0u) << "no shared passes without a ledger";
 }
 
+TEST_F(CliTest, PassHistoryOlderThanItsKeepGoesAfterTheNextPassAndZeroKeepsAll) {
+  dir_.write("objs/photos/a", 3);
+  const std::string rest = "buckets: [photos]\nbackends:\n  - name: disk-1\n    type: local\n    path: objs\n";
+  write_config("store:\n  sqlite: index.db\n  keep_pass_history: 24h\n" + rest);
+  auto open = [this]() -> std::unique_ptr<IndexStore> {
+    auto store = open_sqlite_store(SqliteStoreOptions{db()});
+    EXPECT_TRUE(store.ok()) << store.status().to_string();
+    return store.ok() ? std::move(*store) : nullptr;
+  };
+  testing::expect_history_older_than_a_day_pruned(dir_, config(), open);
+
+  // keep_pass_history: 0 keeps a record however old.
+  write_config("store:\n  sqlite: index.db\n  keep_pass_history: 0\n" + rest);
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    PassRecord old;
+    old.pass_id = "a-year-ago";
+    old.backend = "disk-1";
+    old.started_at = Clock::now() - std::chrono::hours(24 * 365);
+    old.finished_at = old.started_at + std::chrono::minutes(1);
+    old.outcome = "ok";
+    ASSERT_TRUE(store->pass_records()->finish(old).ok());
+  }
+  ASSERT_EQ(run_tool(dir_, "run --config " + config()).exit_code, 0) << read_stderr(dir_);
+  EXPECT_EQ(read_stderr(dir_).find("pass history pruned"), std::string::npos) << read_stderr(dir_);
+  const auto status = nlohmann::json::parse(run_tool(dir_, "status --output json --config " + config()).out);
+  const auto records = testing::records_of(status, "disk-1");
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back()["pass_id"], "a-year-ago") << status.dump(1);
+}
+
 // The record is for the operator: a store refusing it costs a warning, never the pass.
 TEST_F(CliTest, APassRecordThatCannotBeWrittenIsAWarningAndThePassStillRuns) {
   ASSERT_TRUE(run_tool(dir_, "migrate --config " + config()).exit_code == 0);

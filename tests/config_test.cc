@@ -78,6 +78,20 @@ TEST(Config, SurveyIntervalIsOffByDefault) {
   expect_error(head + "serve:\n  survey_interval: often\n", "6: serve.survey_interval");
 }
 
+TEST(Config, PassHistoryIsKeptNinetyDaysByDefault) {
+  const std::string tail = std::string("buckets: [photos]\n") + kBackend;
+  auto c = parse("store: {sqlite: i.db}\n" + tail);
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->store.keep_pass_history, std::chrono::hours(24 * 90));
+  auto set = parse("store:\n  postgres: host=db\n  keep_pass_history: 720h\n" + tail);
+  ASSERT_TRUE(set.ok()) << set.status().to_string();
+  EXPECT_EQ(set->store.keep_pass_history, std::chrono::hours(720));
+  auto all = parse("store:\n  sqlite: i.db\n  keep_pass_history: 0\n" + tail);
+  ASSERT_TRUE(all.ok()) << all.status().to_string();
+  EXPECT_EQ(all->store.keep_pass_history.count(), 0) << "0 keeps every record";
+  expect_error("store:\n  sqlite: i.db\n  keep_pass_history: 90d\n" + tail, "3: store.keep_pass_history");
+}
+
 TEST(Config, ParallelismIsOneByDefaultAndBounded) {
   auto c = parse(std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend);
   ASSERT_TRUE(c.ok()) << c.status().to_string();
@@ -211,7 +225,7 @@ TEST(Config, ExactlyOneStore) {
                "1: store: must name exactly one store");
   expect_error(std::string("store: {}\nbuckets: [photos]\n") + kBackend, "1: store: must name exactly one store");
   expect_error(std::string("store: {mysql: x}\nbuckets: [photos]\n") + kBackend,
-               "1: store.mysql: unknown field (known: sqlite, postgres, pending_delete_query)");
+               "1: store.mysql: unknown field (known: sqlite, postgres, pending_delete_query, keep_pass_history)");
 }
 
 TEST(Config, OrphanPolicyAndPendingDeleteQuery) {

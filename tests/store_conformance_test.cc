@@ -488,6 +488,41 @@ TEST_P(StoreConformance, PassRecordsComeNewestFirstPerBackendUpToTheLimit) {
   EXPECT_TRUE(ids("nobody", 10).empty());
 }
 
+TEST_P(StoreConformance, PassRecordsOfPassesThatEndedBeforeTheCutoffArePruned) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  PassRecords* records = store->pass_records();
+  ASSERT_NE(records, nullptr);
+  const Clock::time_point now = Clock::now();
+  auto finished = [&](const std::string& id, const std::string& backend, Clock::time_point ended) {
+    PassRecord r = record_of(id, backend, ended - std::chrono::minutes(5));
+    r.finished_at = ended;
+    r.outcome = "ok";
+    return records->finish(r);
+  };
+  ASSERT_TRUE(finished("old", "disk", now - std::chrono::hours(48)).ok());
+  ASSERT_TRUE(finished("old-elsewhere", "other", now - std::chrono::hours(30)).ok());
+  ASSERT_TRUE(finished("recent", "disk", now - std::chrono::hours(1)).ok());
+  // Started long before the cutoff and never finished: its process died.
+  ASSERT_TRUE(records->begin(record_of("killed", "disk", now - std::chrono::hours(72))).ok());
+
+  auto none = records->prune(now - std::chrono::hours(49));
+  ASSERT_TRUE(none.ok()) << none.status().to_string();
+  EXPECT_EQ(*none, 0u) << "nothing ended before the cutoff";
+  auto pruned = records->prune(now - std::chrono::hours(24));
+  ASSERT_TRUE(pruned.ok()) << pruned.status().to_string();
+  EXPECT_EQ(*pruned, 2u) << "every backend's";
+
+  auto left = records->recent("", 10);
+  ASSERT_TRUE(left.ok()) << left.status().to_string();
+  std::vector<std::string> ids;
+  for (const auto& r : *left) ids.push_back(r.pass_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"recent", "killed"}));
+  auto again = records->prune(now - std::chrono::hours(24));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0u);
+}
+
 TEST_P(StoreConformance, InstancesMigratingAtOnceAllSucceed) {
   constexpr int kInstances = 6;
   std::latch start(kInstances);

@@ -92,6 +92,10 @@ class PassLedger {
 
   // The most recent passes, newest first, with their ranges.
   virtual StatusOr<std::vector<PassState>> recent_passes(std::size_t limit) = 0;
+
+  // Deletes the passes settled (done or failed) before `finished_before`,
+  // with their ranges, and says how many went. A running pass stays.
+  virtual StatusOr<std::size_t> prune(Clock::time_point finished_before) = 0;
 };
 
 }  // namespace s3reconcile

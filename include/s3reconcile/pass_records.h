@@ -65,6 +65,10 @@ class PassRecords {
   // The latest records of `backend` ("" = every backend), newest start
   // first, at most `limit`.
   virtual StatusOr<std::vector<PassRecord>> recent(std::string_view backend, std::size_t limit) = 0;
+  // Deletes the records of passes that finished before `finished_before`,
+  // of every backend, and says how many went. A record still "running"
+  // stays, however old: it is the trace of a process killed mid-pass.
+  virtual StatusOr<std::size_t> prune(Clock::time_point finished_before) = 0;
 };
 
 }  // namespace s3reconcile

@@ -15,6 +15,7 @@
 #include "s3reconcile/reconcile.h"
 #include "s3reconcile/s3_backend.h"
 #include "s3reconcile/shared_pass.h"
+#include "s3reconcile/time_format.h"
 
 namespace s3reconcile::cli {
 std::string instance_name() {
@@ -103,6 +104,26 @@ class Recorder {
   const PassRequest& request_;
   const std::string instance_;
 };
+
+// Deletes what the index keeps of passes that ended more than `keep` ago
+// (store.keep_pass_history): their records and, on an index with a ledger,
+// the settled shared passes with their ranges. Without it an unattended
+// serve adds rows forever. Housekeeping: a failure is a warning.
+void prune_pass_history(IndexStore& store, std::chrono::milliseconds keep, const EventLog& log) {
+  if (keep.count() == 0) return;
+  const Clock::time_point before = Clock::now() - keep;
+  StatusOr<std::size_t> records = std::size_t{0}, shared = std::size_t{0};
+  if (PassRecords* r = store.pass_records(); r != nullptr) records = r->prune(before);
+  if (PassLedger* l = store.pass_ledger(); l != nullptr) shared = l->prune(before);
+  for (const auto* pruned : {&records, &shared}) {
+    if (!pruned->ok()) log.warn("pass history not pruned", {{"error", pruned->status().to_string()}});
+  }
+  const std::size_t gone = (records.ok() ? *records : 0) + (shared.ok() ? *shared : 0);
+  if (gone == 0) return;
+  log.info("pass history pruned", {{"pass_records", records.ok() ? *records : 0},
+                                   {"shared_passes", shared.ok() ? *shared : 0},
+                                   {"ended_before", iso8601_utc_micros(before)}});
+}
 
 // A backend claimed for the passes of one loop iteration, released at its
 // end however it ends. Always held without claims to honour.
@@ -308,6 +329,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
       }
     }
   }
+  prune_pass_history(**store, config.store.keep_pass_history, request.log);
   return run;
 }
 

@@ -162,6 +162,19 @@ class Fields {
     return d;
   }
 
+  // A duration where "0" (no unit needed) turns the thing off.
+  StatusOr<std::chrono::milliseconds> duration_or_off(const std::string& key,
+                                                      std::chrono::milliseconds fallback) const {
+    const YAML::Node v = node_[key];
+    if (!v.IsDefined() || v.IsNull()) return fallback;
+    auto text = string(key);
+    if (!text.ok()) return text.status();
+    if (*text == "0") return std::chrono::milliseconds(0);
+    auto d = parse_duration(*text);
+    if (!d.ok()) return error_at(v, field_path(key), d.status().message());
+    return d;
+  }
+
   StatusOr<std::vector<std::string>> string_list(const std::string& key) const {
     const YAML::Node v = node_[key];
     if (!v.IsSequence()) return error_at(v, field_path(key), "must be a list of strings");
@@ -210,7 +223,7 @@ Status load_store(const Fields& top, const std::string& base_dir, Config& config
   if (!top.has("store")) return top.error("missing field store (sqlite: FILE or postgres: DSN)");
   Fields store(top.get("store"), top.origin(), "store");
   S3R_RETURN_IF_ERROR(store.expect_map());
-  S3R_RETURN_IF_ERROR(store.only({"sqlite", "postgres", "pending_delete_query"}));
+  S3R_RETURN_IF_ERROR(store.only({"sqlite", "postgres", "pending_delete_query", "keep_pass_history"}));
   if (store.has("sqlite") == store.has("postgres")) {
     return store.error("must name exactly one store: sqlite: FILE or postgres: DSN");
   }
@@ -224,6 +237,9 @@ Status load_store(const Fields& top, const std::string& base_dir, Config& config
     }
     config.store.pending_delete_query = std::move(*query);
   }
+  auto keep = store.duration_or_off("keep_pass_history", config.store.keep_pass_history);
+  if (!keep.ok()) return keep.status();
+  config.store.keep_pass_history = *keep;
   if (store.has("postgres")) {
     const YAML::Node node = store.get("postgres");
     if (!node.IsScalar()) return store.error_at(node, "store.postgres", "must be a string (a libpq connection string)");
@@ -524,17 +540,9 @@ Status load_serve(const Fields& top, Config& config) {
     if (interval->count() <= 0) return s.error_at(s.get("interval"), "serve.interval", "must be more than zero");
     config.serve.interval = *interval;
   }
-  if (s.has("survey_interval")) {
-    auto text = s.string("survey_interval");
-    if (!text.ok()) return text.status();
-    // "0" (no unit) reads as off too: it is the default written out.
-    auto interval =
-        *text == "0" ? StatusOr<std::chrono::milliseconds>(std::chrono::milliseconds(0)) : parse_duration(*text);
-    if (!interval.ok()) {
-      return s.error_at(s.get("survey_interval"), "serve.survey_interval", interval.status().message());
-    }
-    config.serve.survey_interval = *interval;
-  }
+  auto survey_interval = s.duration_or_off("survey_interval", config.serve.survey_interval);
+  if (!survey_interval.ok()) return survey_interval.status();
+  config.serve.survey_interval = *survey_interval;
   if (s.has("listen")) {
     auto listen = s.string("listen");
     if (!listen.ok()) return listen.status();

@@ -23,6 +23,9 @@ struct StoreConfig {
   // store.pending_delete_query: says whether the service has queued a path
   // for deletion ($1 the path, $2 the backend); "" = none.
   std::string pending_delete_query;
+  // store.keep_pass_history: pass records (and settled shared passes) are
+  // deleted this long after their pass ended; 0 keeps them all.
+  std::chrono::milliseconds keep_pass_history = std::chrono::hours(24 * 90);
 };
 
 struct BackendConfig {

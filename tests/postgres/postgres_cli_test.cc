@@ -259,6 +259,24 @@ TEST_F(PostgresCliTest, EveryPassIsRecordedAndStatusShowsThem) {
       << text.out;
 }
 
+TEST_F(PostgresCliTest, PassHistoryOlderThanItsKeepGoesSharedPassesToo) {
+  write_config("\"${S3R_TEST_PG_RUN_DSN} password=${S3R_TEST_PG_PASSWORD}\"\n  keep_pass_history: 24h");
+  dir_.write("objs/photos/a", 3);
+  testing::expect_history_older_than_a_day_pruned(dir_, config(), [this] { return store(); });
+
+  // A settled shared pass, with its ranges, goes the same way.
+  auto joined = run_tool(dir_, "run --join --config " + config());
+  ASSERT_EQ(joined.exit_code, 0) << read_stderr(dir_);
+  PgConnection side(db_->dsn());
+  ASSERT_EQ(*side.value("SELECT count(*) FROM s3reconcile_passes WHERE state = 'done'"), "1");
+  ASSERT_TRUE(side.exec("UPDATE s3reconcile_passes SET finished_at = now() - interval '25 hours'").ok());
+  auto next = run_tool(dir_, "run --config " + config());
+  ASSERT_EQ(next.exit_code, 0) << read_stderr(dir_);
+  EXPECT_NE(read_stderr(dir_).find(" shared_passes=1 "), std::string::npos) << read_stderr(dir_);
+  EXPECT_EQ(*side.value("SELECT count(*) FROM s3reconcile_passes"), "0");
+  EXPECT_EQ(*side.value("SELECT count(*) FROM s3reconcile_ranges"), "0");
+}
+
 TEST_F(PostgresCliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   auto o = run_tool(dir_, "migrate --config " + config());
   ASSERT_EQ(o.exit_code, 0) << read_stderr(dir_);

@@ -19,6 +19,7 @@
 #include "fakes.h"
 #include "postgres/pg_test_support.h"
 #include "s3reconcile/local_backend.h"
+#include "s3reconcile/pass_ledger.h"
 #include "s3reconcile/reconcile.h"
 #include "s3reconcile/sqlite_store.h"
 #include "store/postgres/postgres_queries.h"
@@ -712,6 +713,39 @@ TEST_F(KilledMidPass, KilledBetweenCursorPagesFailsThePassAndARerunConverges) {
   EXPECT_EQ(failed.status.code(), StatusCode::kUnavailable);
   EXPECT_NE(failed.status.message().find("PostgreSQL connection lost"), std::string::npos) << failed.status.message();
   expect_a_rerun_converges();
+}
+
+TEST_F(PgTest, SharedPassesSettledBeforeTheCutoffArePrunedWithTheirRanges) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  PassLedger* ledger = store->pass_ledger();
+  ASSERT_NE(ledger, nullptr);
+  const auto two_ranges = []() -> StatusOr<std::vector<KeyInterval>> {
+    return std::vector<KeyInterval>{{"", "m"}, {"m", ""}};
+  };
+  auto settled = ledger->open_pass("disk", "", Clock::now(), two_ranges);
+  ASSERT_TRUE(settled.ok()) << settled.status().to_string();
+  for (int i = 0; i < 2; ++i) {
+    auto claim = ledger->claim_range(*settled, "host:1", std::chrono::minutes(1));
+    ASSERT_TRUE(claim.ok() && claim->has_value()) << claim.status().to_string();
+    ASSERT_TRUE(*ledger->finish_range(*settled, (*claim)->range_no, "host:1", RangeCounts{}, ok_status()));
+  }
+  ASSERT_EQ(*ledger->settle_pass(*settled), "done");
+  auto running = ledger->open_pass("disk", "photos/", Clock::now() - std::chrono::hours(1), two_ranges);
+  ASSERT_TRUE(running.ok()) << running.status().to_string();
+  ASSERT_TRUE(side_->exec("UPDATE s3reconcile_passes SET started_at = now() - interval '72 hours'").ok());
+
+  auto none = ledger->prune(Clock::now() - std::chrono::hours(1));
+  ASSERT_TRUE(none.ok()) << none.status().to_string();
+  EXPECT_EQ(*none, 0u) << "the settled pass ended just now";
+  auto pruned = ledger->prune(Clock::now() + std::chrono::hours(1));
+  ASSERT_TRUE(pruned.ok()) << pruned.status().to_string();
+  EXPECT_EQ(*pruned, 1u) << "the running pass stays, however old";
+
+  EXPECT_EQ(*side_->value("SELECT string_agg(pass_id::text, ',') FROM s3reconcile_passes"), std::to_string(*running));
+  EXPECT_EQ(*side_->value("SELECT count(*) FROM s3reconcile_ranges WHERE pass_id = " + std::to_string(*settled)), "0")
+      << "its ranges went with it";
+  EXPECT_EQ(*side_->value("SELECT count(*) FROM s3reconcile_ranges WHERE pass_id = " + std::to_string(*running)), "2");
 }
 
 // The same index table; PostgreSQL's second step adds the shared passes' ledger.

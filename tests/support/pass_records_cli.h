@@ -5,9 +5,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
 
+#include "s3reconcile/index_store.h"
+#include "s3reconcile/pass_records.h"
 #include "support/run_tool.h"
 #include "temp_dir.h"
 
@@ -98,6 +103,45 @@ inline void expect_passes_recorded_and_shown(const TempDir& dir, const std::stri
   EXPECT_NE(text.out.find(" kind=diff dry_run outcome=ok"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("backend missing: 1 latest passes"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("outcome=error"), std::string::npos) << text.out;
+}
+
+// `config` keeps the pass history 24h (store.keep_pass_history) and names a
+// backend "disk-1". Once a pass ends, the records of passes that ended over
+// a day ago are gone; a record still "running" (its process was killed) and
+// a recent one stay.
+inline void expect_history_older_than_a_day_pruned(const TempDir& dir, const std::string& config,
+                                                   const std::function<std::unique_ptr<IndexStore>()>& open) {
+  const Clock::time_point now = Clock::now();
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    PassRecords* records = store->pass_records();
+    ASSERT_NE(records, nullptr);
+    PassRecord r;
+    r.instance = "host:1";
+    r.backend = "disk-1";
+    r.kind = "run";
+    for (const auto& [id, ended_hours_ago] : {std::pair{"two-days-ago", 48}, std::pair{"an-hour-ago", 1}}) {
+      r.pass_id = id;
+      r.started_at = now - std::chrono::hours(ended_hours_ago) - std::chrono::minutes(5);
+      r.finished_at = now - std::chrono::hours(ended_hours_ago);
+      r.outcome = "ok";
+      ASSERT_TRUE(records->finish(r).ok());
+    }
+    r.pass_id = "killed";
+    r.started_at = now - std::chrono::hours(72);
+    r.finished_at.reset();
+    r.outcome = "running";
+    ASSERT_TRUE(records->begin(r).ok());
+  }
+  auto ran = run_tool(dir, "run --backend disk-1 --output json --config " + config);
+  ASSERT_EQ(ran.exit_code, 0) << ran.out << read_stderr(dir);
+  EXPECT_NE(read_stderr(dir).find("pass history pruned pass_records=1"), std::string::npos) << read_stderr(dir);
+  const auto status = nlohmann::json::parse(run_tool(dir, "status --output json --config " + config).out);
+  std::vector<std::string> ids;
+  for (const auto& record : records_of(status, "disk-1")) ids.push_back(record["pass_id"].get<std::string>());
+  const std::string run_id = nlohmann::json::parse(ran.out)["passes"][0]["pass_id"].get<std::string>();
+  EXPECT_EQ(ids, (std::vector<std::string>{run_id, "an-hour-ago", "killed"})) << status.dump(1);
 }
 
 }  // namespace s3reconcile::testing

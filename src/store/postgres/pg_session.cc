@@ -1,6 +1,7 @@
 #include "store/postgres/pg_session.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -47,6 +48,11 @@ std::string one_line(std::string_view text) {
 
 std::string text(const PGresult* r, int row, int column) {
   return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
+}
+
+StatusOr<std::size_t> changed_rows(StatusOr<PgResult> r) {
+  if (!r.ok()) return r.status();
+  return static_cast<std::size_t>(std::strtoull(PQcmdTuples(r->get()), nullptr, 10));
 }
 
 StatusOr<bool> changed_one(StatusOr<PgResult> r) {

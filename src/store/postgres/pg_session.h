@@ -111,6 +111,8 @@ class PgSession {
   std::string lost_message_;
 };
 
+// How many rows a statement changed.
+StatusOr<std::size_t> changed_rows(StatusOr<PgResult> r);
 // Whether a statement changed exactly one row.
 StatusOr<bool> changed_one(StatusOr<PgResult> r);
 

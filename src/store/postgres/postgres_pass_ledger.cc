@@ -104,6 +104,11 @@ StatusOr<std::string> PostgresPassLedger::settle_pass(std::int64_t pass_id) {
   return text(now->get(), 0, 0);
 }
 
+StatusOr<std::size_t> PostgresPassLedger::prune(Clock::time_point finished_before) {
+  return changed_rows(session_.run(sql::kPruneSettledPasses, {iso8601_utc_micros(finished_before)},
+                                   "deleting the shared passes settled before the history kept"));
+}
+
 StatusOr<std::vector<PassState>> PostgresPassLedger::recent_passes(std::size_t limit) {
   auto r = session_.run(sql::kRecentPasses, {std::to_string(limit)}, "reading the shared passes");
   if (!r.ok()) return r.status();

@@ -24,6 +24,7 @@ class PostgresPassLedger final : public PassLedger {
                               const Status& outcome) override;
   StatusOr<std::string> settle_pass(std::int64_t pass_id) override;
   StatusOr<std::vector<PassState>> recent_passes(std::size_t limit) override;
+  StatusOr<std::size_t> prune(Clock::time_point finished_before) override;
 
  private:
   // The id of the running pass of (backend, bucket), 0 when none.

@@ -28,6 +28,11 @@ Status PostgresPassRecords::write(const PassRecord& r, std::string_view doing) {
       .status();
 }
 
+StatusOr<std::size_t> PostgresPassRecords::prune(Clock::time_point finished_before) {
+  return changed_rows(session_.run(kPrunePassRecords, {iso8601_utc_micros(finished_before)},
+                                   "deleting the pass records older than the history kept"));
+}
+
 StatusOr<std::vector<PassRecord>> PostgresPassRecords::recent(std::string_view backend, std::size_t limit) {
   auto q = session_.run(kRecentPassRecords, {std::string(backend), std::to_string(limit)}, "reading the pass records");
   if (!q.ok()) return q.status();

@@ -14,6 +14,7 @@ class PostgresPassRecords final : public PassRecords {
   Status begin(const PassRecord& record) override;
   Status finish(const PassRecord& record) override;
   StatusOr<std::vector<PassRecord>> recent(std::string_view backend, std::size_t limit) override;
+  StatusOr<std::size_t> prune(Clock::time_point finished_before) override;
 
  private:
   Status write(const PassRecord& record, std::string_view doing);

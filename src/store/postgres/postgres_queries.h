@@ -169,6 +169,10 @@ SELECT pass_id, backend_name, bucket, state, (extract(epoch FROM started_at) * 1
        coalesce((extract(epoch FROM finished_at) * 1000000)::bigint, 0)
   FROM s3reconcile_passes ORDER BY pass_id DESC LIMIT $1::integer)sql";
 
+// Ranges go with their pass (ON DELETE CASCADE).
+inline constexpr std::string_view kPruneSettledPasses = R"sql(
+DELETE FROM s3reconcile_passes WHERE state <> 'running' AND finished_at < $1::timestamptz)sql";
+
 inline constexpr std::string_view kRangesOf =
     "SELECT r.range_no, r.after_key, r.through_key, r.state, coalesce(r.owner, ''), "
     "coalesce((extract(epoch FROM r.heartbeat_at) * 1000000)::bigint, 0), r.resume_after, r.attempts, "
@@ -197,6 +201,9 @@ SELECT pass_id, instance, backend_name, bucket, paths, kind, shared, dry_run,
        coalesce((extract(epoch FROM finished_at) * 1000000)::bigint, 0), outcome, error, counts::text
   FROM s3reconcile_pass_records WHERE $1 = '' OR backend_name = $1
  ORDER BY started_at DESC, pass_id DESC, instance DESC LIMIT $2::integer)sql";
+
+inline constexpr std::string_view kPrunePassRecords = R"sql(
+DELETE FROM s3reconcile_pass_records WHERE finished_at < $1::timestamptz)sql";
 
 inline constexpr std::string_view kCursorIndex = "object_locations_backend_storage_c";
 

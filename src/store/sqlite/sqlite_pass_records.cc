@@ -31,17 +31,31 @@ SELECT pass_id, instance, backend_name, bucket, paths, kind, shared, dry_run, st
   FROM s3reconcile_pass_records WHERE ?1 = '' OR backend_name = ?1
  ORDER BY started_at DESC, pass_id DESC, instance DESC LIMIT ?2)sql";
 
+// ?1 the cutoff. A running record has no finished_at, and NULL < ?1 is not
+// true: it stays.
+constexpr std::string_view kPrune = R"sql(
+DELETE FROM s3reconcile_pass_records WHERE finished_at < ?1)sql";
+
 class SqlitePassRecords final : public PassRecords {
  public:
   SqlitePassRecords(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
   Status init() {
     S3R_RETURN_IF_ERROR(prepare(upsert_, kUpsert));
+    S3R_RETURN_IF_ERROR(prepare(prune_, kPrune));
     return prepare(recent_, kRecent);
   }
 
   Status begin(const PassRecord& record) override { return write(record, "recording a pass's start"); }
   Status finish(const PassRecord& record) override { return write(record, "recording a pass's end"); }
+
+  StatusOr<std::size_t> prune(Clock::time_point finished_before) override {
+    sqlite3_stmt* s = prune_.get();
+    Reset reset{s};
+    bind_text(s, 1, iso8601_utc_micros(finished_before));
+    if (sqlite3_step(s) != SQLITE_DONE) return error("deleting the pass records older than the history kept");
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+  }
 
   StatusOr<std::vector<PassRecord>> recent(std::string_view backend, std::size_t limit) override {
     sqlite3_stmt* s = recent_.get();
@@ -121,7 +135,7 @@ class SqlitePassRecords final : public PassRecords {
 
   sqlite3* db_;
   const std::string path_;
-  Statement upsert_, recent_;
+  Statement upsert_, prune_, recent_;
 };
 
 }  // namespace
