@@ -103,7 +103,22 @@ fig2() {
     b_pass=$(min_of "$b_pass" "$P_SECONDS")
     b_pass_cpu=$(min_of "$b_pass_cpu" "$P_CPU")
   done
+  # What the pass's HEADs cost at the least: its n/100 confirmations of stale
+  # rows sent by the product's client, and pre-signed on plain sockets.
+  local heads=$((n / 100)) head_product="" head_floor=""
+  for ((r = 1; r <= REPEAT; r++)); do
+    say "figure 2: round $r of $REPEAT, $heads HEADs with the product's client, then on plain sockets"
+    measure "fig2-head-product-$r" "$BENCH_TOOL" head --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" \
+      --count "$heads" --batch 8 --client product
+    head_product=$(min_of "$head_product" "$(field cpu_us_per_head "$M_OUT")")
+    measure "fig2-head-sockets-$r" "$BENCH_TOOL" head --endpoint "$SRC_ENDPOINT" --bucket "$SRC_BUCKET" \
+      --count "$heads" --batch 8 --client sockets
+    head_floor=$(min_of "$head_floor" "$(field cpu_us_per_head "$M_OUT")")
+  done
   source_down
+  row 2 "CPU per HEAD: the product's client; pre-signed on plain sockets (the floor)" \
+    "$head_product µs; $head_floor µs" "-" "-" \
+    "$heads HEADs of absent keys, 8 at a time on 8 keep-alive connections, smallest of $REPEAT; at the floor the $heads confirmations of the pass's stale rows (SPEC section 6) cost $(calc "$head_floor * $heads / $n") µs per key of the pass"
   per_key=$(awk -v c="$pass_cpu" -v n="$n" 'BEGIN { printf "%.3f", c * 1e6 / n }')
   sides=$(calc "$list_cpu + $index_cpu")
   row 2 "tool CPU per key, full pass, $what" "$per_key µs" "<= 1.5 µs" \

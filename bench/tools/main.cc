@@ -21,6 +21,9 @@ constexpr const char* kUsage = R"(usage: s3r-bench COMMAND --flag value ...
                                 import N new rows into PostgreSQL
   load    --endpoint URL --bucket B --count N [--prefix P] [--threads T] [--skip-mod M --skip-rem R]
                                 create bucket B and PUT N small objects named as the synthetic endpoint does
+  head    --endpoint http://127.0.0.1:PORT --bucket B [--count N] [--batch K] [--client product|sockets]
+                                N HEADs of absent keys, K at a time, with the product's probe_many or
+                                pre-signed on K plain sockets (the floor); prints CPU per HEAD
 S3 credentials come from $S3R_TEST_ACCESS_KEY and $S3R_TEST_SECRET_KEY (--access-key-env,
 --secret-key-env name others). Each command prints one line of name=value pairs.
 )";
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
     if (command == "hashset") return s3r_bench::hashset_command(args);
     if (command == "import") return s3r_bench::import_command(args);
     if (command == "load") return s3r_bench::load_command(args);
+    if (command == "head") return s3r_bench::head_command(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "s3r-bench %s: %s\n", command.c_str(), e.what());
     return 1;
