@@ -16,8 +16,7 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 }  // namespace
 
-HealthReport check_health(const config::Config& config,
-                          const std::function<StatusOr<std::unique_ptr<IndexStore>>()>& open_index,
+HealthReport check_health(const config::Config& config, IndexConnectionCache& index_connections,
                           Clock::time_point serve_started, Clock::time_point now) {
   HealthReport report;
   nlohmann::ordered_json problems = nlohmann::ordered_json::array();
@@ -29,7 +28,7 @@ HealthReport check_health(const config::Config& config,
 
   nlohmann::ordered_json index;
   index["store"] = describe_store(config.store);
-  auto store = open_index();
+  auto store = index_connections.borrow(config.store);
   PassRecords* records = nullptr;
   if (!store.ok()) {
     problem("index: " + store.status().to_string());
@@ -50,6 +49,7 @@ HealthReport check_health(const config::Config& config,
       if (!recent.ok()) {
         wrong = "its pass records cannot be read: " + recent.status().to_string();
         index["ok"] = false;
+        store->failed();
       } else {
         const PassRecord* last = nullptr;
         for (const auto& r : *recent) {  // newest first

@@ -3,14 +3,12 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
-#include <memory>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/index_connection_cache.h"
 #include "config/config.h"
 #include "s3reconcile/entry.h"
-#include "s3reconcile/index_store.h"
 
 namespace s3reconcile::cli {
 
@@ -26,9 +24,8 @@ struct HealthReport {
 //   - each backend's newest finished pass (dry runs aside) is "ok";
 //   - it ended within serve.stale_after intervals, or, when none has ended
 //     yet, serve started less than that long ago.
-// `open_index` opens a connection to the index.
-HealthReport check_health(const config::Config& config,
-                          const std::function<StatusOr<std::unique_ptr<IndexStore>>()>& open_index,
-                          Clock::time_point serve_started, Clock::time_point now);
+// The index is read on a connection borrowed from `index`.
+HealthReport check_health(const config::Config& config, IndexConnectionCache& index, Clock::time_point serve_started,
+                          Clock::time_point now);
 
 }  // namespace s3reconcile::cli

@@ -18,14 +18,13 @@ std::uint64_t rows_after(const PassRecord& r) {
 
 }  // namespace
 
-nlohmann::ordered_json passes_view(const config::Config& config, const PassBoard& board,
-                                   const std::function<StatusOr<std::unique_ptr<IndexStore>>()>& open_index,
+nlohmann::ordered_json passes_view(const config::Config& config, const PassBoard& board, IndexConnectionCache& index,
                                    const std::string& instance, std::size_t limit) {
   nlohmann::ordered_json view;
   view["instance"] = instance;
   view["generated_at"] = iso8601_utc_micros(Clock::now());
   view["index_error"] = nullptr;
-  auto store = open_index();
+  auto store = index.borrow(config.store);
   PassRecords* records = store.ok() ? (*store)->pass_records() : nullptr;
   PassLedger* ledger = store.ok() ? (*store)->pass_ledger() : nullptr;
   if (!store.ok()) view["index_error"] = store.status().to_string();
@@ -34,7 +33,10 @@ nlohmann::ordered_json passes_view(const config::Config& config, const PassBoard
   if (ledger != nullptr) {
     auto recent = ledger->recent_passes(limit);
     if (recent.ok()) shared = std::move(*recent);
-    if (!recent.ok()) view["index_error"] = recent.status().to_string();
+    if (!recent.ok()) {
+      view["index_error"] = recent.status().to_string();
+      store->failed();
+    }
   }
   const std::vector<BoardPass> in_flight = board.in_flight();
 
@@ -46,7 +48,10 @@ nlohmann::ordered_json passes_view(const config::Config& config, const PassBoard
     if (records != nullptr) {
       auto got = records->recent(backend.name, limit);
       if (got.ok()) recent = std::move(*got);
-      if (!got.ok()) view["index_error"] = got.status().to_string();
+      if (!got.ok()) {
+        view["index_error"] = got.status().to_string();
+        store->failed();
+      }
     }
     b["in_flight"] = nlohmann::ordered_json::array();
     for (const auto& pass : in_flight) {

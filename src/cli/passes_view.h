@@ -3,14 +3,13 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
-#include <memory>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/index_connection_cache.h"
 #include "cli/pass_board.h"
 #include "config/config.h"
-#include "s3reconcile/index_store.h"
 
 namespace s3reconcile::cli {
 
@@ -23,9 +22,8 @@ namespace s3reconcile::cli {
 // "expected_rows" is the rows the newest completed pass over the same paths
 // left in the index (scanned + imported - removed; null when no pass
 // completed): the progress bar's end, without counting a table of a
-// billion rows.
-nlohmann::ordered_json passes_view(const config::Config& config, const PassBoard& board,
-                                   const std::function<StatusOr<std::unique_ptr<IndexStore>>()>& open_index,
+// billion rows. The index is read on a connection borrowed from `index`.
+nlohmann::ordered_json passes_view(const config::Config& config, const PassBoard& board, IndexConnectionCache& index,
                                    const std::string& instance, std::size_t limit);
 
 }  // namespace s3reconcile::cli

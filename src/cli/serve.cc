@@ -10,6 +10,7 @@
 
 #include "cli/app.h"
 #include "cli/http_server.h"
+#include "cli/index_connection_cache.h"
 #include "cli/metrics.h"
 #include "cli/pass_board.h"
 #include "cli/pass_runner.h"
@@ -66,8 +67,7 @@ class Server {
         progress_(progress),
         stop_(std::move(stop)),
         board_(&metrics_),
-        api_(ServeContext{[this] { return this->config(); }, &board_, &metrics_,
-                          [this] { return open_store(this->config()->store); },
+        api_(ServeContext{[this] { return this->config(); }, &board_, &metrics_, &index_,
                           [this](bool dry_run, PassSelection selection, std::vector<std::string> backends) {
                             return launch(dry_run, std::move(selection), std::move(backends));
                           },
@@ -182,6 +182,7 @@ class Server {
   const std::stop_token stop_;
   Metrics metrics_;
   PassBoard board_;
+  IndexConnectionCache index_{[](const config::StoreConfig& store) { return open_store(store); }};
   ServeApi api_;
   HttpServer http_;
 };

@@ -87,7 +87,7 @@ void ServeApi::handle(HttpExchange& exchange) {
   }
   if (path == "/" || path == kRunsPath) {
     const auto config = context_.config();
-    const auto view = passes_view(*config, *context_.board, context_.open_index, context_.instance, kShown);
+    const auto view = passes_view(*config, *context_.board, *context_.index, context_.instance, kShown);
     if (path == kRunsPath) return exchange.respond(json_response(200, view));
     return exchange.respond(HttpResponse{200, "text/html; charset=utf-8", render_status_page(view, 5), {}});
   }
@@ -101,8 +101,7 @@ void ServeApi::health(HttpExchange& exchange) {
     MutexLock lock(health_mu_);
     const auto now = std::chrono::steady_clock::now();
     if (!last_health_ || now - last_health_->first >= std::chrono::seconds(1)) {
-      last_health_.emplace(now,
-                           check_health(*context_.config(), context_.open_index, context_.started_at, Clock::now()));
+      last_health_.emplace(now, check_health(*context_.config(), *context_.index, context_.started_at, Clock::now()));
     }
     report = last_health_->second;
   }

@@ -19,6 +19,7 @@
 
 #include "cli/health.h"
 #include "cli/http_server.h"
+#include "cli/index_connection_cache.h"
 #include "cli/metrics.h"
 #include "cli/pass_board.h"
 #include "config/config.h"
@@ -32,8 +33,8 @@ struct ServeContext {
   std::function<std::shared_ptr<const config::Config>()> config;
   PassBoard* board = nullptr;
   Metrics* metrics = nullptr;
-  // Opens a connection to the index of the config in force.
-  std::function<StatusOr<std::unique_ptr<IndexStore>>()> open_index;
+  // Connections to the index of the config in force, kept between requests.
+  IndexConnectionCache* index = nullptr;
   // Starts passes asked for through the API on another thread, `backends`
   // already claimed on the board (and released when they end); returns
   // the run's id.

@@ -453,6 +453,26 @@ TEST_F(PostgresCliTest, ServeShowsASharedPassWithItsRangesAndIsHealthy) {
   EXPECT_EQ(ranges_shown, shared["ranges"].size());
   const auto health = get(port, "/healthz");
   EXPECT_EQ(health.first, 200) << health.second;
+
+  // Those readers, and every one after, share one connection that serve
+  // keeps: once the round's own connections close, it is the only one left.
+  PgConnection side(db_->dsn());
+  const std::string serves =
+      "SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  std::string kept;
+  for (int i = 0; i < 100; ++i) {
+    kept = *side.value(serves);
+    if (!kept.empty() && kept.find(',') == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(kept.empty()) << "no connection kept between requests";
+  ASSERT_EQ(kept.find(','), std::string::npos) << "serve's connections: " << kept;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(get(port, "/v1/passes").first, 200);
+    EXPECT_EQ(get(port, "/").first, 200);
+  }
+  EXPECT_EQ(*side.value(serves), kept) << "the same connection, no other";
   serve.kill(SIGTERM);
   EXPECT_EQ(serve.wait(), 0) << serve.err();
 }
