@@ -364,6 +364,8 @@ TEST(PipelinedPass, AProberThatAsksManyAtOnceIsGivenUpToProbeConcurrencyCandidat
   EXPECT_EQ(asked, 40u) << "every stale row asked about once";
   EXPECT_GT(largest, 1u) << "the candidates were asked about one at a time";
   EXPECT_LE(largest, 6u) << "more at once than probe_concurrency";
+  // The worker waits for a whole batch: only the last, at the end, is short.
+  EXPECT_EQ(prober.batches(), (std::vector<std::size_t>{6, 6, 6, 6, 6, 6, 4}));
   EXPECT_EQ(prober.threads().size(), 1u) << "one worker asks, not one per candidate";
 }
 

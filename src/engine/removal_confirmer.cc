@@ -20,21 +20,17 @@ RemovalConfirmer::RemovalConfirmer(std::size_t concurrency, bool together, Ask a
 RemovalConfirmer::~RemovalConfirmer() { finish().ignore_error(); }
 
 void RemovalConfirmer::work() {
-  // Up to this many candidates are asked about at once by this worker.
+  // This worker asks about this many candidates at once, and waits until
+  // they are queued (a drain or the end takes fewer): a HEAD sent alone
+  // costs a third more CPU than one of 8 sent together, and the merge wakes
+  // this thread once per batch instead of once per stale row.
   const std::size_t at_once = together_ ? concurrency_ : 1;
   std::vector<RemovalCandidate> candidates;
   while (true) {
     // A stop is not a reason to abandon queued candidates half-way: each
     // decision probes with the pass's stop token and fails fast on its own.
-    auto next = queue_.pop({});
-    if (!next.ok() || !next->has_value()) return;
-    candidates.clear();
-    candidates.push_back(std::move(**next));
-    while (candidates.size() < at_once) {
-      auto more = queue_.try_pop();
-      if (!more) break;
-      candidates.push_back(std::move(*more));
-    }
+    auto taken = queue_.pop_batch(candidates, at_once);
+    if (!taken.ok() || !*taken) return;
     confirm(candidates);
   }
 }
@@ -81,6 +77,7 @@ Status RemovalConfirmer::submit(RemovalCandidate candidate) {
 }
 
 Status RemovalConfirmer::drain() {
+  queue_.flush();  // a partial batch goes now
   MutexLock lock(mu_);
   lock.wait(decided_, [&]() S3R_REQUIRES(mu_) { return undecided_ == 0; });
   return first_error_;
