@@ -59,12 +59,13 @@ StatusOr<std::optional<std::string>> load_api_token(const config::Config& config
 class Server {
  public:
   Server(std::shared_ptr<const config::Config> config, std::optional<std::string> token, EventLog log,
-         MergeCounters& counters, Progress& progress, std::stop_token stop)
+         MergeCounters& counters, Progress& progress, std::chrono::milliseconds progress_interval, std::stop_token stop)
       : config_(std::move(config)),
         token_(std::move(token)),
         log_(std::move(log)),
         counters_(counters),
         progress_(progress),
+        progress_interval_(progress_interval),
         stop_(std::move(stop)),
         board_(&metrics_),
         api_(ServeContext{[this] { return this->config(); }, &board_, &metrics_, &index_,
@@ -159,7 +160,13 @@ class Server {
     });
     auto done = std::make_shared<std::atomic<bool>>(false);
     launched_.push_back(Launched{std::thread([this, config, request = std::move(request), id, backends, done] {
-                                   run(*config, request, id);
+                                   // Its own progress lines: a round may be logging its own meanwhile.
+                                   MergeCounters counters;
+                                   Progress progress(counters, ProgressOptions{false, progress_interval_, log_});
+                                   PassRequest with_progress = request;
+                                   with_progress.counters = &counters;
+                                   with_progress.progress = &progress;
+                                   run(*config, std::move(with_progress), id);
                                    board_.release_all(backends);
                                    done->store(true);
                                  }),
@@ -179,6 +186,7 @@ class Server {
   const EventLog log_;
   MergeCounters& counters_;
   Progress& progress_;
+  const std::chrono::milliseconds progress_interval_;
   const std::stop_token stop_;
   Metrics metrics_;
   PassBoard board_;
@@ -210,7 +218,7 @@ int serve(const ServeFlags& flags, Signals& signals) {
   Progress progress(counters, ProgressOptions{false, *progress_interval, log});
   const std::stop_token stop = signals.stop_token();
   Server server(std::make_shared<const config::Config>(std::move(*config)), std::move(*token), log, counters, progress,
-                stop);
+                *progress_interval, stop);
   const auto running = server.config();
   if (Status listening = server.listen(); !listening.ok()) {
     std::cerr << "s3reconcile: " << running->file << ": serve.listen: " << listening.message() << "\n";

@@ -91,7 +91,8 @@ class ServeFixture : public ::testing::Test {
 
   // Starts serve on config.yaml and waits until it answers /livez.
   void start_serve(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {S3R_BINARY, "serve", "--config", config_path(), "--progress-interval", "0"};
+    std::vector<std::string> argv = {S3R_BINARY,        "serve", "--config", config_path(), "--progress-interval",
+                                     progress_interval_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     serve_ = std::make_unique<ChildProcess>(argv, (dir_.path() / "serve.out").string(),
                                             (dir_.path() / "serve.err").string());
@@ -143,6 +144,7 @@ class ServeFixture : public ::testing::Test {
   int endpoint_port_ = 0;
   std::unique_ptr<ChildProcess> endpoint_;
   std::unique_ptr<ChildProcess> serve_;
+  std::string progress_interval_ = "0";  // serve's --progress-interval
 };
 
 }  // namespace s3reconcile::testing

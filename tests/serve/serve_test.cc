@@ -289,6 +289,37 @@ TEST_F(ServePassesTest, ADryRunChangesNothingAndAStreamedPassReportsAsItGoes) {
   EXPECT_EQ(index_rows("synth"), kKeys) << "the streamed pass imported what was missing";
 }
 
+// A pass asked for through the API logs its progress, as a round's does,
+// under its own pass_id.
+class ServePassProgressTest : public ServePassesTest {
+ protected:
+  void SetUp() override {
+    progress_interval_ = "200ms";
+    ServePassesTest::SetUp();
+  }
+};
+
+TEST_F(ServePassProgressTest, APassAskedForThroughTheApiLogsItsProgress) {
+  ASSERT_TRUE(wait_for_metric(first_round_done_, 1));
+  const Reply taken = call("POST", "/v1/passes", auth_, R"({"backend":"synth"})");
+  ASSERT_EQ(taken.status, 202) << taken.body;
+  nlohmann::json run;
+  for (int i = 0; i < 300; ++i) {
+    run = call("GET", "/v1/passes/" + taken.json()["id"].get<std::string>()).json();
+    if (run["state"] == "done") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(run["state"], "done") << run.dump();
+  const std::string pass_id = run["passes"][0]["pass_id"];
+  const std::string log = serve_->err();
+  std::size_t lines = 0;
+  for (std::size_t at = log.find("pass progress"); at != std::string::npos; at = log.find("pass progress", at + 1)) {
+    const std::size_t end = log.find('\n', at);
+    if (log.substr(at, end - at).find("pass_id=" + pass_id) != std::string::npos) ++lines;
+  }
+  EXPECT_GE(lines, 1u) << "no progress line of pass " << pass_id << ":\n" << log;
+}
+
 TEST_F(ServeTest, PassesOnDemandAreOffWithoutAToken) {
   dir_.write("objs/vbk/a", 3);
   write_config("  - {name: disk, type: local, path: " + (dir_.path() / "objs").string() + "}\n", "  interval: 1h\n");
