@@ -180,6 +180,17 @@ class ServePassesTest : public testing::ServeFixture {
     write_config(synthetic_backend(), "  interval: 1h\n  api_token_file: " + (dir_.path() / "token").string() + "\n");
     start_serve();
   }
+  // The run `id` once done (or as it last was, after 30 s).
+  nlohmann::json wait_until_done(const std::string& id) const {
+    nlohmann::json run;
+    for (int i = 0; i < 300; ++i) {
+      run = call("GET", "/v1/passes/" + id).json();
+      if (run["state"] == "done") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return run;
+  }
+
   const std::vector<std::string> auth_ = {"Authorization: Bearer s3cret-token"};
   const std::string first_round_done_ = "s3reconcile_passes_total{backend=\"synth\",result=\"ok\"}";
 };
@@ -218,12 +229,7 @@ TEST_F(ServePassesTest, APassOfABackendInFlightIsAConflict) {
   EXPECT_EQ(call("POST", "/v1/passes", auth_, "{}").status, 409);
   const std::string id = taken.json()["id"];
   EXPECT_EQ(taken.header("Location"), "/v1/passes/" + id);
-  nlohmann::json run;
-  for (int i = 0; i < 300; ++i) {
-    run = call("GET", "/v1/passes/" + id).json();
-    if (run["state"] == "done") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const nlohmann::json run = wait_until_done(id);
   EXPECT_EQ(run["state"], "done") << run.dump();
   ASSERT_EQ(run["passes"].size(), 1u) << run.dump();
   EXPECT_EQ(run["passes"][0]["state"], "ok");
@@ -246,12 +252,7 @@ TEST_F(ServePassesTest, ADryRunChangesNothingAndAStreamedPassReportsAsItGoes) {
   const Reply dry = call("POST", "/v1/passes", auth_, R"({"backend":"synth","bucket":"vbk","dry_run":true})");
   ASSERT_EQ(dry.status, 202) << dry.body;
   EXPECT_EQ(dry.json()["dry_run"], true);
-  nlohmann::json run;
-  for (int i = 0; i < 300; ++i) {
-    run = call("GET", "/v1/passes/" + dry.json()["id"].get<std::string>()).json();
-    if (run["state"] == "done") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const nlohmann::json run = wait_until_done(dry.json()["id"].get<std::string>());
   ASSERT_EQ(run["state"], "done") << run.dump();
   EXPECT_EQ(run["dry_run"], true);
   EXPECT_EQ(run["passes"][0]["bucket"], "vbk");
@@ -303,12 +304,7 @@ TEST_F(ServePassProgressTest, APassAskedForThroughTheApiLogsItsProgress) {
   ASSERT_TRUE(wait_for_metric(first_round_done_, 1));
   const Reply taken = call("POST", "/v1/passes", auth_, R"({"backend":"synth"})");
   ASSERT_EQ(taken.status, 202) << taken.body;
-  nlohmann::json run;
-  for (int i = 0; i < 300; ++i) {
-    run = call("GET", "/v1/passes/" + taken.json()["id"].get<std::string>()).json();
-    if (run["state"] == "done") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const nlohmann::json run = wait_until_done(taken.json()["id"].get<std::string>());
   ASSERT_EQ(run["state"], "done") << run.dump();
   const std::string pass_id = run["passes"][0]["pass_id"];
   const std::string log = serve_->err();
