@@ -301,6 +301,7 @@ class ForwardingStore : public IndexStore {
     return inner_.queued_for_deletion(b, p);
   }
   void cancel() override { inner_.cancel(); }
+  Status check_connection() override { return inner_.check_connection(); }
   StatusOr<RemoveOutcome> removal_outcome(std::string_view b, std::string_view k, Clock::time_point t) override {
     return inner_.removal_outcome(b, k, t);
   }

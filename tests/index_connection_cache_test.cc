@@ -14,14 +14,17 @@
 namespace s3reconcile::cli {
 namespace {
 
-// Counts the connections opened and those closed.
+// Counts the connections closed; answers while `alive`.
 class CountedStore final : public testing::ForwardingStore {
  public:
-  CountedStore(IndexStore& inner, int& closed) : ForwardingStore(inner), closed_(closed) {}
+  CountedStore(IndexStore& inner, int& closed, const bool& alive)
+      : ForwardingStore(inner), closed_(closed), alive_(alive) {}
   ~CountedStore() override { ++closed_; }
+  Status check_connection() override { return alive_ ? ok_status() : unavailable_error("server closed it"); }
 
  private:
   int& closed_;
+  const bool& alive_;
 };
 
 class IndexConnectionCacheTest : public ::testing::Test {
@@ -30,7 +33,7 @@ class IndexConnectionCacheTest : public ::testing::Test {
       : cache_([this](const config::StoreConfig& store) -> StatusOr<std::unique_ptr<IndexStore>> {
           opened_for_.push_back(store.sqlite_path);
           if (refuse_) return unavailable_error("the index is down");
-          return std::unique_ptr<IndexStore>(std::make_unique<CountedStore>(inner_, closed_));
+          return std::unique_ptr<IndexStore>(std::make_unique<CountedStore>(inner_, closed_, alive_));
         }) {
     store_.sqlite_path = "index.db";
   }
@@ -47,6 +50,7 @@ class IndexConnectionCacheTest : public ::testing::Test {
   std::vector<std::string> opened_for_;
   int closed_ = 0;
   bool refuse_ = false;
+  bool alive_ = true;
   IndexConnectionCache cache_;
 };
 
@@ -79,6 +83,16 @@ TEST_F(IndexConnectionCacheTest, AConnectionThatFailedIsClosedAndTheNextReaderOp
   EXPECT_EQ(closed_, 1);
   borrow_and_return();
   EXPECT_EQ(opened_for_.size(), 2u);
+}
+
+TEST_F(IndexConnectionCacheTest, AKeptConnectionTheServerClosedIsReplacedBeforeAReaderGetsIt) {
+  const IndexStore* first = borrow_and_return();
+  alive_ = false;  // e.g. PostgreSQL restarted while it sat idle
+  auto lease = cache_.borrow(store_);
+  ASSERT_TRUE(lease.ok()) << lease.status().to_string();
+  EXPECT_EQ(opened_for_.size(), 2u);
+  EXPECT_EQ(closed_, 1) << "the dead one is closed";
+  EXPECT_NE(lease->operator->(), first);
 }
 
 TEST_F(IndexConnectionCacheTest, AReloadThatChangesTheStoreOpensTheNewOneAndClosesTheOld) {

@@ -127,6 +127,11 @@ class IndexStore : public DBKeyLister {
   // query the server is slow to answer.
   virtual void cancel() {}
 
+  // Whether the connection still answers: one kept between uses may have
+  // been closed by the server since (a restart, an idle timeout). A store
+  // without a server says OK.
+  virtual Status check_connection() { return ok_status(); }
+
   // Where instances sharing passes coordinate, when this store offers it
   // (PostgreSQL); null otherwise. It uses this store's connection.
   virtual PassLedger* pass_ledger() { return nullptr; }

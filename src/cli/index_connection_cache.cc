@@ -26,7 +26,10 @@ StatusOr<IndexConnectionCache::Lease> IndexConnectionCache::borrow(const config:
     (idle_config_ == wanted ? kept : stale) = std::move(idle_);
   }
   stale.reset();  // closed outside the lock: a close may wait on the server
-  if (kept != nullptr) return Lease(*this, std::move(kept), std::move(wanted));
+  // One the server closed since (a restart, an idle timeout) is replaced
+  // rather than handed to a reader that would report its error.
+  if (kept != nullptr && kept->check_connection().ok()) return Lease(*this, std::move(kept), std::move(wanted));
+  kept.reset();
   auto opened = open_(store);
   if (!opened.ok()) return opened.status();
   return Lease(*this, std::move(*opened), std::move(wanted));

@@ -44,8 +44,8 @@ class IndexConnectionCache {
     bool failed_ = false;
   };
 
-  // The kept connection when it was opened for `store` as it is now, else a
-  // new one.
+  // The kept connection when it was opened for `store` as it is now and
+  // still answers, else a new one.
   StatusOr<Lease> borrow(const config::StoreConfig& store);
 
  private:

@@ -51,6 +51,7 @@ class TimedIndexStore final : public IndexStore {
     return timed("split_keys", [&] { return store_->split_keys(backend, range, parts); });
   }
   void cancel() override { store_->cancel(); }
+  Status check_connection() override { return store_->check_connection(); }
   PassLedger* pass_ledger() override { return store_->pass_ledger(); }
   PassRecords* pass_records() override { return store_->pass_records(); }
   StatusOr<std::string> resume_point(std::string_view backend, std::string_view paths) override {

@@ -473,6 +473,16 @@ TEST_F(PostgresCliTest, ServeShowsASharedPassWithItsRangesAndIsHealthy) {
     EXPECT_EQ(get(port, "/").first, 200);
   }
   EXPECT_EQ(*side.value(serves), kept) << "the same connection, no other";
+
+  // The server ends it (as a restart or an idle timeout would): the next
+  // reader gets a new one, not its error.
+  ASSERT_EQ(*side.value("SELECT pg_terminate_backend(" + kept + ")"), "t");
+  const auto after_kill = get(port, "/v1/passes");
+  EXPECT_EQ(after_kill.first, 200);
+  EXPECT_TRUE(nlohmann::json::parse(after_kill.second, nullptr, false)["index_error"].is_null()) << after_kill.second;
+  const std::string replaced = *side.value(serves);
+  EXPECT_FALSE(replaced.empty());
+  EXPECT_NE(replaced, kept);
   serve.kill(SIGTERM);
   EXPECT_EQ(serve.wait(), 0) << serve.err();
 }

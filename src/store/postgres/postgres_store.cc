@@ -361,6 +361,7 @@ class PostgresStore final : public IndexStore {
 
   PassLedger* pass_ledger() override { return &ledger_; }
   PassRecords* pass_records() override { return &records_; }
+  Status check_connection() override { return session_.run("SELECT 1", {}, "checking the connection").status(); }
 
   StatusOr<bool> try_lock_backend(std::string_view backend) override {
     return lock_call(Prepared::kTryLockBackend, backend, "taking the lock of backend");
