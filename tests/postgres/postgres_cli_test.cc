@@ -477,6 +477,9 @@ TEST_F(PostgresCliTest, ServeShowsASharedPassWithItsRangesAndIsHealthy) {
   // The server ends it (as a restart or an idle timeout would): the next
   // reader gets a new one, not its error.
   ASSERT_EQ(*side.value("SELECT pg_terminate_backend(" + kept + ")"), "t");
+  for (int i = 0; i < 100 && *side.value("SELECT count(*) FROM pg_stat_activity WHERE pid = " + kept) != "0"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the signal is taken asynchronously
+  }
   const auto after_kill = get(port, "/v1/passes");
   EXPECT_EQ(after_kill.first, 200);
   EXPECT_TRUE(nlohmann::json::parse(after_kill.second, nullptr, false)["index_error"].is_null()) << after_kill.second;
