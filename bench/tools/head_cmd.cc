@@ -37,9 +37,26 @@ Cpu cpu_now() {
   return {us(u.ru_utime), us(u.ru_stime), u.ru_nvcsw};
 }
 
+namespace s3 = s3reconcile::s3;
+
+// The keys and region the product's client signs with (open_s3's flags).
+struct Signer {
+  s3::Credentials credentials;
+  std::string region;
+};
+
+Signer signer_from(const Args& args) {
+  auto env = [&](const char* flag, const char* fallback) {
+    const char* value = std::getenv(args.str(flag, fallback).c_str());
+    return std::string(value != nullptr ? value : "");
+  };
+  return {{env("access-key-env", "S3R_TEST_ACCESS_KEY"), env("secret-key-env", "S3R_TEST_SECRET_KEY"), ""},
+          args.str("region", "us-east-1")};
+}
+
 // Each HEAD the product's client would send for `key`, as bytes on the wire.
-std::string signed_head(const std::string& host, const std::string& bucket, const std::string& key) {
-  namespace s3 = s3reconcile::s3;
+std::string signed_head(const Signer& signer, const std::string& host, const std::string& bucket,
+                        const std::string& key) {
   const auto now = s3reconcile::Clock::now();
   const std::string empty = s3::sha256_hex("");
   s3::RequestToSign r;
@@ -47,10 +64,7 @@ std::string signed_head(const std::string& host, const std::string& bucket, cons
   r.canonical_uri = "/" + bucket + "/" + s3::uri_encode(key, true);
   r.headers = {{"host", host}, {"x-amz-content-sha256", empty}, {"x-amz-date", s3::amz_date(now)}};
   r.payload_hash = empty;
-  const char* access = std::getenv("S3R_TEST_ACCESS_KEY");
-  const char* secret = std::getenv("S3R_TEST_SECRET_KEY");
-  const s3::Credentials credentials{access ? access : "", secret ? secret : "", ""};
-  const auto signature = s3::sign_v4(r, credentials, "us-east-1", "s3", now);
+  const auto signature = s3::sign_v4(r, signer.credentials, signer.region, "s3", now);
   std::string out = "HEAD " + r.canonical_uri + " HTTP/1.1\r\n";
   for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
   return out + "Authorization: " + signature.authorization + "\r\n\r\n";
@@ -123,7 +137,8 @@ int head_command(const Args& args) {
   Stopwatch clock;
   if (client == "sockets") {
     std::vector<std::string> requests;
-    for (const auto& key : keys) requests.push_back(signed_head(host, bucket, key));
+    const Signer signer = signer_from(args);
+    for (const auto& key : keys) requests.push_back(signed_head(signer, host, bucket, key));
     before = cpu_now();
     clock = Stopwatch();
     wrong = send_on_sockets(std::atoi(host.substr(host.rfind(':') + 1).c_str()), requests, batch);

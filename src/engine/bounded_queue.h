@@ -103,18 +103,6 @@ class BoundedQueue {
     return !out.empty();
   }
 
-  // An item queued now, without waiting; std::nullopt when there is none
-  // (empty, or closed: pop() says how).
-  std::optional<T> try_pop() {
-    MutexLock lock(mu_);
-    if (!close_status_.ok() || items_.empty()) return std::nullopt;
-    std::optional<T> item(std::move(items_.front().first));
-    used_ -= items_.front().second;
-    items_.pop_front();
-    not_full_.notify_one();
-    return item;
-  }
-
   // The most weight ever held at once (for tests and memory accounting).
   std::size_t high_watermark() const {
     MutexLock lock(mu_);

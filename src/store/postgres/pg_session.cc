@@ -56,8 +56,9 @@ StatusOr<std::size_t> changed_rows(StatusOr<PgResult> r) {
 }
 
 StatusOr<bool> changed_one(StatusOr<PgResult> r) {
-  if (!r.ok()) return r.status();
-  return std::string_view(PQcmdTuples(r->get())) == "1";
+  auto changed = changed_rows(std::move(r));
+  if (!changed.ok()) return changed.status();
+  return *changed == 1;
 }
 
 PgSession::PgSession(PgConn conn, std::string where, std::string password)
