@@ -53,7 +53,7 @@ class CliKeysTest : public ::testing::Test {
     std::set<Row> out;
     auto store = open_sqlite_store(SqliteStoreOptions{db()});
     EXPECT_TRUE(store.ok());
-    auto page = (*store)->list_by_storage_key("disk", RowPosition{"", std::nullopt}, 1000, KeyRange{});
+    auto page = list_rows_by_storage_key(**store, "disk", RowPosition{"", std::nullopt}, 1000, KeyRange{});
     EXPECT_TRUE(page.ok());
     for (const auto& r : *page) out.emplace(r.object_key, r.storage_key, r.size_bytes);
     return out;

@@ -48,7 +48,7 @@ class CliSizesTest : public ::testing::Test {
     std::map<std::string, std::int64_t> out;
     auto store = open_sqlite_store(SqliteStoreOptions{db()});
     EXPECT_TRUE(store.ok());
-    auto rows = (*store)->list_by_storage_key("disk", RowPosition{}, 100000, KeyRange{});
+    auto rows = list_rows_by_storage_key(**store, "disk", RowPosition{}, 100000, KeyRange{});
     EXPECT_TRUE(rows.ok());
     for (const auto& r : *rows) out[r.object_key] = r.size_bytes;
     return out;
@@ -146,7 +146,7 @@ class CliBudgetTest : public ::testing::Test {
   std::string db() const { return (dir_.path() / "index.db").string(); }
   std::size_t row_count() {
     auto store = open_sqlite_store(SqliteStoreOptions{db()});
-    auto rows = (*store)->list_by_storage_key("disk", RowPosition{}, 100000, KeyRange{});
+    auto rows = list_rows_by_storage_key(**store, "disk", RowPosition{}, 100000, KeyRange{});
     return rows.ok() ? rows->size() : 0;
   }
 

@@ -77,7 +77,7 @@ class CliTest : public ::testing::Test {
     KeySet out;
     auto store = open_sqlite_store(SqliteStoreOptions{db()});
     EXPECT_TRUE(store.ok());
-    auto page = (*store)->list_by_storage_key(backend, RowPosition{"", std::nullopt}, 100000, KeyRange{});
+    auto page = list_rows_by_storage_key(**store, backend, RowPosition{"", std::nullopt}, 100000, KeyRange{});
     EXPECT_TRUE(page.ok());
     for (const auto& r : *page) out.insert(r.object_key);
     return out;

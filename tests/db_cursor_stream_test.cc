@@ -46,10 +46,10 @@ TEST(DBCursorStream, ReadAheadUsesOneThreadForEveryPage) {
   class ThreadsSeen final : public DBKeyLister {
    public:
     explicit ThreadsSeen(DBKeyLister& inner) : inner_(inner) {}
-    StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
-                                                        std::size_t limit, const KeyRange& range) override {
+    Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
+                               const KeyRange& range, std::vector<IndexRow>& rows) override {
       tids.insert(static_cast<long>(::syscall(SYS_gettid)));  // kernel ids: not reused as pthread ids are
-      return inner_.list_by_storage_key(backend, after, limit, range);
+      return inner_.list_by_storage_key(backend, after, limit, range, rows);
     }
     std::set<long> tids;  // written by one query at a time
 
@@ -160,9 +160,10 @@ TEST(DBCursorStream, StoreErrorIsReturnedWithContextAndLatched) {
 
 TEST(DBCursorStream, RowsOutOfOrderAreAnError) {
   class Backwards final : public DBKeyLister {
-    StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view, const RowPosition&, std::size_t,
-                                                        const KeyRange&) override {
-      return std::vector<IndexRow>{{"b/2", "b/2", 0}, {"b/1", "b/1", 0}};
+    Status list_by_storage_key(std::string_view, const RowPosition&, std::size_t, const KeyRange&,
+                               std::vector<IndexRow>& rows) override {
+      rows = {{"b/2", "b/2", 0}, {"b/1", "b/1", 0}};
+      return ok_status();
     }
   } store;
   DBCursorStream c(store, opts(10));

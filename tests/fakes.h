@@ -191,14 +191,14 @@ class FakeStore final : public IndexStore {
   // When set, list calls ignore the key range (to test the cursor's own filter).
   void ignore_range(bool ignore) { ignore_range_ = ignore; }
 
-  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
-                                                      std::size_t limit, const KeyRange& range) override {
+  Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
+                             const KeyRange& range, std::vector<IndexRow>& out) override {
     const std::size_t call = list_calls_++;
     limits_.push_back(limit);
     if (fail_call_ && call == *fail_call_) return fail_error_;
-    std::vector<IndexRow> out;
+    out.clear();
     auto b = rows_.find(std::string(backend));
-    if (b == rows_.end()) return out;
+    if (b == rows_.end()) return ok_status();
     std::vector<IndexRow> all;
     for (const auto& [key, row] : b->second) all.push_back(IndexRow{key, row.storage_key, row.size});
     std::sort(all.begin(), all.end(), [](const IndexRow& x, const IndexRow& y) {
@@ -218,7 +218,7 @@ class FakeStore final : public IndexStore {
       }
       out.push_back(std::move(row));
     }
-    return out;
+    return ok_status();
   }
 
   StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& e, Clock::time_point created_at) override {
@@ -293,9 +293,9 @@ class FakeStore final : public IndexStore {
 class ForwardingStore : public IndexStore {
  public:
   explicit ForwardingStore(IndexStore& inner) : inner_(inner) {}
-  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
-                                                      const KeyRange& r) override {
-    return inner_.list_by_storage_key(b, a, l, r);
+  Status list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l, const KeyRange& r,
+                             std::vector<IndexRow>& rows) override {
+    return inner_.list_by_storage_key(b, a, l, r, rows);
   }
   StatusOr<bool> queued_for_deletion(std::string_view b, std::string_view p) override {
     return inner_.queued_for_deletion(b, p);

@@ -39,7 +39,7 @@ const Clock::time_point kOld = Clock::now() - std::chrono::hours(24);
 
 KeySet index_keys(IndexStore& store, const std::string& backend) {
   KeySet out;
-  auto rows = store.list_by_storage_key(backend, RowPosition{"", std::nullopt}, 1000000, KeyRange{});
+  auto rows = list_rows_by_storage_key(store, backend, RowPosition{"", std::nullopt}, 1000000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
   if (rows.ok())
     for (const auto& r : *rows) out.insert(r.object_key);
@@ -179,13 +179,13 @@ TEST(FaultInjection, SqliteLockedAtARandomMomentLosesNoRow) {
           sqlite3_close(other_);
         }
       }
-      StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
-                                                          const KeyRange& r) override {
+      Status list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l, const KeyRange& r,
+                                 std::vector<IndexRow>& rows) override {
         if (calls_++ == after_) {
           sqlite3_open(path_.c_str(), &other_);
           sqlite3_exec(other_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
         }
-        return inner_.list_by_storage_key(b, a, l, r);
+        return inner_.list_by_storage_key(b, a, l, r, rows);
       }
 
      private:

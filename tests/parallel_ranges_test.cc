@@ -87,7 +87,7 @@ using Rows = std::vector<std::tuple<std::string, std::string, std::int64_t>>;
 
 Rows all_rows(IndexStore& store) {
   Rows out;
-  auto rows = store.list_by_storage_key("disk", RowPosition{}, 1000000, KeyRange{});
+  auto rows = list_rows_by_storage_key(store, "disk", RowPosition{}, 1000000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
   if (rows.ok()) {
     for (const auto& r : *rows) out.emplace_back(r.object_key, r.storage_key, r.size_bytes);
@@ -373,10 +373,10 @@ TEST(PipelinedPass, AProberThatAsksManyAtOnceIsGivenUpToProbeConcurrencyCandidat
 class ThreadRecordingStore final : public testing::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
-  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
-                                                      const KeyRange& r) override {
+  Status list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l, const KeyRange& r,
+                             std::vector<IndexRow>& rows) override {
     note(list_threads_);
-    return ForwardingStore::list_by_storage_key(b, a, l, r);
+    return ForwardingStore::list_by_storage_key(b, a, l, r, rows);
   }
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
                                                     Clock::time_point t) override {

@@ -201,7 +201,7 @@ void seed(const std::string& db, const World& w) {
 
 std::set<Row> index_rows(IndexStore& store, const std::string& backend) {
   std::set<Row> out;
-  auto rows = store.list_by_storage_key(backend, RowPosition{}, 1000000, KeyRange{});
+  auto rows = list_rows_by_storage_key(store, backend, RowPosition{}, 1000000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
   if (rows.ok()) {
     for (const auto& r : *rows) out.insert({r.object_key, r.storage_key});

@@ -17,7 +17,7 @@ const Clock::time_point kLongAgo = Clock::time_point{} + std::chrono::hours(24 *
 // The rows of `backend`: object key -> size.
 std::map<std::string, std::int64_t> sizes_of(IndexStore& store, const std::string& backend) {
   std::map<std::string, std::int64_t> out;
-  auto rows = store.list_by_storage_key(backend, RowPosition{}, 100000, KeyRange{});
+  auto rows = list_rows_by_storage_key(store, backend, RowPosition{}, 100000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
   if (rows.ok()) {
     for (const auto& r : *rows) out[r.object_key] = r.size_bytes;

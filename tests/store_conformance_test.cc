@@ -21,7 +21,7 @@ std::vector<IndexRow> page_all(IndexStore& store, const std::string& backend, st
   std::vector<IndexRow> out;
   RowPosition after;
   while (true) {
-    auto rows = store.list_by_storage_key(backend, after, page, range);
+    auto rows = list_rows_by_storage_key(store, backend, after, page, range);
     EXPECT_TRUE(rows.ok()) << rows.status().to_string();
     if (!rows.ok()) return out;
     EXPECT_LE(rows->size(), page);
@@ -80,7 +80,7 @@ TEST_P(StoreConformance, PagesByPathThenKeyAndExactlyThroughSharedPaths) {
     EXPECT_EQ(got, expected) << "page " << page;
   }
   // After a path (not a row): every row at that path is behind.
-  auto after_path = store->list_by_storage_key("disk", RowPosition{"cas/00", std::nullopt}, 10, KeyRange{});
+  auto after_path = list_rows_by_storage_key(*store, "disk", RowPosition{"cas/00", std::nullopt}, 10, KeyRange{});
   ASSERT_TRUE(after_path.ok()) << after_path.status().to_string();
   ASSERT_FALSE(after_path->empty());
   EXPECT_EQ(after_path->front().storage_key, "cas/ff");
@@ -88,6 +88,32 @@ TEST_P(StoreConformance, PagesByPathThenKeyAndExactlyThroughSharedPaths) {
   std::vector<std::string> cas;
   for (const auto& r : page_all(*store, "disk", 2, KeyRange{"cas/", "cas0"})) cas.push_back(r.object_key);
   EXPECT_EQ(cas, (std::vector<std::string>{"p/Z", "p/c.jpg", "p/copy-of-c", "p/\xc3\xa9", "p/b.jpg"}));
+}
+
+// A cursor passes one vector back page after page, so that the rows'
+// strings are written over instead of allocated: whatever it held (more
+// rows, longer keys, other sizes), it comes back holding the page exactly.
+TEST_P(StoreConformance, APageIsWrittenOverTheRowsPassedIn) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        *store->insert_if_absent("disk", entry_at(fmt::format("p/{}", i), fmt::format("s/{}", i), i), kLongAgo));
+  }
+  const auto described = [](const std::vector<IndexRow>& rows) {
+    std::vector<std::string> out;
+    for (const IndexRow& r : rows) out.push_back(fmt::format("{}={}:{}", r.storage_key, r.object_key, r.size_bytes));
+    return out;
+  };
+  std::vector<IndexRow> rows(8, IndexRow{std::string(200, 'k'), std::string(300, 'p'), 99});
+  ASSERT_TRUE(store->list_by_storage_key("disk", RowPosition{}, 3, KeyRange{}, rows).ok());
+  EXPECT_EQ(described(rows), (std::vector<std::string>{"s/0=p/0:0", "s/1=p/1:1", "s/2=p/2:2"}));
+  ASSERT_TRUE(store->list_by_storage_key("disk", RowPosition{"s/2", "p/2"}, 10, KeyRange{}, rows).ok());
+  EXPECT_EQ(described(rows), (std::vector<std::string>{"s/3=p/3:3", "s/4=p/4:4"}));
+  ASSERT_TRUE(store->list_by_storage_key("disk", RowPosition{}, 10, KeyRange{}, rows).ok());
+  EXPECT_EQ(described(rows).size(), 5u);
+  ASSERT_TRUE(store->list_by_storage_key("disk", RowPosition{"s/4", std::nullopt}, 10, KeyRange{}, rows).ok());
+  EXPECT_TRUE(rows.empty());
 }
 
 TEST_P(StoreConformance, PendingDeleteQueryHoldsBackImportsOfQueuedPaths) {

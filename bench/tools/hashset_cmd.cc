@@ -72,7 +72,7 @@ int hashset_command(const Args& args) {
   const auto range = prefix_range(prefix);
   s3reconcile::RowPosition after;
   for (;;) {
-    auto page = store->list_by_storage_key(backend_name, after, 1000, range);
+    auto page = list_rows_by_storage_key(*store, backend_name, after, 1000, range);
     check(page.status(), "paging the index");
     for (auto& r : *page) {
       after = s3reconcile::RowPosition{r.storage_key, r.object_key};

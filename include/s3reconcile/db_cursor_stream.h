@@ -83,9 +83,10 @@ class DBCursorStream final : public KeySource {
 
   // Queries the page after `after` and turns its rows into entries written
   // over `recycled` (a batch the consumer is done with). Runs on the
-  // read-ahead thread (or the caller's), so that the rows' strings are
-  // allocated and freed on one thread; reads only what never changes.
-  Page read_page(const RowPosition& after, std::vector<Entry> recycled) const;
+  // read-ahead thread (or the caller's), one call at a time, so that the
+  // rows' strings are allocated and freed on one thread; reads only what
+  // never changes, and writes rows_.
+  Page read_page(const RowPosition& after, std::vector<Entry> recycled);
   // The next page into batch_ (possibly empty: rows outside the pass are
   // left out), and the query of the one after it started (with prefetch).
   Status fetch_page();
@@ -96,7 +97,10 @@ class DBCursorStream final : public KeySource {
   RowPosition after_;
   std::vector<Entry> batch_;  // the batch handed out last
   std::vector<Entry> spare_;  // a batch to write the next page over
-  bool exhausted_ = false;    // the last page has been fetched
+  // The rows of the page read last, written over by the next: read_page's
+  // only, which runs one call at a time.
+  std::vector<IndexRow> rows_;
+  bool exhausted_ = false;  // the last page has been fetched
   std::optional<Status> latched_;
   std::uint64_t rows_scanned_ = 0;
   std::uint64_t pages_fetched_ = 0;

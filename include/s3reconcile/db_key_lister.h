@@ -41,10 +41,18 @@ class DBKeyLister {
 
   // Up to `limit` rows of `backend` after `after` and with storage_key inside
   // `range`, in ascending (storage_key, object_key) order (byte order,
-  // whatever the database's locale). Fewer than `limit` rows means there are
-  // no more.
-  virtual StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
-                                                              std::size_t limit, const KeyRange& range) = 0;
+  // whatever the database's locale), written over `rows`: it ends up holding
+  // exactly the rows read, their strings written over the buffers of the
+  // rows it held, so that a cursor passing the same vector back page after
+  // page allocates nothing per row. Fewer than `limit` rows means there are
+  // no more. On an error `rows` holds anything.
+  virtual Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
+                                     const KeyRange& range, std::vector<IndexRow>& rows) = 0;
 };
+
+// DBKeyLister::list_by_storage_key into a new vector (tools and tests).
+StatusOr<std::vector<IndexRow>> list_rows_by_storage_key(DBKeyLister& lister, std::string_view backend,
+                                                         const RowPosition& after, std::size_t limit,
+                                                         const KeyRange& range);
 
 }  // namespace s3reconcile

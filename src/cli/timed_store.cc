@@ -19,9 +19,10 @@ class TimedIndexStore final : public IndexStore {
   TimedIndexStore(std::unique_ptr<IndexStore> store, IndexObserver& observer)
       : store_(std::move(store)), observer_(observer) {}
 
-  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
-                                                      std::size_t limit, const KeyRange& range) override {
-    return timed("list_by_storage_key", [&] { return store_->list_by_storage_key(backend, after, limit, range); });
+  Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
+                             const KeyRange& range, std::vector<IndexRow>& rows) override {
+    return timed("list_by_storage_key",
+                 [&] { return store_->list_by_storage_key(backend, after, limit, range, rows); });
   }
   StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry, Clock::time_point created_at) override {
     return timed("insert_if_absent", [&] { return store_->insert_if_absent(backend, entry, created_at); });

@@ -44,14 +44,12 @@ void DBCursorStream::release() { read_ahead_.wait(); }
 
 const std::map<std::string, std::uint64_t>& DBCursorStream::rows_by_bucket() { return tally_->counts(); }
 
-DBCursorStream::Page DBCursorStream::read_page(const RowPosition& after, std::vector<Entry> recycled) const {
+DBCursorStream::Page DBCursorStream::read_page(const RowPosition& after, std::vector<Entry> recycled) {
   Page page;
   const std::size_t limit = page_limit(options_);
-  auto rows = lister_.list_by_storage_key(options_.backend, after, limit, range_);
-  if (!rows.ok()) {
-    page.status = rows.status();
-    return page;
-  }
+  std::vector<IndexRow>* const rows = &rows_;
+  page.status = lister_.list_by_storage_key(options_.backend, after, limit, range_, *rows);
+  if (!page.status.ok()) return page;
   if (rows->size() > limit) {
     page.status = internal_error(fmt::format("index returned {} rows for a page of {}", rows->size(), limit));
     return page;

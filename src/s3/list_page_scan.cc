@@ -53,12 +53,40 @@ bool url_decode_in_place(std::string& text) {
   return true;
 }
 
+// The length of the named reference `ref` starts with ("&amp;", "&lt;",
+// "&gt;", "&quot;", "&apos;"), and the character it stands for in
+// `decoded`; 0 for anything else. One look at the second byte picks the
+// name to compare: trying the five in turn was 2% of a pass, a memcmp each
+// for the two in every ETag.
+std::size_t named_reference(std::string_view ref, char& decoded) {
+  const auto is = [&](std::string_view name, char c) -> std::size_t {
+    if (!ref.starts_with(name)) return 0;
+    decoded = c;
+    return name.size();
+  };
+  if (ref.size() < 4) return 0;
+  switch (ref[1]) {
+    case 'a':
+      return ref[2] == 'm' ? is("&amp;", '&') : is("&apos;", '\'');
+    case 'l':
+      return is("&lt;", '<');
+    case 'g':
+      return is("&gt;", '>');
+    case 'q':
+      return is("&quot;", '"');
+    default:
+      return 0;
+  }
+}
+
 class Scanner {
  public:
   explicit Scanner(std::string_view xml) : at_(xml.data()), end_(xml.data() + xml.size()) {}
 
-  // The page, or false to leave the body to the full parser.
+  // The page, written over `page` (its objects' buffers reused), or false
+  // to leave the body to the full parser.
   bool scan(ListPage& page) {
+    std::size_t used = 0;  // objects of `page` written so far; the rest are spares
     if (!declaration()) return false;
     skip_space();
     if (!root_start_tag()) return false;
@@ -77,7 +105,8 @@ class Scanner {
       bool empty = false;
       if (!start_tag(name, empty)) return false;
       if (name == "Contents") {
-        if (empty || !contents(page.objects.emplace_back())) return false;
+        if (used == page.objects.size()) page.objects.emplace_back();
+        if (empty || !contents(page.objects[used++])) return false;
         continue;
       }
       if (name == "CommonPrefixes") return false;  // delimiter listings: rare, left to the full parser
@@ -96,7 +125,9 @@ class Scanner {
     }
     skip_space();
     if (at_ != end_) return false;
+    page.objects.resize(used);
 
+    page.url_encoded = false;
     if (!value[kEncoding].empty()) {
       if (value[kEncoding] != "url") return false;
       page.url_encoded = true;
@@ -104,15 +135,19 @@ class Scanner {
     if (!seen[kTruncated]) return false;
     if (value[kTruncated] == "true") {
       page.is_truncated = true;
-    } else if (value[kTruncated] != "false") {
+    } else if (value[kTruncated] == "false") {
+      page.is_truncated = false;
+    } else {
       return false;
     }
     page.next_continuation_token.assign(value[kToken]);
     if (page.is_truncated && page.next_continuation_token.empty()) return false;
+    page.key_count.reset();
     if (seen[kKeyCount]) {
       page.key_count = parse_count<int>(value[kKeyCount]);
       if (!page.key_count) return false;
     }
+    page.common_prefixes.clear();
     if (page.url_encoded) {
       for (ListedObject& object : page.objects) {
         if (!url_decode_in_place(object.key)) return false;
@@ -210,9 +245,11 @@ class Scanner {
   }
 
   // Text up to the next '<': a view of the body when it holds no reference,
-  // else decoded into `scratch`. False on a NUL, a reference other than the
-  // five named ones, or the end of the body.
-  bool text(std::string_view& out, std::string& scratch) {
+  // else decoded into `*scratch`. With no scratch (the text of a skipped
+  // element, such as every key's ETag, "&quot;"-quoted) the references are
+  // checked and nothing is copied. False on a NUL, a reference other than
+  // the five named ones, or the end of the body.
+  bool text(std::string_view& out, std::string* scratch) {
     const char* lt = static_cast<const char*>(std::memchr(at_, '<', end_ - at_));
     if (lt == nullptr) return false;
     const std::string_view raw(at_, lt - at_);
@@ -223,45 +260,35 @@ class Scanner {
       out = raw;
       return true;
     }
-    scratch.assign(raw.substr(0, amp));
+    if (scratch != nullptr) scratch->assign(raw.substr(0, amp));
     for (std::size_t i = amp; i < raw.size();) {
       if (raw[i] != '&') {
         const std::size_t next = std::min(raw.find('&', i), raw.size());
-        scratch.append(raw.substr(i, next - i));
+        if (scratch != nullptr) scratch->append(raw.substr(i, next - i));
         i = next;
         continue;
       }
-      const std::string_view ref = raw.substr(i);
       char decoded = 0;
-      std::size_t length = 0;
-      for (const auto& [name, c] : {std::pair<std::string_view, char>{"&amp;", '&'},
-                                    {"&lt;", '<'},
-                                    {"&gt;", '>'},
-                                    {"&quot;", '"'},
-                                    {"&apos;", '\''}}) {
-        if (ref.starts_with(name)) {
-          decoded = c;
-          length = name.size();
-          break;
-        }
-      }
+      const std::size_t length = named_reference(raw.substr(i), decoded);
       if (length == 0) return false;  // a character reference or an unknown one
-      scratch.push_back(decoded);
+      if (scratch != nullptr) scratch->push_back(decoded);
       i += length;
     }
-    out = scratch;
+    out = scratch != nullptr ? std::string_view(*scratch) : raw;
     return true;
   }
 
   // The text of a leaf element whose start tag was read, through its end tag.
   bool leaf(std::string_view name, std::string_view& out, std::string& scratch) {
-    return text(out, scratch) && end_tag(name);
+    return text(out, &scratch) && end_tag(name);
   }
 
   // One <Contents>, its start tag read: <Key>, <Size>, <LastModified> once
-  // each, other leaf or nested elements skipped.
+  // each, other leaf or nested elements skipped. Every field of `object` (a
+  // spare from an earlier page) is written.
   bool contents(ListedObject& object) {
     bool have_key = false, have_size = false, have_modified = false;
+    object.last_modified.reset();
     while (true) {
       skip_space();
       if (at_ == end_ || *at_ != '<') return false;
@@ -310,7 +337,7 @@ class Scanner {
     if (depth > 8) return false;
     while (true) {
       std::string_view ignored;
-      if (!text(ignored, scratch_)) return false;
+      if (!text(ignored, nullptr)) return false;
       if (end_ - at_ >= 2 && at_[1] == '/') return end_tag(name);
       std::string_view child;
       bool empty = false;
@@ -330,12 +357,16 @@ class Scanner {
 
 }  // namespace
 
-std::optional<ListPage> scan_list_objects_v2(std::string_view xml) {
-  ListPage page;
+bool scan_list_objects_v2(std::string_view xml, ListPage& page) {
   // A page of n keys is at least ~60 bytes a key: reserve once.
   page.objects.reserve(xml.size() / 128);
   Scanner scanner(xml);
-  if (!scanner.scan(page)) return std::nullopt;
+  return scanner.scan(page);
+}
+
+std::optional<ListPage> scan_list_objects_v2(std::string_view xml) {
+  ListPage page;
+  if (!scan_list_objects_v2(xml, page)) return std::nullopt;
   return page;
 }
 

@@ -344,9 +344,19 @@ StatusOr<ListPage> parse_list_objects_v2_dom(std::string_view xml) {
   return page;
 }
 
+Status parse_list_objects_v2(std::string_view xml, ListPage& page) {
+  if (scan_list_objects_v2(xml, page)) return ok_status();
+  StatusOr<ListPage> parsed = parse_list_objects_v2_dom(xml);
+  if (!parsed.ok()) return parsed.status();
+  page = std::move(*parsed);
+  return ok_status();
+}
+
 StatusOr<ListPage> parse_list_objects_v2(std::string_view xml) {
-  if (std::optional<ListPage> page = scan_list_objects_v2(xml)) return std::move(*page);
-  return parse_list_objects_v2_dom(xml);
+  ListPage page;
+  Status parsed = parse_list_objects_v2(xml, page);
+  if (!parsed.ok()) return parsed;
+  return page;
 }
 
 std::optional<S3Error> parse_s3_error(std::string_view xml) {

@@ -37,6 +37,11 @@ struct ListPage {
 // true/false, a <Contents> without <Key> or with a bad <Size>, a key that
 // does not URL-decode): never a silently short page.
 StatusOr<ListPage> parse_list_objects_v2(std::string_view xml);
+// The same, written over `page`: a listing passes one page back each time,
+// so that its objects' keys are written over buffers of the page before
+// instead of allocated and freed for every key. On an error `page` holds
+// anything.
+Status parse_list_objects_v2(std::string_view xml, ListPage& page);
 
 // The fast path of parse_list_objects_v2: one pass over a body in the plain
 // shape servers send (elements without attributes below the root, text with
@@ -46,6 +51,8 @@ StatusOr<ListPage> parse_list_objects_v2(std::string_view xml);
 // it with the full parser, which names what is wrong. A page it returns is
 // the page the full parser returns.
 std::optional<ListPage> scan_list_objects_v2(std::string_view xml);
+// The same, written over `page`; false leaves `page` holding anything.
+bool scan_list_objects_v2(std::string_view xml, ListPage& page);
 
 // The full parser alone (pugixml's DOM), for tests that compare the two.
 StatusOr<ListPage> parse_list_objects_v2_dom(std::string_view xml);

@@ -358,6 +358,9 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
   // keys would not ascend), so only a run of empty pages needs remembering,
   // and that run is bounded by max_empty_pages.
   std::unordered_set<std::string> tokens_since_keys;
+  // One page, written over by each response: its keys' buffers serve the
+  // next page's keys instead of a malloc and a free for every key.
+  s3::ListPage page;
   for (int page_number = 1;; ++page_number) {
     if (stop.stop_requested()) return cancelled_error(fmt::format("s3 ListObjectsV2 {}: cancelled", im.where()));
     const std::string context = context_of(page_number);
@@ -377,48 +380,53 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
           [&fetch, turn, next_token = ahead_token, page_number] { return fetch(turn, next_token, page_number + 1); });
       turn ^= 1;
     }
-    auto page = s3::parse_list_objects_v2(response->body);
-    if (!page.ok()) return page.status().with_context(fmt::format("s3 ListObjectsV2 {}{}", im.where(), context));
-    if (page->objects.size() > im.options.page_size) {
+    if (Status parsed = s3::parse_list_objects_v2(response->body, page); !parsed.ok()) {
+      return parsed.with_context(fmt::format("s3 ListObjectsV2 {}{}", im.where(), context));
+    }
+    if (page.objects.size() > im.options.page_size) {
       return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: the page holds {} keys, more than the {} asked for",
-                                         im.where(), context, page->objects.size(), im.options.page_size));
+                                         im.where(), context, page.objects.size(), im.options.page_size));
     }
-    if (page->key_count && static_cast<std::size_t>(*page->key_count) != page->objects.size()) {
+    if (page.key_count && static_cast<std::size_t>(*page.key_count) != page.objects.size()) {
       return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: KeyCount says {} but the page holds {} keys",
-                                         im.where(), context, *page->key_count, page->objects.size()));
+                                         im.where(), context, *page.key_count, page.objects.size()));
     }
-    for (const auto& object : page->objects) {
+    // Each key after the one before it: the first after the last key of the
+    // page before (or start_after), the others after their neighbour.
+    const std::string* previous = &last_key;
+    for (const auto& object : page.objects) {
       if (!object.key.starts_with(request.prefix)) {
         return data_loss_error(fmt::format("s3 ListObjectsV2 {}{}: key {} is outside the prefix", im.where(), context,
                                            quote_key(object.key)));
       }
-      if (!last_key.empty() && compare_keys(object.key, last_key) <= 0) {
+      if (!previous->empty() && compare_keys(object.key, *previous) <= 0) {
         return failed_precondition_error(
             fmt::format("s3 ListObjectsV2 {}{}: not in ascending key order: {} came after {}", im.where(), context,
-                        quote_key(object.key), quote_key(last_key)));
+                        quote_key(object.key), quote_key(*previous)));
       }
-      last_key = object.key;
+      previous = &object.key;
     }
-    if (!on_page(page->objects, !page->is_truncated)) return ok_status();
-    if (!page->is_truncated) return ok_status();
-    if (page->next_continuation_token.empty()) {
+    if (!page.objects.empty()) last_key = page.objects.back().key;
+    if (!on_page(page.objects, !page.is_truncated)) return ok_status();
+    if (!page.is_truncated) return ok_status();
+    if (page.next_continuation_token.empty()) {
       return data_loss_error(fmt::format(
           "s3 ListObjectsV2 {}{}: IsTruncated is true but there is no NextContinuationToken", im.where(), context));
     }
-    if (!page->objects.empty()) tokens_since_keys.clear();
-    if (page->next_continuation_token == token || tokens_since_keys.count(page->next_continuation_token) != 0) {
+    if (!page.objects.empty()) tokens_since_keys.clear();
+    if (page.next_continuation_token == token || tokens_since_keys.count(page.next_continuation_token) != 0) {
       return data_loss_error(fmt::format(
           "s3 ListObjectsV2 {}{}: the server sent continuation token {} again: the listing would go in a circle",
-          im.where(), context, quote_key(page->next_continuation_token)));
+          im.where(), context, quote_key(page.next_continuation_token)));
     }
-    if (page->objects.empty() && tokens_since_keys.size() + 1 > im.options.max_empty_pages) {
+    if (page.objects.empty() && tokens_since_keys.size() + 1 > im.options.max_empty_pages) {
       return data_loss_error(fmt::format(
           "s3 ListObjectsV2 {}{}: {} truncated pages in a row held no key (max_empty_pages); giving up rather "
           "than listing for ever",
           im.where(), context, tokens_since_keys.size() + 1));
     }
-    if (page->objects.empty()) tokens_since_keys.insert(page->next_continuation_token);
-    token = std::move(page->next_continuation_token);
+    if (page.objects.empty()) tokens_since_keys.insert(page.next_continuation_token);
+    token = std::move(page.next_continuation_token);
   }
 }
 

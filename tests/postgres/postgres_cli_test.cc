@@ -68,7 +68,7 @@ class PostgresCliTest : public testing::PgDatabaseTest {
     KeySet out;
     auto s = store();
     if (!s) return out;
-    auto page = s->list_by_storage_key(backend, RowPosition{"", std::nullopt}, 100000, KeyRange{});
+    auto page = list_rows_by_storage_key(*s, backend, RowPosition{"", std::nullopt}, 100000, KeyRange{});
     EXPECT_TRUE(page.ok());
     if (page.ok()) {
       for (const auto& r : *page) out.insert(r.object_key);

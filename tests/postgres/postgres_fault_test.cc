@@ -23,7 +23,7 @@ using testing::TestDatabase;
 
 KeySet index_keys(IndexStore& store) {
   KeySet out;
-  auto rows = store.list_by_storage_key("disk", RowPosition{}, 1000000, KeyRange{});
+  auto rows = list_rows_by_storage_key(store, "disk", RowPosition{}, 1000000, KeyRange{});
   EXPECT_TRUE(rows.ok()) << rows.status().to_string();
   if (rows.ok()) {
     for (const auto& r : *rows) out.insert(r.object_key);
@@ -36,10 +36,10 @@ class DroppingStore final : public testing::ForwardingStore {
  public:
   DroppingStore(IndexStore& inner, TestDatabase& db, int drop_at)
       : ForwardingStore(inner), db_(db), drop_at_(drop_at) {}
-  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l,
-                                                      const KeyRange& r) override {
+  Status list_by_storage_key(std::string_view b, const RowPosition& a, std::size_t l, const KeyRange& r,
+                             std::vector<IndexRow>& rows) override {
     tick();
-    return inner_.list_by_storage_key(b, a, l, r);
+    return inner_.list_by_storage_key(b, a, l, r, rows);
   }
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
                                                     Clock::time_point t) override {

@@ -102,7 +102,7 @@ class PgTest : public testing::PgDatabaseTest {
     std::vector<std::string> out;
     RowPosition after;
     while (true) {
-      auto rows = store.list_by_storage_key(backend, after, page, KeyRange{});
+      auto rows = list_rows_by_storage_key(store, backend, after, page, KeyRange{});
       EXPECT_TRUE(rows.ok()) << rows.status().to_string();
       if (!rows.ok()) return out;
       for (const auto& r : *rows) out.push_back(r.object_key);
@@ -164,7 +164,7 @@ TEST_F(PgTest, KeysALocaleOrdersDifferentlyPageBackInByteOrder) {
     EXPECT_EQ(page_keys(*store, "disk", page), std::vector<std::string>(bytes.begin(), bytes.end())) << "page " << page;
   }
   // A range whose bounds a locale would place elsewhere.
-  auto rows = store->list_by_storage_key("disk", RowPosition{"b/a-b", std::nullopt}, 3, KeyRange{"b/a", "b/b"});
+  auto rows = list_rows_by_storage_key(*store, "disk", RowPosition{"b/a-b", std::nullopt}, 3, KeyRange{"b/a", "b/b"});
   ASSERT_TRUE(rows.ok());
   std::vector<std::string> got;
   for (const auto& r : *rows) got.push_back(r.object_key);
@@ -535,7 +535,7 @@ TEST_F(PgTest, KeysTextCannotHoldFailAloneAndTheOthersLand) {
   EXPECT_EQ((*results)[3].status.code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE((*results)[4].inserted);
   EXPECT_EQ(page_keys(*store, "disk", 10), (std::vector<std::string>{"b/1", "b/2"}));
-  auto listed = store->list_by_storage_key("disk", RowPosition{nul, std::nullopt}, 10, KeyRange{});
+  auto listed = list_rows_by_storage_key(*store, "disk", RowPosition{nul, std::nullopt}, 10, KeyRange{});
   EXPECT_EQ(listed.status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -548,7 +548,7 @@ TEST_F(PgTest, ALostConnectionIsUnavailableNamesTheServerAndStaysLost) {
   ASSERT_TRUE(killed.ok()) << killed.status().to_string();
   ASSERT_GE(*killed, 1);
 
-  auto rows = store->list_by_storage_key("disk", RowPosition{}, 10, KeyRange{});
+  auto rows = list_rows_by_storage_key(*store, "disk", RowPosition{}, 10, KeyRange{});
   ASSERT_FALSE(rows.ok());
   EXPECT_EQ(rows.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(ends_pass(rows.status()));
@@ -614,12 +614,12 @@ class KillBetweenPages final : public testing::ForwardingStore {
  public:
   KillBetweenPages(IndexStore& store, TestDatabase& db, std::size_t kill_at)
       : ForwardingStore(store), db_(db), kill_at_(kill_at) {}
-  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after_key,
-                                                      std::size_t limit, const KeyRange& range) override {
+  Status list_by_storage_key(std::string_view backend, const RowPosition& after_key, std::size_t limit,
+                             const KeyRange& range, std::vector<IndexRow>& rows) override {
     if (calls_++ == kill_at_) {
       EXPECT_TRUE(db_.terminate_sessions().ok());
     }
-    return inner_.list_by_storage_key(backend, after_key, limit, range);
+    return inner_.list_by_storage_key(backend, after_key, limit, range, rows);
   }
 
  private:

@@ -231,6 +231,65 @@ TEST(ScanListObjectsV2, NoCutOfAPlainPageIsAPage) {
   }
 }
 
+// The scanner reads the five named references wherever text is, in what it
+// keeps (a key) and in what it skips (every ETag is "&quot;"-quoted), and
+// leaves any other reference to the full parser in both: a skipped element
+// is not read, but a body the full parser fails must not pass.
+TEST(ScanListObjectsV2, ChecksReferencesInTheElementsItSkipsAsInKeys) {
+  const auto in_key = [](std::string_view text) {
+    return fmt::format(
+        "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>{}</Key><Size>1</Size></Contents>"
+        "</ListBucketResult>",
+        text);
+  };
+  const auto in_skipped = [](std::string_view text) {
+    return fmt::format(
+        "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>k</Key><ETag>{}</ETag><Size>1</Size>"
+        "<Owner><DisplayName>{}</DisplayName></Owner></Contents></ListBucketResult>",
+        text, text);
+  };
+  for (const char* text : {"&amp;&lt;&gt;&quot;&apos;", "a&quot;b&quot;", "&apos;&amp;"}) {
+    expect_scanned_alike(in_key(text));
+    expect_scanned_alike(in_skipped(text));
+  }
+  for (const char* text : {"&name;", "&#65;", "&amp", "&ap;", "&apo;", "&quo;", "&l;", "&gt", "&", "&;", "a&q"}) {
+    expect_left_to_full_parser(in_key(text));
+    expect_left_to_full_parser(in_skipped(text));
+  }
+}
+
+// A listing parses each response over the page before it, so that the keys
+// reuse the buffers of the keys before: whatever that page held, the result
+// is the page parsed anew (every field written, the objects cut to the
+// page's, a page the scanner leaves to the full parser too).
+TEST(ScanListObjectsV2, APageParsedOverAnotherIsThePageParsedAnew) {
+  Page first;
+  first.encoding_type = "url";
+  first.is_truncated = "true";
+  first.token_xml = "next";
+  first.objects = {{"a%2Fb", 1, "2026-11-30T08:00:00.000Z"}, {"c", 2}, {std::string(100, 'd'), 3}};
+  const std::vector<std::string> bodies = {
+      body(first),
+      // No KeyCount, no EncodingType, no LastModified, not truncated.
+      "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>k</Key><Size>5</Size></Contents>"
+      "</ListBucketResult>",
+      "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+      // Left to the full parser.
+      "<ListBucketResult><IsTruncated>false</IsTruncated><CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"
+      "<Contents><Key>&#65;</Key><Size>1</Size></Contents></ListBucketResult>",
+  };
+  for (const std::string& before : bodies) {
+    for (const std::string& xml : bodies) {
+      ListPage page;
+      ASSERT_TRUE(parse_list_objects_v2(before, page).ok()) << before;
+      ASSERT_TRUE(parse_list_objects_v2(xml, page).ok()) << xml;
+      const StatusOr<ListPage> anew = parse_list_objects_v2(xml);
+      ASSERT_TRUE(anew.ok()) << anew.status().to_string();
+      EXPECT_TRUE(page == *anew) << "parsed over:\n" << before << "\nthe page:\n" << xml;
+    }
+  }
+}
+
 // --- Well-formed pages -----------------------------------------------------
 
 TEST(ParseListObjectsV2, EmptyPage) {

@@ -199,7 +199,7 @@ class S3RunTest : public S3ServerTest {
   testing::KeySet rows() {
     auto store = open_sqlite_store(SqliteStoreOptions{(dir_.path() / "index.db").string()});
     EXPECT_TRUE(store.ok());
-    auto page = (*store)->list_by_storage_key("s3-it", RowPosition{}, 100000, KeyRange{});
+    auto page = list_rows_by_storage_key(**store, "s3-it", RowPosition{}, 100000, KeyRange{});
     testing::KeySet out;
     for (const auto& r : *page) out.insert(r.object_key);
     return out;

@@ -46,9 +46,11 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::string text(const PGresult* r, int row, int column) {
-  return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
+std::string_view value(const PGresult* r, int row, int column) {
+  return {PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column))};
 }
+
+std::string text(const PGresult* r, int row, int column) { return std::string(value(r, row, column)); }
 
 StatusOr<std::size_t> changed_rows(StatusOr<PgResult> r) {
   if (!r.ok()) return r.status();

@@ -54,7 +54,9 @@ class Params {
 // unexpectedly\n\tThis probably means ..."): one line, without the guesswork.
 std::string one_line(std::string_view text);
 
-// The value of a result's cell, with its exact bytes.
+// The value of a result's cell, with its exact bytes: a view into the
+// result, or a copy.
+std::string_view value(const PGresult* r, int row, int column);
 std::string text(const PGresult* r, int row, int column);
 
 class PgSession {

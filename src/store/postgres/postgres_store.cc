@@ -37,6 +37,7 @@ using postgres::PgConn;
 using postgres::PgResult;
 using postgres::PgSession;
 using postgres::text;
+using postgres::value;
 
 // Statements sent per round trip when a batch is pipelined: enough to hide
 // the latency, few enough that neither side's socket buffer can fill while
@@ -159,8 +160,8 @@ class PostgresStore final : public IndexStore {
     return ok_status();
   }
 
-  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
-                                                      std::size_t limit, const KeyRange& range) override {
+  Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
+                             const KeyRange& range, std::vector<IndexRow>& rows) override {
     const std::string doing = fmt::format("listing index rows after path {}", quote_key(after.storage_key));
     Params p;
     const bool bounded = !range.end.empty();
@@ -173,18 +174,21 @@ class PostgresStore final : public IndexStore {
     auto r = execute(which, p, doing);
     if (!r.ok()) return r.status();
     const PGresult* res = r->get();
-    std::vector<IndexRow> rows;
-    rows.reserve(static_cast<std::size_t>(PQntuples(res)));
-    for (int i = 0; i < PQntuples(res); ++i) {
-      IndexRow row{text(res, i, 0), text(res, i, 1), 0};
-      const std::string size = text(res, i, 2);
+    const auto count = static_cast<std::size_t>(PQntuples(res));
+    rows.resize(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      // assign(), not new strings: the rows' buffers are reused.
+      IndexRow& row = rows[i];
+      const int at = static_cast<int>(i);
+      row.object_key.assign(value(res, at, 0));
+      row.storage_key.assign(value(res, at, 1));
+      const std::string_view size = value(res, at, 2);
       if (std::from_chars(size.data(), size.data() + size.size(), row.size_bytes).ec != std::errc()) {
         return data_loss_error(fmt::format("PostgreSQL index {}: {}: size_bytes \"{}\" of key {} is not a number",
                                            session_.where(), doing, size, quote_key(row.object_key)));
       }
-      rows.push_back(std::move(row));
     }
-    return rows;
+    return ok_status();
   }
 
   StatusOr<std::vector<std::string>> split_keys(std::string_view backend, const KeyRange& range,

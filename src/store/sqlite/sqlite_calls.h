@@ -16,11 +16,14 @@ inline void bind_text(sqlite3_stmt* s, int index, std::string_view text) {
   sqlite3_bind_text64(s, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
-inline std::string column_text(sqlite3_stmt* s, int column) {
+// A view valid until the next step, reset or finalize of `s`.
+inline std::string_view column_view(sqlite3_stmt* s, int column) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
   const int bytes = sqlite3_column_bytes(s, column);
-  return text ? std::string(text, static_cast<std::size_t>(bytes)) : std::string();
+  return text ? std::string_view(text, static_cast<std::size_t>(bytes)) : std::string_view();
 }
+
+inline std::string column_text(sqlite3_stmt* s, int column) { return std::string(column_view(s, column)); }
 
 // `rc` as a code: busy, locked, I/O, full and interrupted calls are
 // UNAVAILABLE (retry later); a constraint or a mismatch INVALID_ARGUMENT (the

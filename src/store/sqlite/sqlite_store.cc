@@ -21,6 +21,7 @@ namespace {
 
 using sqlite::bind_text;
 using sqlite::column_text;
+using sqlite::column_view;
 
 // Each entry moves the schema from version i to i + 1. Never edit a shipped
 // step: add a new one.
@@ -154,8 +155,8 @@ ON CONFLICT (backend_name, paths) DO UPDATE SET resume_after = excluded.resume_a
     return ok_status();
   }
 
-  StatusOr<std::vector<IndexRow>> list_by_storage_key(std::string_view backend, const RowPosition& after,
-                                                      std::size_t limit, const KeyRange& range) override {
+  Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
+                             const KeyRange& range, std::vector<IndexRow>& rows) override {
     const bool bounded = !range.end.empty();
     sqlite3_stmt* s = after.object_key ? (bounded ? list_after_row_bounded_ : list_after_row_).get()
                                        : (bounded ? list_after_path_bounded_ : list_after_path_).get();
@@ -166,15 +167,20 @@ ON CONFLICT (backend_name, paths) DO UPDATE SET resume_after = excluded.resume_a
     sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(limit));
     if (bounded) bind_text(s, 5, range.end);
     if (after.object_key) bind_text(s, 6, *after.object_key);
-    std::vector<IndexRow> rows;
-    rows.reserve(limit);
+    std::size_t used = 0;
     while (true) {
       const int rc = sqlite3_step(s);
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) return error(rc, "listing index rows");
-      rows.push_back(IndexRow{column_text(s, 0), column_text(s, 1), sqlite3_column_int64(s, 2)});
+      // assign(), not new strings: the rows' buffers are reused.
+      if (used == rows.size()) rows.emplace_back();
+      IndexRow& row = rows[used++];
+      row.object_key.assign(column_view(s, 0));
+      row.storage_key.assign(column_view(s, 1));
+      row.size_bytes = sqlite3_column_int64(s, 2);
     }
-    return rows;
+    rows.resize(used);
+    return ok_status();
   }
 
   StatusOr<std::vector<std::string>> split_keys(std::string_view backend, const KeyRange& range,
