@@ -20,6 +20,7 @@
 #include "postgres/pg_test_support.h"
 #include "s3reconcile/local_backend.h"
 #include "s3reconcile/pass_ledger.h"
+#include "s3reconcile/pass_records.h"
 #include "s3reconcile/reconcile.h"
 #include "s3reconcile/sqlite_store.h"
 #include "store/postgres/postgres_queries.h"
@@ -746,6 +747,51 @@ TEST_F(PgTest, SharedPassesSettledBeforeTheCutoffArePrunedWithTheirRanges) {
   EXPECT_EQ(*side_->value("SELECT count(*) FROM s3reconcile_ranges WHERE pass_id = " + std::to_string(*settled)), "0")
       << "its ranges went with it";
   EXPECT_EQ(*side_->value("SELECT count(*) FROM s3reconcile_ranges WHERE pass_id = " + std::to_string(*running)), "2");
+}
+
+// A backlog of history (the first prune after an upgrade, or after
+// keep_pass_history was shortened) is deleted in statements of at most
+// 1,000 passes or records: a single DELETE of a year of rounds could run
+// into a statement_timeout on every prune and never shrink the history. A
+// statement-level trigger notes how many rows each DELETE took.
+TEST_F(PgTest, ABacklogOfHistoryIsPrunedAThousandRowsAStatement) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_NE(store->pass_ledger(), nullptr);
+  ASSERT_NE(store->pass_records(), nullptr);
+  ASSERT_TRUE(side_
+                  ->exec(R"sql(
+CREATE TABLE deletes_seen (tbl text, n bigint, at serial);
+CREATE FUNCTION note_deletes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO deletes_seen (tbl, n) SELECT TG_TABLE_NAME, count(*) FROM gone; RETURN NULL; END $$;
+CREATE TRIGGER passes_deletes AFTER DELETE ON s3reconcile_passes
+  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION note_deletes();
+CREATE TRIGGER records_deletes AFTER DELETE ON s3reconcile_pass_records
+  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION note_deletes();
+INSERT INTO s3reconcile_passes (backend_name, bucket, state, started_at, finished_at, range_count)
+SELECT 'disk', 'b' || i, 'done', now() - interval '400 days', now() - interval '400 days', 2
+  FROM generate_series(1, 2500) i;
+INSERT INTO s3reconcile_ranges (pass_id, range_no, after_key, through_key, state)
+SELECT pass_id, r, '', '', 'done' FROM s3reconcile_passes, generate_series(0, 1) r;
+INSERT INTO s3reconcile_pass_records (pass_id, instance, backend_name, bucket, paths, kind, shared, dry_run,
+                                      started_at, finished_at, outcome, error, counts)
+SELECT 'p' || i, 'host:1', 'disk', '', '', 'run', false, false, now() - interval '400 days',
+       now() - interval '400 days', 'ok', '', '{}'
+  FROM generate_series(1, 2500) i;
+)sql")
+                  .ok());
+  const Clock::time_point cutoff = Clock::now() - std::chrono::hours(24 * 90);
+  auto passes = store->pass_ledger()->prune(cutoff);
+  ASSERT_TRUE(passes.ok()) << passes.status().to_string();
+  EXPECT_EQ(*passes, 2500u);
+  auto records = store->pass_records()->prune(cutoff);
+  ASSERT_TRUE(records.ok()) << records.status().to_string();
+  EXPECT_EQ(*records, 2500u);
+  EXPECT_EQ(*side_->value("SELECT string_agg(tbl || ':' || n, ',' ORDER BY at) FROM deletes_seen"),
+            "s3reconcile_passes:1000,s3reconcile_passes:1000,s3reconcile_passes:500,"
+            "s3reconcile_pass_records:1000,s3reconcile_pass_records:1000,s3reconcile_pass_records:500");
+  EXPECT_EQ(*side_->value("SELECT count(*) FROM s3reconcile_ranges"), "0");
+  EXPECT_EQ(*side_->value("SELECT count(*) FROM s3reconcile_pass_records"), "0");
 }
 
 // The same index table; PostgreSQL's second step adds the shared passes' ledger.

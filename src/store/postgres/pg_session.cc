@@ -57,6 +57,17 @@ StatusOr<std::size_t> changed_rows(StatusOr<PgResult> r) {
   return static_cast<std::size_t>(std::strtoull(PQcmdTuples(r->get()), nullptr, 10));
 }
 
+StatusOr<std::size_t> delete_in_batches(PgSession& session, std::string_view sql, const std::string& cutoff,
+                                        std::size_t batch, std::string_view doing) {
+  std::size_t total = 0;
+  while (true) {
+    auto deleted = changed_rows(session.run(sql, {cutoff, std::to_string(batch)}, doing));
+    if (!deleted.ok()) return deleted.status();
+    total += *deleted;
+    if (*deleted < batch) return total;
+  }
+}
+
 StatusOr<bool> changed_one(StatusOr<PgResult> r) {
   auto changed = changed_rows(std::move(r));
   if (!changed.ok()) return changed.status();

@@ -115,6 +115,18 @@ class PgSession {
 
 // How many rows a statement changed.
 StatusOr<std::size_t> changed_rows(StatusOr<PgResult> r);
+
+// Runs `sql`, a DELETE of at most $2 rows matching $1 (`cutoff`), again
+// until one deletes fewer than `batch`; the rows deleted in all. Each
+// statement commits on its own. A backlog of history (a year of it after
+// an upgrade, or after keep_pass_history was shortened: 3.5 million ranges
+// at 5-minute rounds of 32) goes in short statements: none runs into a
+// statement_timeout, which would fail every prune so that the history never
+// shrinks, and none holds its locks and WAL for the whole backlog.
+StatusOr<std::size_t> delete_in_batches(PgSession& session, std::string_view sql, const std::string& cutoff,
+                                        std::size_t batch, std::string_view doing);
+// The batch of the prunes of pass history.
+inline constexpr std::size_t kPruneBatch = 1000;
 // Whether a statement changed exactly one row.
 StatusOr<bool> changed_one(StatusOr<PgResult> r);
 

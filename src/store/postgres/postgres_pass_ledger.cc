@@ -105,8 +105,8 @@ StatusOr<std::string> PostgresPassLedger::settle_pass(std::int64_t pass_id) {
 }
 
 StatusOr<std::size_t> PostgresPassLedger::prune(Clock::time_point finished_before) {
-  return changed_rows(session_.run(sql::kPruneSettledPasses, {iso8601_utc_micros(finished_before)},
-                                   "deleting the shared passes settled before the history kept"));
+  return delete_in_batches(session_, sql::kPruneSettledPasses, iso8601_utc_micros(finished_before), kPruneBatch,
+                           "deleting the shared passes settled before the history kept");
 }
 
 StatusOr<std::vector<PassState>> PostgresPassLedger::recent_passes(std::size_t limit) {

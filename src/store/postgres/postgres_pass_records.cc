@@ -29,8 +29,8 @@ Status PostgresPassRecords::write(const PassRecord& r, std::string_view doing) {
 }
 
 StatusOr<std::size_t> PostgresPassRecords::prune(Clock::time_point finished_before) {
-  return changed_rows(session_.run(kPrunePassRecords, {iso8601_utc_micros(finished_before)},
-                                   "deleting the pass records older than the history kept"));
+  return delete_in_batches(session_, kPrunePassRecords, iso8601_utc_micros(finished_before), kPruneBatch,
+                           "deleting the pass records older than the history kept");
 }
 
 StatusOr<std::vector<PassRecord>> PostgresPassRecords::recent(std::string_view backend, std::size_t limit) {

@@ -169,9 +169,12 @@ SELECT pass_id, backend_name, bucket, state, (extract(epoch FROM started_at) * 1
        coalesce((extract(epoch FROM finished_at) * 1000000)::bigint, 0)
   FROM s3reconcile_passes ORDER BY pass_id DESC LIMIT $1::integer)sql";
 
-// Ranges go with their pass (ON DELETE CASCADE).
+// Ranges go with their pass (ON DELETE CASCADE). At most $2 passes a
+// statement: see delete_in_batches.
 inline constexpr std::string_view kPruneSettledPasses = R"sql(
-DELETE FROM s3reconcile_passes WHERE state <> 'running' AND finished_at < $1::timestamptz)sql";
+DELETE FROM s3reconcile_passes WHERE pass_id IN (
+  SELECT pass_id FROM s3reconcile_passes WHERE state <> 'running' AND finished_at < $1::timestamptz
+   LIMIT $2::integer))sql";
 
 inline constexpr std::string_view kRangesOf =
     "SELECT r.range_no, r.after_key, r.through_key, r.state, coalesce(r.owner, ''), "
@@ -202,8 +205,11 @@ SELECT pass_id, instance, backend_name, bucket, paths, kind, shared, dry_run,
   FROM s3reconcile_pass_records WHERE $1 = '' OR backend_name = $1
  ORDER BY started_at DESC, pass_id DESC, instance DESC LIMIT $2::integer)sql";
 
+// At most $2 records a statement: see delete_in_batches.
 inline constexpr std::string_view kPrunePassRecords = R"sql(
-DELETE FROM s3reconcile_pass_records WHERE finished_at < $1::timestamptz)sql";
+DELETE FROM s3reconcile_pass_records WHERE (pass_id, instance) IN (
+  SELECT pass_id, instance FROM s3reconcile_pass_records WHERE finished_at < $1::timestamptz
+   LIMIT $2::integer))sql";
 
 inline constexpr std::string_view kCursorIndex = "object_locations_backend_storage_c";
 
