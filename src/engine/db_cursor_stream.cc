@@ -47,34 +47,33 @@ const std::map<std::string, std::uint64_t>& DBCursorStream::rows_by_bucket() { r
 DBCursorStream::Page DBCursorStream::read_page(const RowPosition& after, std::vector<Entry> recycled) {
   Page page;
   const std::size_t limit = page_limit(options_);
-  std::vector<IndexRow>* const rows = &rows_;
-  page.status = lister_.list_by_storage_key(options_.backend, after, limit, range_, *rows);
+  page.status = lister_.list_by_storage_key(options_.backend, after, limit, range_, rows_);
   if (!page.status.ok()) return page;
-  if (rows->size() > limit) {
-    page.status = internal_error(fmt::format("index returned {} rows for a page of {}", rows->size(), limit));
+  if (rows_.size() > limit) {
+    page.status = internal_error(fmt::format("index returned {} rows for a page of {}", rows_.size(), limit));
     return page;
   }
   // Keyset paging only works on ascending rows; anything else would loop or
   // skip. Each row is checked against the one before it, the first against
   // where the page was asked from.
   const bool from_start = after.storage_key.empty() && !after.object_key;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    const IndexRow& row = (*rows)[i];
-    if (i == 0 ? !from_start && compare_to(row, after) <= 0 : !ascending((*rows)[i - 1], row)) {
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const IndexRow& row = rows_[i];
+    if (i == 0 ? !from_start && compare_to(row, after) <= 0 : !ascending(rows_[i - 1], row)) {
       const std::string before =
-          describe(i == 0 ? after : RowPosition{(*rows)[i - 1].storage_key, (*rows)[i - 1].object_key});
+          describe(i == 0 ? after : RowPosition{rows_[i - 1].storage_key, rows_[i - 1].object_key});
       page.status = failed_precondition_error(
           fmt::format("index returned rows out of key order for backend \"{}\": path {} (row {}) after {}",
                       options_.backend, quote_key(row.storage_key), quote_key(row.object_key), before));
       return page;
     }
   }
-  page.rows = rows->size();
-  if (!rows->empty()) page.last = RowPosition{rows->back().storage_key, rows->back().object_key};
+  page.rows = rows_.size();
+  if (!rows_.empty()) page.last = RowPosition{rows_.back().storage_key, rows_.back().object_key};
 
   std::vector<Entry>& entries = page.entries = std::move(recycled);
   std::size_t used = 0;
-  for (const IndexRow& row : *rows) {
+  for (const IndexRow& row : rows_) {
     // The query is already bounded to the prefix; this filter is the guard.
     if (!row.storage_key.starts_with(options_.prefix)) continue;
     if (!options_.through.empty() && compare_keys(row.storage_key, options_.through) > 0) {
