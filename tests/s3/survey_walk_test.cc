@@ -134,6 +134,27 @@ TEST(SurveyWalk, ATruncatedPageWithoutMarkerFailsNamingIt) {
   EXPECT_PRED2(contains, report.status().message(), "<NextKeyMarker> is missing");
 }
 
+// Swift's s3api: a page of versions whose NextVersionIdMarker is "null"
+// while its last version is another. Paged by it, the fake (as Swift) goes
+// on from nowhere and the count comes out short; the walk fails instead,
+// naming the markers and the entry they should have named. In one page,
+// no marker is followed and the count is exact.
+TEST(SurveyWalk, MarkersThatAreNotThePagesLastEntryFailNamingBoth) {
+  Survey survey;
+  survey.s3.version_marker_null = true;
+  auto report = survey.run(at_noon());
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kDataLoss);
+  EXPECT_PRED2(contains, report.status().message(), "ListObjectVersions");
+  EXPECT_PRED2(contains, report.status().message(), "page 1");
+  EXPECT_PRED2(contains, report.status().message(),
+               "the next markers (\"loose\", \"null\") are not the page's last entry (key \"loose\", version "
+               "\"l2\")");
+  auto whole = survey.run(at_noon(), 1000);
+  ASSERT_TRUE(whole.ok()) << whole.status().to_string();
+  EXPECT_EQ(whole->total.noncurrent_versions, 4u);
+}
+
 TEST(SurveyWalk, AnUploadThatCannotBeListedFailsTheSurvey) {
   Survey survey;
   auto backend = S3Backend::open(testing::fake_s3_options(survey.server));

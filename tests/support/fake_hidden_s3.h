@@ -35,6 +35,9 @@ class FakeHiddenS3 {
   bool versions_go_back = false;
   // A truncated page that names no next marker.
   bool truncated_without_marker = false;
+  // NextVersionIdMarker "null" whatever the page's last version, as
+  // OpenStack Swift's s3api sends it.
+  bool version_marker_null = false;
   std::vector<std::string> aborted;   // upload ids, in order
   std::vector<std::string> requests;  // "METHOD path?query", in order
 
@@ -85,7 +88,7 @@ class FakeHiddenS3 {
     body += fmt::format("<IsTruncated>{}</IsTruncated>", truncated);
     if (truncated && !truncated_without_marker) {
       body += fmt::format("<NextKeyMarker>{}</NextKeyMarker><NextVersionIdMarker>{}</NextVersionIdMarker>",
-                          versions[to - 1].key, versions[to - 1].id);
+                          versions[to - 1].key, version_marker_null ? "null" : versions[to - 1].id);
     }
     for (std::size_t i = from; i < to; ++i) {
       const Version& v = versions[i];
