@@ -113,6 +113,44 @@ TEST_F(CliSurveyTest, JsonKeepsKeysExactAndListsAborts) {
   EXPECT_EQ(after["backends"][1]["total"]["noncurrent_versions"], 2);
 }
 
+// --bucket: only that bucket's prefix is listed, counted, and has its
+// uploads aborted; an old upload of another bucket stays.
+TEST_F(CliSurveyTest, ABucketIsSurveyedAndItsUploadsAbortedAlone) {
+  s3_.versions.insert(s3_.versions.begin(), {{"docs/d", "d2", 9, true, false}, {"docs/d", "d1", 8, false, false}});
+  s3_.uploads.insert(s3_.uploads.begin(), {"docs/old", "u-docs", "2026-01-01T00:00:00.000Z", {11}});
+  std::string text;
+  {
+    std::ifstream in(config());
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.replace(text.find("buckets: [photos]"), 17, "buckets: [photos, docs]");
+  std::ofstream(config()) << text;
+
+  auto all = nlohmann::json::parse(run_tool(dir_, "survey --config " + config() + " --output json").out);
+  EXPECT_EQ(all["backends"][1]["total"]["noncurrent_versions"], 3);
+  EXPECT_EQ(all["backends"][1]["total"]["incomplete_uploads"], 3);
+
+  s3_.requests.clear();
+  auto o =
+      run_tool(dir_, "survey --config " + config() + " --bucket photos --output json --abort-uploads-older-than 24h");
+  ASSERT_EQ(o.exit_code, 0) << o.out << testing::read_stderr(dir_);
+  const auto fake = nlohmann::json::parse(o.out)["backends"][1];
+  EXPECT_EQ(fake["total"]["noncurrent_versions"], 2) << fake.dump();
+  EXPECT_EQ(fake["total"]["incomplete_uploads"], 2) << fake.dump();
+  ASSERT_EQ(fake["buckets"].size(), 1u) << fake.dump();
+  EXPECT_EQ(fake["buckets"][0]["bucket"], "photos");
+  EXPECT_EQ(s3_.aborted, std::vector<std::string>{"u-old"}) << "only photos' old upload";
+  std::size_t listings = 0;  // ListObjectVersions and ListMultipartUploads, not ListParts
+  for (const auto& r : s3_.requests) {
+    if (r.starts_with("GET /phys?") && !contains(r, "uploadId=")) {
+      ++listings;
+      EXPECT_PRED2(contains, r, "prefix=photos%2F");
+    }
+  }
+  EXPECT_GE(listings, 4u) << "versions and uploads, a page of one each";
+  EXPECT_EQ(run_tool(dir_, "survey --config " + config() + " --bucket nope").exit_code, 2);
+}
+
 TEST_F(CliSurveyTest, TextListsEachAbortAndAFailingBackendExitsOne) {
   auto dry = run_tool(dir_, "survey --config " + config() + " --abort-uploads-older-than 1s --dry-run");
   ASSERT_EQ(dry.exit_code, 0) << dry.out << testing::read_stderr(dir_);

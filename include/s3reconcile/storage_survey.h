@@ -29,6 +29,8 @@ struct HiddenTally {
 
 struct SurveyOptions {
   Clock::time_point now = Clock::now();  // ages are measured from here
+  // Only the keys under this prefix ("" = every key): a bucket's "bucket/".
+  std::string prefix;
   // Abort every incomplete upload at least this old (none when unset; 0:
   // every one, even one initiated "in the future" by the server's clock).
   std::optional<Clock::duration> abort_older_than;

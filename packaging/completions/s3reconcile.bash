@@ -34,7 +34,7 @@ _s3reconcile() {
     serve) flags="--config --log-level --log-format --progress-interval --help" ;;
     migrate) flags="--config --help" ;;
     status) flags="--config --output --limit --help" ;;
-    survey) flags="--config --backend --output --abort-uploads-older-than --dry-run --help" ;;
+    survey) flags="--config --backend --bucket --output --abort-uploads-older-than --dry-run --help" ;;
     undo) flags="--config --changes --dry-run --help" ;;
     *) flags="--help" ;;
   esac

@@ -314,6 +314,8 @@ int run_app(int argc, char** argv) {
       "survey", "Count noncurrent versions, delete markers and incomplete uploads per backend and bucket");
   survey_cmd->add_option("--config,-c", survey_flags.config_file, "YAML config file")->required();
   survey_cmd->add_option("--backend", survey_flags.backends, "Only this backend (repeatable)");
+  survey_cmd->add_option("--bucket", survey_flags.bucket,
+                         "Only the keys under this virtual bucket's prefix (and only its uploads aborted)");
   survey_cmd->add_option("--output", survey_flags.output, "text or json")->check(CLI::IsMember({"text", "json"}));
   survey_cmd->add_option("--abort-uploads-older-than", survey_flags.abort_older_than,
                          "Abort each incomplete multipart upload at least DURATION old, listing it (never an object "

@@ -9,6 +9,7 @@
 #include "cli/app.h"
 #include "cli/json_bytes.h"
 #include "cli/report.h"
+#include "s3reconcile/buckets.h"
 #include "s3reconcile/key_order.h"
 #include "s3reconcile/s3_backend.h"
 #include "s3reconcile/time_format.h"
@@ -87,6 +88,13 @@ int survey_command(const SurveyFlags& flags, std::stop_token stop) {
   }
   SurveyOptions options;
   options.dry_run = flags.dry_run;
+  if (!flags.bucket.empty()) {
+    if (std::count(config->buckets.begin(), config->buckets.end(), flags.bucket) == 0) {
+      std::cerr << "s3reconcile: --bucket " << flags.bucket << ": no such bucket in " << config->file << "\n";
+      return kExitUsage;
+    }
+    options.prefix = bucket_prefix(flags.bucket);
+  }
   if (!flags.abort_older_than.empty()) {
     auto older = flags.abort_older_than == "0" ? StatusOr<std::chrono::milliseconds>(std::chrono::milliseconds(0))
                                                : config::parse_duration(flags.abort_older_than);

@@ -15,6 +15,7 @@ namespace s3reconcile::cli {
 struct SurveyFlags {
   std::string config_file;
   std::vector<std::string> backends;  // empty = every backend
+  std::string bucket;                 // "" = every key; else only this bucket's prefix
   std::string output = "text";
   std::string abort_older_than;  // "" = abort nothing
   bool dry_run = false;

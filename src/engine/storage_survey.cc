@@ -36,7 +36,7 @@ StatusOr<SurveyReport> survey_hidden_storage(HiddenStorageLister& lister, const 
                                              const SurveyOptions& options, std::stop_token stop) {
   SurveyReport report;
   Status versions = lister.list_versions(
-      "",
+      options.prefix,
       [&](const std::vector<ObjectVersion>& page) {
         for (const ObjectVersion& v : page) {
           if (!v.delete_marker && v.is_latest) continue;  // a current object: the pass's business
@@ -55,7 +55,7 @@ StatusOr<SurveyReport> survey_hidden_storage(HiddenStorageLister& lister, const 
 
   Status failure;  // the first failure inside the upload walk's callback
   Status uploads = lister.list_uploads(
-      "",
+      options.prefix,
       [&](const std::vector<IncompleteUpload>& page) {
         for (const IncompleteUpload& upload : page) {
           auto bytes = lister.upload_bytes(upload, stop);

@@ -72,7 +72,19 @@ class FakeHiddenS3 {
     return r.query.count(name) ? std::stoul(r.query.at(name)) : 1000;
   }
 
+  // The entries under the request's prefix (keys compared decoded).
+  template <typename Entry>
+  static std::vector<Entry> under_prefix(const FakeRequest& r, const std::vector<Entry>& all) {
+    const std::string prefix = r.query.count("prefix") ? r.query.at("prefix") : "";
+    std::vector<Entry> out;
+    for (const Entry& e : all) {
+      if (s3::url_decode(e.key, true)->starts_with(prefix)) out.push_back(e);
+    }
+    return out;
+  }
+
   FakeResponse list_versions(const FakeRequest& r) {
+    const std::vector<Version> versions = under_prefix(r, this->versions);
     const std::size_t max = max_of(r, "max-keys");
     std::size_t from = 0;
     if (r.query.count("key-marker")) {
@@ -102,6 +114,7 @@ class FakeHiddenS3 {
   }
 
   FakeResponse list_uploads(const FakeRequest& r) {
+    const std::vector<Upload> uploads = under_prefix(r, this->uploads);
     const std::size_t max = max_of(r, "max-uploads");
     std::size_t from = 0;
     if (r.query.count("key-marker")) {
