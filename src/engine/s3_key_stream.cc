@@ -16,24 +16,63 @@
 
 namespace s3reconcile {
 
+namespace {
+
+// Writes the entry a listed object makes over `into` (a recycled entry: every
+// field is set, by assign() so its buffers are reused) and says whether to
+// keep it; a key outside the listed prefix is an error that ends the walk.
+// It runs once a key, so it is a class the walk calls directly: through a
+// std::function the call could not be inlined.
+class EntryMaker {
+ public:
+  EntryMaker(std::string prefix, std::shared_ptr<const PathClassifier> classifier)
+      : prefix_(std::move(prefix)), classifier_(std::move(classifier)) {}
+
+  StatusOr<bool> operator()(const ListedObject& o, Entry& into) const {
+    if (!o.key.starts_with(prefix_)) {
+      return data_loss_error(
+          fmt::format("listing under prefix {} returned key {} outside it", quote_key(prefix_), quote_key(o.key)));
+    }
+    PathClassifier::Class c{PathClassifier::Kind::kNative, {}};
+    if (classifier_) {
+      c = classifier_->classify(o.key);
+      if (c.kind == PathClassifier::Kind::kOut) return false;
+    }
+    into.adopted = c.kind == PathClassifier::Kind::kAdopted;
+    into.bucket.assign(c.bucket);
+    if (into.adopted) {
+      into.key.assign(bucket_prefix(into.bucket)).append(o.key);
+    } else {
+      into.key.assign(o.key);
+    }
+    into.storage_key.assign(o.key);
+    into.size = o.size;
+    into.last_modified = o.last_modified;
+    into.index_size.reset();
+    return true;
+  }
+
+ private:
+  const std::string prefix_;
+  const std::shared_ptr<const PathClassifier> classifier_;
+};
+
+}  // namespace
+
 // One producer: a thread driving lister.list() into a bounded queue, turning
 // each listed object into an entry (or dropping it, or failing the walk).
 class S3KeyStream::Walk {
  public:
-  // Writes the entry a listed object makes over `into` (a recycled entry:
-  // every field is set) and says whether to keep it; an error ends the walk.
-  using Transform = std::function<StatusOr<bool>(const ListedObject&, Entry& into)>;
-
   // The walk ends (cleanly) at its first raw key greater than `through`
   // when that is not empty.
-  Walk(ObjectLister& lister, ListRequest request, std::string through, std::uint64_t max_pages, Transform transform,
+  Walk(ObjectLister& lister, ListRequest request, std::string through, std::uint64_t max_pages, EntryMaker make_entry,
        std::size_t queue_size, std::atomic<std::uint64_t>* api_pages, std::atomic<std::uint64_t>& listed_paths,
        std::stop_token stop)
       : lister_(lister),
         request_(std::move(request)),
         through_(std::move(through)),
         max_pages_(max_pages),
-        transform_(std::move(transform)),
+        make_entry_(std::move(make_entry)),
         api_pages_(api_pages),
         listed_paths_(listed_paths),
         queue_(queue_size),
@@ -86,7 +125,7 @@ class S3KeyStream::Walk {
                 break;
               }
               if (used == batch.size()) batch.emplace_back();
-              StatusOr<bool> kept = transform_(object, batch[used]);
+              StatusOr<bool> kept = make_entry_(object, batch[used]);
               if (!kept.ok()) {
                 failure = kept.status();
                 return false;
@@ -142,7 +181,7 @@ class S3KeyStream::Walk {
   const std::string through_;
   const std::uint64_t max_pages_;
   std::optional<std::string> cut_after_;  // written by the producer before the queue closes
-  const Transform transform_;
+  const EntryMaker make_entry_;
   std::atomic<std::uint64_t>* const api_pages_;
   std::atomic<std::uint64_t>& listed_paths_;
   internal::BoundedQueue<std::vector<Entry>> queue_;
@@ -161,34 +200,9 @@ S3KeyStream::S3KeyStream(ObjectLister& lister, S3KeyStreamOptions options, std::
   if (pass_stop.stop_possible()) {
     pass_stop_link_.emplace(pass_stop, std::function<void()>([this] { stop_source_.request_stop(); }));
   }
-  walk_ = std::make_unique<Walk>(
-      lister, ListRequest{options_.prefix, options_.start_after}, options_.through, options_.max_pages,
-      [prefix = options_.prefix, classifier = options_.classifier](const ListedObject& o,
-                                                                   Entry& entry) -> StatusOr<bool> {
-        if (!o.key.starts_with(prefix)) {
-          return data_loss_error(
-              fmt::format("listing under prefix {} returned key {} outside it", quote_key(prefix), quote_key(o.key)));
-        }
-        PathClassifier::Class c{PathClassifier::Kind::kNative, {}};
-        if (classifier) {
-          c = classifier->classify(o.key);
-          if (c.kind == PathClassifier::Kind::kOut) return false;
-        }
-        // assign(), not moves: the recycled entry's buffers are reused.
-        entry.adopted = c.kind == PathClassifier::Kind::kAdopted;
-        entry.bucket.assign(c.bucket);
-        if (entry.adopted) {
-          entry.key.assign(bucket_prefix(entry.bucket)).append(o.key);
-        } else {
-          entry.key.assign(o.key);
-        }
-        entry.storage_key.assign(o.key);
-        entry.size = o.size;
-        entry.last_modified = o.last_modified;
-        entry.index_size.reset();
-        return true;
-      },
-      options_.queue_size, options_.api_pages, listed_paths_, stop);
+  walk_ = std::make_unique<Walk>(lister, ListRequest{options_.prefix, options_.start_after}, options_.through,
+                                 options_.max_pages, EntryMaker(options_.prefix, options_.classifier),
+                                 options_.queue_size, options_.api_pages, listed_paths_, stop);
 }
 
 S3KeyStream::~S3KeyStream() { stop(); }

@@ -88,9 +88,27 @@ struct HttpClient::Handle {
 HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)), handle_(std::make_unique<Handle>()) {
   global_init();
   handle_->curl = curl_easy_init();
+  CURL* curl = handle_->curl;
+  if (curl == nullptr) return;
+  // What every request of this client shares, set once: the handle keeps
+  // its options from one request to the next.
   // Reads of up to 256 KiB: a listing page comes in a few reads (and as
   // many system calls) rather than one per 16 KiB, the default.
-  if (handle_->curl != nullptr) curl_easy_setopt(handle_->curl, CURLOPT_BUFFERSIZE, 256L * 1024L);
+  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 256L * 1024L);
+  // Nothing rewritten on the way (keys with dot segments are refused before).
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+  if (!options_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
 HttpClient::~HttpClient() = default;
@@ -129,8 +147,6 @@ StatusOr<std::unique_ptr<HttpClient::Transfer>> HttpClient::begin(const std::str
   if (!typed) list = curl_slist_append(list, "Content-Type:");
 
   curl_easy_setopt(curl, CURLOPT_URL, transfer->url.c_str());
-  // Nothing rewritten on the way (keys with dot segments are refused before).
-  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   // Each request sets the method afresh: the handle remembers the last one.
   curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
@@ -143,21 +159,9 @@ StatusOr<std::unique_ptr<HttpClient::Transfer>> HttpClient::begin(const std::str
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, transfer->method.c_str());
   }
   transfer->sink = Sink{curl, &transfer->response.body, &transfer->response.headers, options_.max_body_bytes};
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer->sink);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer->sink);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer->stop);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-  if (!options_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   return transfer;
 }
 

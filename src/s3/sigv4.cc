@@ -1,7 +1,8 @@
 #include "s3/sigv4.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,16 +28,39 @@ std::string hex(const unsigned char* data, std::size_t size) {
   return out;
 }
 
+// SHA-256 and HMAC, fetched from OpenSSL's default provider once. HMAC()
+// and EVP_sha256() look their algorithm up by name on every call (an
+// implicit fetch: a lock and a search of the provider's tables), which was a
+// fifth of signing a request. Fetched algorithms are immutable and shared
+// between threads. Never freed: OpenSSL's own exit handler may run first.
+struct Algorithms {
+  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+};
+
+const Algorithms& algorithms() {
+  static const Algorithms fetched;
+  // Only a broken OpenSSL installation lacks them: no request could be signed.
+  if (fetched.sha256 == nullptr || fetched.hmac == nullptr) std::abort();
+  return fetched;
+}
+
 // Raw 32-byte HMAC-SHA256. OpenSSL fails here only when it cannot allocate;
 // a signer that silently produced a wrong signature would be worse than
 // stopping, so that is fatal.
 std::string hmac_sha256(std::string_view key, std::string_view data) {
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                               OSSL_PARAM_construct_end()};
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-           data.size(), out, &size) == nullptr) {
-    std::abort();
-  }
+  std::size_t size = 0;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(algorithms().hmac);
+  const bool done = ctx != nullptr &&
+                    EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) == 1 &&
+                    EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+                    EVP_MAC_final(ctx, out, &size, sizeof(out)) == 1;
+  EVP_MAC_CTX_free(ctx);
+  if (!done) std::abort();
   return std::string(reinterpret_cast<const char*>(out), size);
 }
 
@@ -72,7 +96,7 @@ std::string lowercase(std::string_view text) {
 std::string sha256_hex(std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &size, EVP_sha256(), nullptr) != 1) std::abort();
+  if (EVP_Digest(data.data(), data.size(), out, &size, algorithms().sha256, nullptr) != 1) std::abort();
   return hex(out, size);
 }
 

@@ -639,6 +639,29 @@ TEST_F(S3BackendTest, ABatchsTimedOutProbesAreRetriedWithinMaxAttempts) {
   EXPECT_EQ(server.requests(), 4);
 }
 
+// A client's options are set once, when it is made: its connections are
+// kept from batch to batch, and so must its timeout be. The second batch of
+// the same backend, whose server stops answering, times out like the first.
+TEST_F(S3BackendTest, ABatchAfterTheFirstStillTimesOut) {
+  std::atomic<bool> hang{false};
+  FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{404, "", {}, hang.load()}; });
+  auto backend = open_impatient(server);
+  ASSERT_NE(backend, nullptr);
+  const std::vector<std::string> keys = {"b/1", "b/2"};
+  for (const auto& answer : backend->probe_many(keys, {})) {
+    ASSERT_TRUE(answer.ok()) << answer.status().to_string();
+    EXPECT_FALSE(answer->has_value());
+  }
+  hang = true;
+  const auto answers = backend->probe_many(keys, {});
+  ASSERT_EQ(answers.size(), keys.size());
+  for (const auto& answer : answers) {
+    ASSERT_FALSE(answer.ok());
+    EXPECT_EQ(answer.status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(answer.status().message().find("imeout"), std::string::npos) << answer.status().message();
+  }
+}
+
 TEST(S3Addressing, PathAndVirtualTargets) {
   auto e = s3::parse_endpoint("https://s3.example.com:8443/base/");
   ASSERT_TRUE(e.ok());
