@@ -118,6 +118,17 @@ TEST(Config, SharedPassSettings) {
   expect_error(head + "reconcile:\n  ranges: 0\n", "6: reconcile.ranges");
 }
 
+TEST(Config, IndexReadAheadIsOffUnlessAskedFor) {
+  const std::string head = std::string("store: {sqlite: i.db}\nbuckets: [photos]\n") + kBackend;
+  auto defaults = parse(head);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().to_string();
+  EXPECT_FALSE(defaults->reconcile.index_read_ahead);
+  auto set = parse(head + "reconcile: {index_read_ahead: true}\n");
+  ASSERT_TRUE(set.ok()) << set.status().to_string();
+  EXPECT_TRUE(set->reconcile.index_read_ahead);
+  expect_error(head + "reconcile:\n  index_read_ahead: often\n", "6: reconcile.index_read_ahead");
+}
+
 TEST(Config, UnknownTopLevelField) {
   expect_error(std::string("store: {sqlite: a.db}\nbuckets: [photos]\n") + kBackend + "colour: blue\n",
                "5: colour: unknown field");

@@ -401,45 +401,56 @@ class ThreadRecordingStore final : public testing::ForwardingStore {
   std::set<std::thread::id> list_threads_, write_threads_;
 };
 
-TEST(PipelinedPass, ConfirmsRemovalsConcurrentlyReadsAheadAndWritesOffTheMergeThread) {
-  TempDir dir;
-  TempDir dbs;
-  const std::string db = (dbs.path() / "index.db").string();
-  auto reader = open_index(db);
-  World w = half_stale(dir, 60);
-  for (int i = 0; i < 30; ++i) dir.write(fmt::format("b/new{:03}", i));  // orphans
-  seed(*reader, w);
-  ThreadRecordingStore cursor_store(*reader);
-  auto writer = open_index(db);
-  auto recording_writer = std::make_shared<ThreadRecordingStore>(*writer);
-  LocalBackend local(LocalBackendOptions{dir.str(), 4});
-  SlowProber prober(local);
-  BackendRef ref{"disk", &local, &prober, kBuckets, false};
-  PassOptions options;
-  options.logger = quiet();
-  options.page_size = 4;
-  options.batch_size = 5;
-  options.probe_concurrency = 6;
-  bool opened = false;
-  options.open_store = [&]() -> StatusOr<std::unique_ptr<IndexStore>> {
-    EXPECT_FALSE(opened) << "one range: only the writer needs a connection of its own";
-    opened = true;
-    return std::unique_ptr<IndexStore>(
-        std::make_unique<testing::ForwardingStore>(static_cast<IndexStore&>(*recording_writer)));
-  };
-  const auto merge_thread = std::this_thread::get_id();
-  Result r = reconcile_backend(ref, kBuckets, cursor_store, options, PassScope{"b"});
-  ASSERT_TRUE(r.status.ok()) << r.status.to_string();
-  EXPECT_EQ(r.removed, 30u);
-  EXPECT_EQ(r.imported, 30u);
-  EXPECT_GT(prober.most(), 1) << "removal confirmations ran one at a time";
-  EXPECT_LE(prober.most(), 2 * 6) << "more confirmations in flight than probe_concurrency allows for";
-  // Pages after the first are read ahead, on another thread than the merge's.
-  EXPECT_GT(cursor_store.list_threads().size(), 1u);
-  EXPECT_TRUE(cursor_store.write_threads().empty()) << "the cursor's connection was written to";
-  ASSERT_FALSE(recording_writer->write_threads().empty());
-  EXPECT_FALSE(recording_writer->write_threads().count(merge_thread)) << "batches were written by the merge thread";
-  EXPECT_EQ(all_rows(*reader).size(), 60u);
+// The index is read on the merge's thread unless index_read_ahead asks for
+// a thread of its own; either way removals are confirmed concurrently and
+// batches written off the merge's thread.
+TEST(PipelinedPass, ConfirmsRemovalsConcurrentlyWritesOffTheMergeThreadAndReadsAheadWhenAsked) {
+  for (const bool read_ahead : {false, true}) {
+    SCOPED_TRACE(read_ahead ? "index_read_ahead" : "no index_read_ahead");
+    TempDir dir;
+    TempDir dbs;
+    const std::string db = (dbs.path() / "index.db").string();
+    auto reader = open_index(db);
+    World w = half_stale(dir, 60);
+    for (int i = 0; i < 30; ++i) dir.write(fmt::format("b/new{:03}", i));  // orphans
+    seed(*reader, w);
+    ThreadRecordingStore cursor_store(*reader);
+    auto writer = open_index(db);
+    auto recording_writer = std::make_shared<ThreadRecordingStore>(*writer);
+    LocalBackend local(LocalBackendOptions{dir.str(), 4});
+    SlowProber prober(local);
+    BackendRef ref{"disk", &local, &prober, kBuckets, false};
+    PassOptions options;
+    options.logger = quiet();
+    options.page_size = 4;
+    options.batch_size = 5;
+    options.probe_concurrency = 6;
+    options.index_read_ahead = read_ahead;
+    bool opened = false;
+    options.open_store = [&]() -> StatusOr<std::unique_ptr<IndexStore>> {
+      EXPECT_FALSE(opened) << "one range: only the writer needs a connection of its own";
+      opened = true;
+      return std::unique_ptr<IndexStore>(
+          std::make_unique<testing::ForwardingStore>(static_cast<IndexStore&>(*recording_writer)));
+    };
+    const auto merge_thread = std::this_thread::get_id();
+    Result r = reconcile_backend(ref, kBuckets, cursor_store, options, PassScope{"b"});
+    ASSERT_TRUE(r.status.ok()) << r.status.to_string();
+    EXPECT_EQ(r.removed, 30u);
+    EXPECT_EQ(r.imported, 30u);
+    EXPECT_GT(prober.most(), 1) << "removal confirmations ran one at a time";
+    EXPECT_LE(prober.most(), 2 * 6) << "more confirmations in flight than probe_concurrency allows for";
+    if (read_ahead) {
+      // Pages after the first are read ahead, on another thread than the merge's.
+      EXPECT_GT(cursor_store.list_threads().size(), 1u);
+    } else {
+      EXPECT_EQ(cursor_store.list_threads(), std::set<std::thread::id>{merge_thread});
+    }
+    EXPECT_TRUE(cursor_store.write_threads().empty()) << "the cursor's connection was written to";
+    ASSERT_FALSE(recording_writer->write_threads().empty());
+    EXPECT_FALSE(recording_writer->write_threads().count(merge_thread)) << "batches were written by the merge thread";
+    EXPECT_EQ(all_rows(*reader).size(), 60u);
+  }
 }
 
 TEST(RangePlan, IntervalsBetweenBoundariesHoldEveryKeyOnce) {

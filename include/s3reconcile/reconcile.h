@@ -99,10 +99,10 @@ struct PassOptions {
 
   // Opens another connection to the same index. With it (and batch_size >
   // 1) the pass is pipelined: changes are written by a writer thread on a
-  // connection of its own while the merge goes on, the next index page is
-  // read while the current one is merged, and removal candidates are
-  // confirmed `probe_concurrency` at a time. Without it the pass uses
-  // `store` alone, one step after another, in one range.
+  // connection of its own while the merge goes on (the next index page read
+  // while the current one is merged, with index_read_ahead), and removal
+  // candidates are confirmed `probe_concurrency` at a time. Without it the
+  // pass uses `store` alone, one step after another, in one range.
   std::function<StatusOr<std::unique_ptr<IndexStore>>()> open_store;
   // Key ranges walked at once (needs open_store and batch_size > 1). The
   // bucket is split at the index's key quantiles (or, with an empty index,
@@ -112,6 +112,15 @@ struct PassOptions {
   std::size_t parallelism = 1;
   // Removal confirmations (HEAD / stat) in flight at once, per range.
   std::size_t probe_concurrency = 8;
+  // Query the index's next page on a thread of its own (one per range)
+  // while the merge works through the current one (reconcile.
+  // index_read_ahead; a pipelined pass only). Off by default: the listing
+  // runs ahead of the merge on its own thread already, so a query made when
+  // the merge needs the page costs the pass no time unless the listing
+  // outruns the index (a local folder against a distant index), while the
+  // extra thread's hand-over every page cost about a tenth of the pass's
+  // CPU (BENCHMARKS.md).
+  bool index_read_ahead = false;
   // Set a row's size_bytes to the backend's size when they differ, once
   // the backend, asked again (HEAD / stat), confirms the listed size
   // (reconcile.fix_sizes). Off: mismatches are counted and reported only.

@@ -222,6 +222,7 @@ PassRun run_passes(const config::Config& config, const PassRequest& request) {
   options.counters = request.counters;
   options.parallelism = request.parallelism != 0 ? request.parallelism : config.reconcile.parallelism;
   options.fix_sizes = config.reconcile.fix_sizes;
+  options.index_read_ahead = config.reconcile.index_read_ahead;
   options.max_list_requests = config.reconcile.max_list_requests;
   // More connections to the same index: the writer's and one per key range.
   options.open_store = open_index;

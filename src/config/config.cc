@@ -468,12 +468,15 @@ Status load_reconcile(const Fields& top, Config& config) {
   if (!top.has("reconcile")) return ok_status();
   Fields r(top.get("reconcile"), top.origin(), "reconcile");
   S3R_RETURN_IF_ERROR(r.expect_map());
-  S3R_RETURN_IF_ERROR(
-      r.only({"page_size", "queue_size", "batch_size", "parallelism", "ranges", "lease", "allow_empty_listing",
-              "max_removals", "max_removal_ratio", "ratio_min_rows", "fix_sizes", "max_list_requests"}));
+  S3R_RETURN_IF_ERROR(r.only({"page_size", "queue_size", "batch_size", "parallelism", "ranges", "lease",
+                              "allow_empty_listing", "max_removals", "max_removal_ratio", "ratio_min_rows", "fix_sizes",
+                              "max_list_requests", "index_read_ahead"}));
   auto fix_sizes = r.boolean("fix_sizes", config.reconcile.fix_sizes);
   if (!fix_sizes.ok()) return fix_sizes.status();
   config.reconcile.fix_sizes = *fix_sizes;
+  auto index_read_ahead = r.boolean("index_read_ahead", config.reconcile.index_read_ahead);
+  if (!index_read_ahead.ok()) return index_read_ahead.status();
+  config.reconcile.index_read_ahead = *index_read_ahead;
   auto budget = r.count("max_list_requests", config.reconcile.max_list_requests);
   if (!budget.ok()) return budget.status();
   config.reconcile.max_list_requests = *budget;

@@ -57,6 +57,7 @@ struct ReconcileConfig {
   std::chrono::milliseconds lease = std::chrono::seconds(30);  // a silent range owner is taken over after this
   RemovalLimits limits;                                        // removal guards
   bool fix_sizes = false;                                      // set size_bytes to the backend's size when they differ
+  bool index_read_ahead = false;                               // query the next index page while the merge works
   std::uint64_t max_list_requests = 0;                         // listing pages per pass and backend (0 = no limit)
 };
 

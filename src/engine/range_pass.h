@@ -56,9 +56,10 @@ struct Pass {
   // checks before splitting), so no range's empty slice looks like an empty backend.
   bool listing_has_keys = false;
   // How the pass's pipeline runs, decided once for every range: with
-  // connections to spare, the index is read ahead and candidates are
-  // confirmed `probe_concurrency` at a time; on a single connection, no
-  // read-ahead and a confirmer of concurrency 1 (decisions inline).
+  // connections to spare, candidates are confirmed `probe_concurrency` at a
+  // time and the index is read ahead if the options ask for it; on a single
+  // connection, no read-ahead and a confirmer of concurrency 1 (decisions
+  // inline).
   bool read_ahead = false;
   std::size_t probe_concurrency = 1;
   // Listing pages the walk may request (0 = no limit): the budget, less what
