@@ -118,8 +118,8 @@ struct PassOptions {
   // runs ahead of the merge on its own thread already, so a query made when
   // the merge needs the page costs the pass no time unless the listing
   // outruns the index (a local folder against a distant index), while the
-  // extra thread's hand-over every page cost about a tenth of the pass's
-  // CPU (BENCHMARKS.md).
+  // extra thread's hand-over every page cost a fifth of the pass's context
+  // switches (BENCHMARKS.md).
   bool index_read_ahead = false;
   // Set a row's size_bytes to the backend's size when they differ, once
   // the backend, asked again (HEAD / stat), confirms the listed size
