@@ -8,6 +8,7 @@
 
 #include "cli/app.h"
 #include "cli/json_bytes.h"
+#include "cli/pass_runner.h"
 #include "cli/report.h"
 #include "s3reconcile/buckets.h"
 #include "s3reconcile/key_order.h"
@@ -80,21 +81,16 @@ int survey_command(const SurveyFlags& flags, std::stop_token stop) {
     std::cerr << "s3reconcile: " << config.status().message() << "\n";
     return kExitUsage;
   }
-  for (const auto& name : flags.backends) {
-    if (std::none_of(config->backends.begin(), config->backends.end(), [&](const auto& b) { return b.name == name; })) {
-      std::cerr << "s3reconcile: --backend " << name << ": no such backend in " << config->file << "\n";
-      return kExitUsage;
-    }
+  // --backend and --bucket name what the config has, as for a pass.
+  const PassSelection selection{flags.backends,
+                                flags.bucket.empty() ? std::vector<std::string>() : std::vector{flags.bucket}, ""};
+  if (Status s = check_selection(*config, selection); !s.ok()) {
+    std::cerr << "s3reconcile: " << s.message() << "\n";
+    return kExitUsage;
   }
   SurveyOptions options;
   options.dry_run = flags.dry_run;
-  if (!flags.bucket.empty()) {
-    if (std::count(config->buckets.begin(), config->buckets.end(), flags.bucket) == 0) {
-      std::cerr << "s3reconcile: --bucket " << flags.bucket << ": no such bucket in " << config->file << "\n";
-      return kExitUsage;
-    }
-    options.prefix = bucket_prefix(flags.bucket);
-  }
+  if (!flags.bucket.empty()) options.prefix = bucket_prefix(flags.bucket);
   if (!flags.abort_older_than.empty()) {
     auto older = flags.abort_older_than == "0" ? StatusOr<std::chrono::milliseconds>(std::chrono::milliseconds(0))
                                                : config::parse_duration(flags.abort_older_than);
