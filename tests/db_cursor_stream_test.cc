@@ -64,7 +64,7 @@ TEST(DBCursorStream, ReadAheadUsesOneThreadForEveryPage) {
   }
   ThreadsSeen lister(store);
   DBCursorOptions options = opts(3);
-  options.prefetch = true;
+  options.read_ahead = IndexReadAhead::kThread;
   DBCursorStream c(lister, options);
   std::vector<std::string> got;
   while (true) {
@@ -77,6 +77,51 @@ TEST(DBCursorStream, ReadAheadUsesOneThreadForEveryPage) {
   EXPECT_EQ(got, want);
   EXPECT_EQ(store.list_calls(), 21u);
   EXPECT_LE(lister.tids.size(), 2u) << "a thread per page is back";
+}
+
+// With kAnnounce, each query after the first is announced to the store as
+// soon as the page before it is read, with exactly its arguments; nothing is
+// announced after the last page. kNone announces nothing.
+TEST(DBCursorStream, AnnouncesEveryQueryButTheFirstWithItsArguments) {
+  class CallLog final : public DBKeyLister {
+   public:
+    explicit CallLog(DBKeyLister& inner) : inner_(inner) {}
+    Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
+                               const KeyRange& range, std::vector<IndexRow>& rows) override {
+      calls.push_back("list " + describe(backend, after, limit, range));
+      return inner_.list_by_storage_key(backend, after, limit, range, rows);
+    }
+    void list_by_storage_key_next(std::string_view backend, const RowPosition& after, std::size_t limit,
+                                  const KeyRange& range) override {
+      calls.push_back("next " + describe(backend, after, limit, range));
+    }
+    std::vector<std::string> calls;
+
+   private:
+    static std::string describe(std::string_view backend, const RowPosition& after, std::size_t limit,
+                                const KeyRange& range) {
+      return fmt::format("{} after {}/{} limit {} range [{}, {})", backend, after.storage_key,
+                         after.object_key.value_or("-"), limit, range.begin, range.end);
+    }
+    DBKeyLister& inner_;
+  };
+  FakeStore store;
+  for (int i = 0; i < 5; ++i) store.put("disk", fmt::format("b/{}", i));
+  for (const IndexReadAhead mode : {IndexReadAhead::kAnnounce, IndexReadAhead::kNone}) {
+    CallLog lister(store);
+    DBCursorOptions options = opts(2);
+    options.read_ahead = mode;
+    DBCursorStream c(lister, options);
+    EXPECT_EQ(drain(c), (std::vector<std::string>{"b/0", "b/1", "b/2", "b/3", "b/4"}));
+    std::vector<std::string> want = {"list disk after /- limit 2 range [b/, b0)",
+                                     "list disk after b/1/b/1 limit 2 range [b/, b0)",
+                                     "list disk after b/3/b/3 limit 2 range [b/, b0)"};
+    if (mode == IndexReadAhead::kAnnounce) {
+      want.insert(want.begin() + 2, "next disk after b/3/b/3 limit 2 range [b/, b0)");
+      want.insert(want.begin() + 1, "next disk after b/1/b/1 limit 2 range [b/, b0)");
+    }
+    EXPECT_EQ(lister.calls, want);
+  }
 }
 
 TEST(DBCursorStream, NoQueryBeforeFirstNext) {

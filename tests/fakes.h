@@ -297,6 +297,9 @@ class ForwardingStore : public IndexStore {
                              std::vector<IndexRow>& rows) override {
     return inner_.list_by_storage_key(b, a, l, r, rows);
   }
+  void list_by_storage_key_next(std::string_view b, const RowPosition& a, std::size_t l, const KeyRange& r) override {
+    inner_.list_by_storage_key_next(b, a, l, r);
+  }
   StatusOr<bool> queued_for_deletion(std::string_view b, std::string_view p) override {
     return inner_.queued_for_deletion(b, p);
   }

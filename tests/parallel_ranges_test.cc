@@ -378,6 +378,17 @@ class ThreadRecordingStore final : public testing::ForwardingStore {
     note(list_threads_);
     return ForwardingStore::list_by_storage_key(b, a, l, r, rows);
   }
+  void list_by_storage_key_next(std::string_view b, const RowPosition& a, std::size_t l, const KeyRange& r) override {
+    note(announce_threads_);
+    ++announced_;
+    ForwardingStore::list_by_storage_key_next(b, a, l, r);
+  }
+  // Queries announced ahead, and by which threads.
+  int announced() const { return announced_; }
+  std::set<std::thread::id> announce_threads() const {
+    std::lock_guard lock(mu_);
+    return announce_threads_;
+  }
   StatusOr<std::vector<ChangeResult>> apply_changes(std::string_view b, std::span<const IndexChange> c,
                                                     Clock::time_point t) override {
     note(write_threads_);
@@ -398,11 +409,13 @@ class ThreadRecordingStore final : public testing::ForwardingStore {
     into.insert(std::this_thread::get_id());
   }
   mutable std::mutex mu_;
-  std::set<std::thread::id> list_threads_, write_threads_;
+  std::set<std::thread::id> list_threads_, write_threads_, announce_threads_;
+  std::atomic<int> announced_ = 0;
 };
 
-// The index is read on the merge's thread unless index_read_ahead asks for
-// a thread of its own; either way removals are confirmed concurrently and
+// The index is read on the merge's thread, each page announced to the store
+// as soon as the one before it is read, unless index_read_ahead asks for a
+// thread of its own; either way removals are confirmed concurrently and
 // batches written off the merge's thread.
 TEST(PipelinedPass, ConfirmsRemovalsConcurrentlyWritesOffTheMergeThreadAndReadsAheadWhenAsked) {
   for (const bool read_ahead : {false, true}) {
@@ -443,14 +456,41 @@ TEST(PipelinedPass, ConfirmsRemovalsConcurrentlyWritesOffTheMergeThreadAndReadsA
     if (read_ahead) {
       // Pages after the first are read ahead, on another thread than the merge's.
       EXPECT_GT(cursor_store.list_threads().size(), 1u);
+      EXPECT_EQ(cursor_store.announced(), 0);
     } else {
       EXPECT_EQ(cursor_store.list_threads(), std::set<std::thread::id>{merge_thread});
+      // 60 rows in pages of 4: every query after the first announced.
+      EXPECT_EQ(cursor_store.announced(), 15);
+      EXPECT_EQ(cursor_store.announce_threads(), std::set<std::thread::id>{merge_thread});
     }
     EXPECT_TRUE(cursor_store.write_threads().empty()) << "the cursor's connection was written to";
     ASSERT_FALSE(recording_writer->write_threads().empty());
     EXPECT_FALSE(recording_writer->write_threads().count(merge_thread)) << "batches were written by the merge thread";
     EXPECT_EQ(all_rows(*reader).size(), 60u);
   }
+}
+
+// With batch_size 1 the cursor's connection also takes the writes, which
+// would stand between an announced query and its answer: nothing is
+// announced, and the pass still does its work.
+TEST(PipelinedPass, AWalkOnOneConnectionAnnouncesNothing) {
+  TempDir dir;
+  TempDir dbs;
+  auto index = open_index((dbs.path() / "index.db").string());
+  World w = half_stale(dir, 20);
+  seed(*index, w);
+  ThreadRecordingStore store(*index);
+  LocalBackend local(LocalBackendOptions{dir.str(), 4});
+  BackendRef ref{"disk", &local, &local, kBuckets, false};
+  PassOptions options;
+  options.logger = quiet();
+  options.page_size = 4;
+  options.batch_size = 1;
+  Result r = reconcile_backend(ref, kBuckets, store, options, PassScope{"b"});
+  ASSERT_TRUE(r.status.ok()) << r.status.to_string();
+  EXPECT_EQ(r.removed, 10u);
+  EXPECT_FALSE(store.list_threads().empty()) << "the pass did not read through this store";
+  EXPECT_EQ(store.announced(), 0);
 }
 
 TEST(RangePlan, IntervalsBetweenBoundariesHoldEveryKeyOnce) {

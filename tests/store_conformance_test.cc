@@ -116,6 +116,62 @@ TEST_P(StoreConformance, APageIsWrittenOverTheRowsPassedIn) {
   EXPECT_TRUE(rows.empty());
 }
 
+// A page announced ahead (list_by_storage_key_next) is the page asked for:
+// the same rows when the call matches the announcement, the right rows when
+// it does not, and never an answer from before a write made in between.
+TEST_P(StoreConformance, AnAnnouncedPageIsThePageAskedForAndNeverPredatesAWrite) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(*store->insert_if_absent("disk", entry(fmt::format("p/{}", i)), kLongAgo));
+  std::vector<IndexRow> rows;
+  const RowPosition after_p1{"p/1", "p/1"};
+  store->list_by_storage_key_next("disk", after_p1, 2, KeyRange{});
+  ASSERT_TRUE(store->list_by_storage_key("disk", after_p1, 2, KeyRange{}, rows).ok());
+  EXPECT_EQ(keys_of(rows), (std::vector<std::string>{"p/2", "p/3"}));
+
+  // Announced one page, asked for another (other position, limit, range).
+  store->list_by_storage_key_next("disk", after_p1, 2, KeyRange{});
+  ASSERT_TRUE(store->list_by_storage_key("disk", RowPosition{"p/2", std::nullopt}, 5, KeyRange{}, rows).ok());
+  EXPECT_EQ(keys_of(rows), (std::vector<std::string>{"p/3", "p/4"}));
+  store->list_by_storage_key_next("disk", RowPosition{}, 5, KeyRange{});
+  ASSERT_TRUE(store->list_by_storage_key("disk", RowPosition{}, 5, KeyRange{"p/1", "p/3"}, rows).ok());
+  EXPECT_EQ(keys_of(rows), (std::vector<std::string>{"p/1", "p/2"}));
+
+  // Writes through the same store between the announcement and the call.
+  store->list_by_storage_key_next("disk", after_p1, 10, KeyRange{});
+  ASSERT_TRUE(*store->insert_if_absent("disk", entry("p/3a"), kLongAgo));
+  std::vector<IndexChange> changes = {{IndexChange::Kind::kRemove, entry("p/4"), kLongAgo}};
+  ASSERT_TRUE(store->apply_changes("disk", changes, Clock::now()).ok());
+  ASSERT_TRUE(store->list_by_storage_key("disk", after_p1, 10, KeyRange{}, rows).ok());
+  EXPECT_EQ(keys_of(rows), (std::vector<std::string>{"p/2", "p/3", "p/3a"}));
+
+  // Two announcements: the second stands.
+  store->list_by_storage_key_next("disk", RowPosition{}, 1, KeyRange{});
+  store->list_by_storage_key_next("disk", RowPosition{"p/3", "p/3"}, 5, KeyRange{});
+  ASSERT_TRUE(store->list_by_storage_key("disk", RowPosition{"p/3", "p/3"}, 5, KeyRange{}, rows).ok());
+  EXPECT_EQ(keys_of(rows), (std::vector<std::string>{"p/3a"}));
+
+  // A value PostgreSQL cannot hold (a NUL byte): the call answers as it
+  // would unannounced, and the store stays usable.
+  const RowPosition nul{std::string("p/\0x", 4), std::nullopt};
+  store->list_by_storage_key_next("disk", nul, 5, KeyRange{});
+  const Status announced = store->list_by_storage_key("disk", nul, 5, KeyRange{}, rows);
+  const std::vector<std::string> announced_keys = keys_of(rows);
+  const Status plain = store->list_by_storage_key("disk", nul, 5, KeyRange{}, rows);
+  EXPECT_EQ(announced.code(), plain.code()) << announced.to_string() << " / " << plain.to_string();
+  if (announced.ok() && plain.ok()) {
+    EXPECT_EQ(announced_keys, keys_of(rows));
+  }
+  EXPECT_TRUE(store->check_connection().ok());
+
+  // Closed with an announcement never asked for.
+  store->list_by_storage_key_next("disk", RowPosition{}, 5, KeyRange{});
+  store.reset();
+  auto reopened = open();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(keys_of(page_all(*reopened, "disk", 2)), (std::vector<std::string>{"p/0", "p/1", "p/2", "p/3", "p/3a"}));
+}
+
 TEST_P(StoreConformance, PendingDeleteQueryHoldsBackImportsOfQueuedPaths) {
   ASSERT_TRUE(
       under_test().exec("CREATE TABLE cleanup_queue (storage_key text NOT NULL, backend_name text NOT NULL)").ok());

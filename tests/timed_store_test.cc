@@ -2,6 +2,7 @@
 // (one left out would fall back to the interface's default in serve alone,
 // where no other test would see it), and every call that goes to the
 // database is told to the observer, by name, with whether it succeeded.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -29,6 +30,10 @@ class NonDefaultStore final : public IndexStore {
     calls.emplace_back("list_by_storage_key");
     rows.assign(1, IndexRow{"a/k", "a/k", 7});
     return ok_status();
+  }
+  void list_by_storage_key_next(std::string_view backend, const RowPosition& after, std::size_t limit,
+                                const KeyRange& range) override {
+    calls.push_back(fmt::format("list_by_storage_key_next {} {} {} {}", backend, after.storage_key, limit, range.end));
   }
   StatusOr<bool> insert_if_absent(std::string_view, const Entry&, Clock::time_point) override {
     calls.emplace_back("insert_if_absent");
@@ -112,6 +117,7 @@ TEST(TimedStore, EveryCallReachesTheStoreAndEveryStatementIsTold) {
   entry.storage_key = "photos/a";
 
   std::vector<IndexRow> rows;
+  store->list_by_storage_key_next("b", RowPosition{"a/j", std::nullopt}, 10, KeyRange{"", "a/z"});
   ASSERT_TRUE(store->list_by_storage_key("b", RowPosition{}, 10, KeyRange{}, rows).ok());
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].size_bytes, 7);
@@ -136,12 +142,13 @@ TEST(TimedStore, EveryCallReachesTheStoreAndEveryStatementIsTold) {
   EXPECT_EQ(store->unlock_backend("b").code(), StatusCode::kDataLoss);
 
   EXPECT_EQ(inner.calls,
-            (std::vector<std::string>{"list_by_storage_key", "insert_if_absent", "remove_if_created_before",
-                                      "resize_if_unchanged", "queued_for_deletion", "removal_outcome", "apply_changes",
-                                      "split_keys", "cancel", "check_connection", "pass_ledger", "pass_records",
-                                      "resume_point", "set_resume_point", "try_lock_backend", "unlock_backend"}));
-  // Statements only: cancel, the connection check and the two accessors go
-  // through untimed. A statement that failed is told as failed.
+            (std::vector<std::string>{"list_by_storage_key_next b a/j 10 a/z", "list_by_storage_key",
+                                      "insert_if_absent", "remove_if_created_before", "resize_if_unchanged",
+                                      "queued_for_deletion", "removal_outcome", "apply_changes", "split_keys", "cancel",
+                                      "check_connection", "pass_ledger", "pass_records", "resume_point",
+                                      "set_resume_point", "try_lock_backend", "unlock_backend"}));
+  // Statements only: the announcement, cancel, the connection check and the
+  // two accessors go through untimed. A statement that failed is told as failed.
   const std::vector<std::pair<std::string, bool>> statements = {
       {"list_by_storage_key", true}, {"insert_if_absent", true},    {"remove_if_created_before", true},
       {"resize_if_unchanged", true}, {"queued_for_deletion", true}, {"removal_outcome", true},

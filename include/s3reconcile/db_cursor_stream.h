@@ -22,6 +22,20 @@ namespace internal {
 class BucketTally;
 }
 
+// How the cursor gets its next page ready while the merge works on the
+// current one.
+enum class IndexReadAhead {
+  // Queried when the merge asks for it: the store is shared with the pass's
+  // writes, which would stand between the query and its answer.
+  kNone,
+  // Announced to the store (DBKeyLister::list_by_storage_key_next) as soon as
+  // the page before it is read: PostgreSQL sends the query then, and its
+  // rows wait in the socket's buffer until the merge asks for them.
+  kAnnounce,
+  // Queried on one thread kept for the walk.
+  kThread,
+};
+
 struct DBCursorOptions {
   // The backend whose rows are walked.
   std::string backend;
@@ -39,11 +53,10 @@ struct DBCursorOptions {
   // Only rows with a path up to and including this ("" = to the end). The
   // stream ends at the first row beyond it.
   std::string through;
-  // Query the next page while the current one is being consumed, on one
-  // thread kept for the walk. The lister is then used from that thread
-  // (never two queries at once), so it must not be shared with anything
-  // else meanwhile.
-  bool prefetch = false;
+  // How the next page is got ready. With kThread the lister is used from
+  // that thread (never two queries at once); with kThread or kAnnounce it
+  // must not be shared with anything else meanwhile.
+  IndexReadAhead read_ahead = IndexReadAhead::kNone;
   // Told of the rows yielded, by bucket, as they go. Optional.
   LiveCounts* live_counts = nullptr;
 };
@@ -61,7 +74,7 @@ class DBCursorStream final : public KeySource {
   ~DBCursorStream() override;
 
   StatusOr<std::span<const Entry>> next_batch() override;
-  // Holds no connection; waits for a prefetch in flight.
+  // Holds no connection; waits for a query in flight on the read-ahead thread.
   void release() override;
 
   // Rows yielded: inside the range and covered by the pass.
@@ -88,7 +101,7 @@ class DBCursorStream final : public KeySource {
   // never changes, and writes rows_.
   Page read_page(const RowPosition& after, std::vector<Entry> recycled);
   // The next page into batch_ (possibly empty: rows outside the pass are
-  // left out), and the query of the one after it started (with prefetch).
+  // left out), and the one after it got ready as options_.read_ahead says.
   Status fetch_page();
 
   DBKeyLister& lister_;
@@ -105,7 +118,7 @@ class DBCursorStream final : public KeySource {
   std::uint64_t rows_scanned_ = 0;
   std::uint64_t pages_fetched_ = 0;
   std::unique_ptr<internal::BucketTally> tally_;
-  // The next page, being queried (with prefetch). Last: destroyed (and so
+  // The next page, being queried (kThread). Last: destroyed (and so
   // waited for) before anything the query uses.
   ReadAhead<Page> read_ahead_;
 };

@@ -48,6 +48,14 @@ class DBKeyLister {
   // no more. On an error `rows` holds anything.
   virtual Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
                                      const KeyRange& range, std::vector<IndexRow>& rows) = 0;
+
+  // The caller's next call will be list_by_storage_key with these
+  // arguments, unless it stops. A store whose queries travel to a server may
+  // send that query now, so that its answer arrives while the caller works
+  // on the page before; any other call first reads that answer and drops
+  // it, so no answer predates a change made after it was asked for.
+  virtual void list_by_storage_key_next(std::string_view /*backend*/, const RowPosition& /*after*/,
+                                        std::size_t /*limit*/, const KeyRange& /*range*/) {}
 };
 
 // DBKeyLister::list_by_storage_key into a new vector (tools and tests).

@@ -99,8 +99,9 @@ struct PassOptions {
 
   // Opens another connection to the same index. With it (and batch_size >
   // 1) the pass is pipelined: changes are written by a writer thread on a
-  // connection of its own while the merge goes on (the next index page read
-  // while the current one is merged, with index_read_ahead), and removal
+  // connection of its own while the merge goes on (the next index page's
+  // query sent ahead to the store, or read on a thread with
+  // index_read_ahead, while the current one is merged), and removal
   // candidates are confirmed `probe_concurrency` at a time. Without it the
   // pass uses `store` alone, one step after another, in one range.
   std::function<StatusOr<std::unique_ptr<IndexStore>>()> open_store;
@@ -115,11 +116,12 @@ struct PassOptions {
   // Query the index's next page on a thread of its own (one per range)
   // while the merge works through the current one (reconcile.
   // index_read_ahead; a pipelined pass only). Off by default: the listing
-  // runs ahead of the merge on its own thread already, so a query made when
-  // the merge needs the page costs the pass no time unless the listing
-  // outruns the index (a local folder against a distant index), while the
-  // extra thread's hand-over every page cost a fifth of the pass's context
-  // switches (BENCHMARKS.md).
+  // runs ahead of the merge on its own thread already, and each index query
+  // is sent ahead on the merge's thread (DBKeyLister::
+  // list_by_storage_key_next), so a page costs the pass no time unless the
+  // listing outruns the index (a local folder against a distant index),
+  // while the extra thread's hand-over every page cost a fifth of the pass's
+  // context switches (BENCHMARKS.md).
   bool index_read_ahead = false;
   // Set a row's size_bytes to the backend's size when they differ, once
   // the backend, asked again (HEAD / stat), confirms the listed size

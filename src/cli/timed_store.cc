@@ -24,6 +24,11 @@ class TimedIndexStore final : public IndexStore {
     return timed("list_by_storage_key",
                  [&] { return store_->list_by_storage_key(backend, after, limit, range, rows); });
   }
+  // Not timed: it only sends, and its answer is timed in the call it serves.
+  void list_by_storage_key_next(std::string_view backend, const RowPosition& after, std::size_t limit,
+                                const KeyRange& range) override {
+    store_->list_by_storage_key_next(backend, after, limit, range);
+  }
   StatusOr<bool> insert_if_absent(std::string_view backend, const Entry& entry, Clock::time_point created_at) override {
     return timed("insert_if_absent", [&] { return store_->insert_if_absent(backend, entry, created_at); });
   }

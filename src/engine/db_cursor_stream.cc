@@ -114,12 +114,14 @@ Status DBCursorStream::fetch_page() {
   }
   exhausted_ = page.rows < limit || page.past_range;
   if (page.rows > 0) after_ = std::move(page.last);
-  if (options_.prefetch && !exhausted_) {
+  if (!exhausted_ && options_.read_ahead == IndexReadAhead::kThread) {
     // The next page is read while this one is merged. Only this thread and
     // the read-ahead use the lister, one after the other.
     read_ahead_.start(
         [this, after = after_, spare = std::move(spare_)]() mutable { return read_page(after, std::move(spare)); });
     spare_.clear();
+  } else if (!exhausted_ && options_.read_ahead == IndexReadAhead::kAnnounce) {
+    lister_.list_by_storage_key_next(options_.backend, after_, limit, range_);
   }
   batch_ = std::move(page.entries);
   for (const Entry& entry : batch_) tally_->add(entry.bucket);

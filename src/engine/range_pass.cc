@@ -83,7 +83,7 @@ Status run_range(Pass& pass, const KeyInterval& range, IndexStore& rows_store, C
   cursor_options.page_size = options.page_size;
   cursor_options.start_after = range.after;
   cursor_options.through = range.through;
-  cursor_options.prefetch = pass.read_ahead;
+  cursor_options.read_ahead = pass.index_read_ahead;
   cursor_options.live_counts = options.live_counts;
   DBCursorStream rows(rows_store, std::move(cursor_options));
   // A stop reaches a query in flight, not only the next one.

@@ -16,6 +16,7 @@
 #include "engine/outcomes.h"
 #include "engine/removal_guard.h"
 #include "s3reconcile/buckets.h"
+#include "s3reconcile/db_cursor_stream.h"
 #include "s3reconcile/range_plan.h"
 #include "s3reconcile/reconcile.h"
 
@@ -57,10 +58,11 @@ struct Pass {
   bool listing_has_keys = false;
   // How the pass's pipeline runs, decided once for every range: with
   // connections to spare, candidates are confirmed `probe_concurrency` at a
-  // time and the index is read ahead if the options ask for it; on a single
-  // connection, no read-ahead and a confirmer of concurrency 1 (decisions
-  // inline).
-  bool read_ahead = false;
+  // time and each index page is announced to the store as soon as it is
+  // known (or read on a thread, if the options ask for it); on a single
+  // connection, which the writes share, neither, and a confirmer of
+  // concurrency 1 (decisions inline).
+  IndexReadAhead index_read_ahead = IndexReadAhead::kNone;
   std::size_t probe_concurrency = 1;
   // Listing pages the walk may request (0 = no limit): the budget, less what
   // the pass spent before the walk.

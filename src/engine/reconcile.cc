@@ -76,7 +76,9 @@ Status run_pass(Pass& pass, IndexStore& store) {
   std::unique_ptr<IndexStore> writer_store;
   // batch_size 1 writes each change on its own as it is found, in one range.
   const bool pipelined = static_cast<bool>(options.open_store) && options.batch_size > 1;
-  pass.read_ahead = pipelined && options.index_read_ahead;
+  pass.index_read_ahead = !pipelined                 ? IndexReadAhead::kNone
+                          : options.index_read_ahead ? IndexReadAhead::kThread
+                                                     : IndexReadAhead::kAnnounce;
   pass.probe_concurrency = pipelined ? options.probe_concurrency : 1;
   if (pipelined) {
     auto opened = options.open_store();

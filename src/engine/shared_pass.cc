@@ -85,7 +85,7 @@ Status work_range(Shared& s, const RangeClaim& claim, IndexStore& reader, IndexS
   range_result.bucket = s.scope.bucket;
   internal::Pass pass(s.backend, s.scope, s.known_buckets, s.options, range_result, s.log, claim.pass_started_at);
   // A shared range has connections of its own to read and to write.
-  pass.read_ahead = s.options.index_read_ahead;
+  pass.index_read_ahead = s.options.index_read_ahead ? IndexReadAhead::kThread : IndexReadAhead::kAnnounce;
   pass.probe_concurrency = s.options.probe_concurrency;
   pass.listing_has_keys = s.listing_has_keys;
   std::stop_callback on_caller_stop(s.stop.get_token(), [&pass] { pass.stop.request_stop(); });

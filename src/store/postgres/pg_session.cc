@@ -83,6 +83,7 @@ PgSession::~PgSession() = default;
 
 StatusOr<PgResult> PgSession::run(std::string_view sql, const std::vector<std::string>& values,
                                   std::string_view doing) {
+  settle();
   if (lost()) return lost_error(doing);
   Params p;
   for (const auto& v : values) {
@@ -94,11 +95,42 @@ StatusOr<PgResult> PgSession::run(std::string_view sql, const std::vector<std::s
 }
 
 StatusOr<PgResult> PgSession::execute_prepared(const char* name, Params& p, std::string_view doing) {
+  settle();
   if (lost()) return lost_error(doing);
   return check(PgResult(PQexecPrepared(conn_.get(), name, p.count(), p.pointers(), nullptr, nullptr, 0)), doing);
 }
 
+void PgSession::send_ahead(const char* name, Params& p) {
+  settle();
+  if (lost()) return;
+  if (PQsendQueryPrepared(conn_.get(), name, p.count(), p.pointers(), nullptr, nullptr, 0) == 1) {
+    sent_ahead_ = p.identity(name);
+  }
+}
+
+std::optional<StatusOr<PgResult>> PgSession::take_ahead(const char* name, const Params& p, std::string_view doing) {
+  if (sent_ahead_.empty()) return std::nullopt;
+  if (sent_ahead_ != p.identity(name)) {
+    settle();
+    return std::nullopt;
+  }
+  return check(read_ahead_answer(), doing);
+}
+
+PgResult PgSession::read_ahead_answer() {
+  sent_ahead_.clear();
+  // One statement, one result, then null; a lost connection may end it early.
+  PgResult answer(PQgetResult(conn_.get()));
+  while (PGresult* more = PQgetResult(conn_.get())) PQclear(more);
+  return answer;
+}
+
+void PgSession::settle() {
+  if (!sent_ahead_.empty()) read_ahead_answer();
+}
+
 StatusOr<PgResult> PgSession::query(std::string_view sql, std::string_view doing) {
+  settle();
   return check(PgResult(PQexec(conn_.get(), std::string(sql).c_str())), doing);
 }
 
@@ -109,6 +141,7 @@ StatusOr<PgResult> PgSession::check(PgResult r, std::string_view doing) {
 }
 
 void PgSession::rollback() {
+  settle();
   if (!lost()) PgResult rolled_back(PQexec(conn_.get(), "ROLLBACK"));
 }
 

@@ -164,14 +164,11 @@ class PostgresStore final : public IndexStore {
                              const KeyRange& range, std::vector<IndexRow>& rows) override {
     const std::string doing = fmt::format("listing index rows after path {}", quote_key(after.storage_key));
     Params p;
-    const bool bounded = !range.end.empty();
-    if (!p.add(backend) || !p.add(after.storage_key) || !p.add(range.begin) || !p.add(std::to_string(limit)) ||
-        (after.object_key && !p.add(*after.object_key)) || (bounded && !p.add(range.end))) {
-      return session_.nul_byte(doing);
-    }
-    const Prepared which = after.object_key ? (bounded ? Prepared::kListAfterRowBounded : Prepared::kListAfterRow)
-                                            : (bounded ? Prepared::kListAfterPathBounded : Prepared::kListAfterPath);
-    auto r = execute(which, p, doing);
+    const std::optional<Prepared> which = list_statement(backend, after, limit, range, p);
+    if (!which) return session_.nul_byte(doing);
+    const char* name = statement(*which).name;
+    std::optional<StatusOr<PgResult>> sent = session_.take_ahead(name, p, doing);
+    auto r = sent ? std::move(*sent) : session_.execute_prepared(name, p, doing);
     if (!r.ok()) return r.status();
     const PGresult* res = r->get();
     const auto count = static_cast<std::size_t>(PQntuples(res));
@@ -189,6 +186,15 @@ class PostgresStore final : public IndexStore {
       }
     }
     return ok_status();
+  }
+
+  void list_by_storage_key_next(std::string_view backend, const RowPosition& after, std::size_t limit,
+                                const KeyRange& range) override {
+    Params p;
+    // A value with a NUL byte is sent nothing: the call itself will say so.
+    if (const std::optional<Prepared> which = list_statement(backend, after, limit, range, p)) {
+      session_.send_ahead(statement(*which).name, p);
+    }
   }
 
   StatusOr<std::vector<std::string>> split_keys(std::string_view backend, const KeyRange& range,
@@ -666,6 +672,19 @@ class PostgresStore final : public IndexStore {
 
   static std::string importing(std::string_view key) { return fmt::format("importing key {}", quote_key(key)); }
   static std::string removing(std::string_view key) { return fmt::format("removing key {}", quote_key(key)); }
+
+  // The statement listing rows after `after`, its values added to `p`;
+  // nullopt when a value holds a NUL byte.
+  static std::optional<Prepared> list_statement(std::string_view backend, const RowPosition& after, std::size_t limit,
+                                                const KeyRange& range, Params& p) {
+    const bool bounded = !range.end.empty();
+    if (!p.add(backend) || !p.add(after.storage_key) || !p.add(range.begin) || !p.add(std::to_string(limit)) ||
+        (after.object_key && !p.add(*after.object_key)) || (bounded && !p.add(range.end))) {
+      return std::nullopt;
+    }
+    return after.object_key ? (bounded ? Prepared::kListAfterRowBounded : Prepared::kListAfterRow)
+                            : (bounded ? Prepared::kListAfterPathBounded : Prepared::kListAfterPath);
+  }
 
   StatusOr<PgResult> execute(Prepared id, Params& p, std::string_view doing) {
     return session_.execute_prepared(statement(id).name, p, doing);
