@@ -56,7 +56,7 @@ int hashset_command(const Args& args) {
   // Side 1: every key of the bucket, in memory at once.
   std::unordered_map<std::string, s3reconcile::ListedObject> listed;
   check(backend->list(
-            {prefix, ""},
+            {prefix, "", /*read_ahead=*/true},
             [&](std::vector<s3reconcile::ListedObject>& page, bool) {
               for (auto& o : page) {
                 std::string key = o.key;

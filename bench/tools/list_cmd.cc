@@ -14,8 +14,12 @@ int list_command(const Args& args) {
   const bool print = args.num("print-keys", 0) != 0;
   std::uint64_t keys = 0, pages = 0;
   Stopwatch clock;
+  // As a pass lists (one page after another on its listing thread), unless
+  // --read-ahead 1 asks for the next page while this one is parsed.
+  s3reconcile::ListRequest request{args.str("prefix", ""), ""};
+  request.read_ahead = args.num("read-ahead", 0) != 0;
   s3reconcile::Status listed = backend->list(
-      {args.str("prefix", ""), ""},
+      request,
       [&](std::vector<s3reconcile::ListedObject>& page, bool) {
         keys += page.size();
         ++pages;

@@ -12,7 +12,10 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: s3r-bench COMMAND --flag value ...
   list    --endpoint URL --bucket B [--prefix P] [--region R] [--page-size N]
-          [--print-keys 1]      list with the product's S3Backend alone
+          [--print-keys 1] [--read-ahead 1]
+                                list with the product's S3Backend alone, a page at a
+                                time as a pass does (read-ahead: the next page asked
+                                for while this one is parsed)
   index   --dsn DSN --backend NAME --bucket VB [--page-size N]
                                 page the index with DBCursorStream alone
   hashset --endpoint URL --bucket B --dsn DSN --backend NAME --vbucket VB [--dry-run 1]

@@ -28,6 +28,14 @@ struct ListRequest {
   std::string prefix;
   // Only keys strictly greater than this ("" = from the first key).
   std::string start_after;
+  // The caller reads every page to the end of the listing (it stops early
+  // only on an error or a stop): the lister may ask for the next page while
+  // this one is handed over. Off for a caller that may stop at a page of
+  // its choosing (a request budget, an upper key, one page to see whether
+  // there are keys): it would be sent a page it never reads, a request
+  // beyond its budget; a pass's own listing thread runs ahead of the merge
+  // already.
+  bool read_ahead = false;
 };
 
 // Receives one page of keys, in ascending order, continuing the previous

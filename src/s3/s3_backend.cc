@@ -328,10 +328,12 @@ std::optional<std::string> peek_continuation_token(std::string_view body) {
 
 Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, std::stop_token stop) {
   Impl& im = *impl_;
-  // Two keep-alive connections, taking turns: while one page is parsed and
-  // handed over, the next is already being fetched on the other.
-  std::array<std::unique_ptr<s3::HttpClient>, 2> clients = {std::make_unique<s3::HttpClient>(im.http),
-                                                            std::make_unique<s3::HttpClient>(im.http)};
+  // With read_ahead, two keep-alive connections taking turns: while one
+  // page is parsed and handed over, the next is already being fetched on the
+  // other. Without, one.
+  std::array<std::unique_ptr<s3::HttpClient>, 2> clients = {
+      std::make_unique<s3::HttpClient>(im.http),
+      request.read_ahead ? std::make_unique<s3::HttpClient>(im.http) : nullptr};
   std::size_t turn = 0;
   auto context_of = [&](int page_number) {
     return fmt::format(" page {} (prefix {})", page_number, quote_key(request.prefix));
@@ -370,11 +372,12 @@ Status S3Backend::list(const ListRequest& request, const PageCallback& on_page, 
     } else {
       if (ahead.pending()) ahead.take().status().ignore_error();  // asked with a token that turned out wrong
       response = fetch(turn, token, page_number);
-      turn ^= 1;
+      if (request.read_ahead) turn ^= 1;
     }
     if (!response.ok()) return response.status();
     if (response->status != 200) return im.http_failure("ListObjectsV2", context, *response);
-    if (auto next = peek_continuation_token(response->body); next && *next != token) {
+    if (auto next = request.read_ahead ? peek_continuation_token(response->body) : std::nullopt;
+        next && *next != token) {
       ahead_token = *next;
       ahead.start(
           [&fetch, turn, next_token = ahead_token, page_number] { return fetch(turn, next_token, page_number + 1); });

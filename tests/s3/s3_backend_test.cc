@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "s3/addressing.h"
+#include "s3reconcile/s3_key_stream.h"
 #include "support/fake_s3.h"
 #include "temp_dir.h"
 
@@ -120,17 +121,23 @@ TEST_F(S3BackendTest, StartAfterAndPrefixAreSent) {
   EXPECT_EQ(list_all(*backend, nullptr, ListRequest{"b/", "b/1"}), (std::vector<std::string>{"b/2", "b/3"}));
 }
 
-// Two kept-alive connections take turns, whatever the number of pages: the
-// next page is fetched on one while the other's page is parsed.
+// With read_ahead, two kept-alive connections take turns, whatever the
+// number of pages: the next page is fetched on one while the other's page is
+// parsed. Without, one connection.
 TEST_F(S3BackendTest, TwoConnectionsForAllPagesAndNoRequestWasted) {
   FakeS3Bucket bucket;
   for (int i = 0; i < 300; ++i) bucket.objects[fmt::format("k{:03}", i)] = 1;
-  FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
-  auto backend = open(server, 10);
-  EXPECT_EQ(list_all(*backend).size(), 300u);
-  EXPECT_EQ(server.requests(), 30) << "each page asked for once, none past the last";
-  EXPECT_EQ(server.connections(), 2);
-  EXPECT_EQ(backend->connections_opened(), 2);
+  for (const bool read_ahead : {true, false}) {
+    SCOPED_TRACE(read_ahead ? "read_ahead" : "one page at a time");
+    FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
+    auto backend = open(server, 10);
+    ListRequest request;
+    request.read_ahead = read_ahead;
+    EXPECT_EQ(list_all(*backend, nullptr, request).size(), 300u);
+    EXPECT_EQ(server.requests(), 30) << "each page asked for once, none past the last";
+    EXPECT_EQ(server.connections(), read_ahead ? 2 : 1);
+    EXPECT_EQ(backend->connections_opened(), read_ahead ? 2 : 1);
+  }
 }
 
 // The page ahead is fetched on one thread kept for the walk: a walk of any
@@ -157,20 +164,38 @@ TEST_F(S3BackendTest, OneReadAheadThreadServesEveryPageOfAWalk) {
   options.observer = threads;
   auto backend = S3Backend::open(options);
   ASSERT_TRUE(backend.ok()) << backend.status().to_string();
-  EXPECT_EQ(list_all(**backend).size(), 400u);
+  ListRequest request;
+  request.read_ahead = true;
+  EXPECT_EQ(list_all(**backend, nullptr, request).size(), 400u);
   EXPECT_EQ(threads->requests, 40);
   EXPECT_LE(threads->tids.size(), 2u) << "a thread per page is back";
 }
 
-// The next page is asked for before this one is handed over: a slow
-// consumer overlaps the fetch of the next page.
-TEST_F(S3BackendTest, TheNextPageIsRequestedBeforeThisOneIsHandedOver) {
+// With read_ahead the next page is asked for before this one is handed
+// over: a slow consumer overlaps the fetch of the next page. Without, a page
+// is asked for only once the caller has taken the one before and wants more:
+// a caller stopping after two pages sends two requests.
+TEST_F(S3BackendTest, TheNextPageIsRequestedBeforeThisOneIsHandedOverOnlyWithReadAhead) {
   FakeS3Bucket bucket;
   for (int i = 0; i < 30; ++i) bucket.objects[fmt::format("k{:02}", i)] = 1;
   FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
   auto backend = open(server, 10);
   std::vector<int> requests_seen_by_callback;
-  Status s = backend->list(ListRequest{},
+  Status stopped = backend->list(ListRequest{},
+                                 [&](std::vector<ListedObject>&, bool) {
+                                   std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                                   requests_seen_by_callback.push_back(server.requests());
+                                   return requests_seen_by_callback.size() < 2;
+                                 },
+                                 {});
+  ASSERT_TRUE(stopped.ok()) << stopped.to_string();
+  EXPECT_EQ(requests_seen_by_callback, (std::vector<int>{1, 2}));
+  EXPECT_EQ(server.requests(), 2) << "a page was asked for that the caller never read";
+
+  requests_seen_by_callback.clear();
+  ListRequest ahead;
+  ahead.read_ahead = true;
+  Status s = backend->list(ahead,
                            [&](std::vector<ListedObject>&, bool) {
                              // Let a request in flight reach the server before looking.
                              std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -179,7 +204,41 @@ TEST_F(S3BackendTest, TheNextPageIsRequestedBeforeThisOneIsHandedOver) {
                            },
                            {});
   ASSERT_TRUE(s.ok()) << s.to_string();
-  EXPECT_EQ(requests_seen_by_callback, (std::vector<int>{2, 3, 3}));
+  EXPECT_EQ(requests_seen_by_callback, (std::vector<int>{2 + 2, 2 + 3, 2 + 3}));
+}
+
+// A pass's listing ends at its request budget or past its range's last
+// path, and sends no request for a page it would not read: the budget is
+// the requests sent, and a range costs one page past its end, not two.
+TEST_F(S3BackendTest, AWalkCutByItsBudgetOrItsRangeSendsNoRequestBeyond) {
+  FakeS3Bucket bucket;
+  for (int i = 0; i < 50; ++i) bucket.objects[fmt::format("b/k{:02}", i)] = 1;
+  struct Cut {
+    std::uint64_t max_pages;
+    std::string through;
+    int requests;  // pages of 10: the budget's 2, or up to the page holding b/k25
+    std::size_t keys;
+  };
+  for (const Cut& cut : {Cut{2, "", 2, 20}, Cut{0, "b/k25", 3, 26}}) {
+    SCOPED_TRACE(cut.through.empty() ? "budget" : "range");
+    FakeHttpServer server([&](const FakeRequest& r) { return bucket.handle(r); });
+    auto backend = open(server, 10);
+    S3KeyStreamOptions options;
+    options.prefix = "b/";
+    options.max_pages = cut.max_pages;
+    options.through = cut.through;
+    S3KeyStream stream(*backend, options);
+    std::size_t keys = 0;
+    while (true) {
+      auto batch = stream.next_batch();
+      ASSERT_TRUE(batch.ok()) << batch.status().to_string();
+      if (batch->empty()) break;
+      keys += batch->size();
+    }
+    stream.stop();
+    EXPECT_EQ(keys, cut.keys);
+    EXPECT_EQ(server.requests(), cut.requests);
+  }
 }
 
 TEST_F(S3BackendTest, ContinuationTokenIsSentBackVerbatim) {
