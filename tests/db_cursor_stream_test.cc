@@ -40,29 +40,44 @@ DBCursorOptions opts(std::size_t page, std::string prefix = "b/", bool adopt = f
 
 std::vector<std::string> paths_of(DBCursorStream& c) { return drain(c, true); }
 
-// With prefetch, the page ahead is queried on one thread kept for the walk,
+// A lister passing every query on to another, noting the threads that ask
+// and, in order, each query and announcement with its arguments.
+class WatchedLister final : public DBKeyLister {
+ public:
+  explicit WatchedLister(DBKeyLister& inner) : inner_(inner) {}
+  Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
+                             const KeyRange& range, std::vector<IndexRow>& rows) override {
+    tids.insert(static_cast<long>(::syscall(SYS_gettid)));  // kernel ids: not reused as pthread ids are
+    calls.push_back("list " + describe(backend, after, limit, range));
+    return inner_.list_by_storage_key(backend, after, limit, range, rows);
+  }
+  void list_by_storage_key_next(std::string_view backend, const RowPosition& after, std::size_t limit,
+                                const KeyRange& range) override {
+    calls.push_back("next " + describe(backend, after, limit, range));
+  }
+  // Written by one query at a time.
+  std::set<long> tids;
+  std::vector<std::string> calls;
+
+ private:
+  static std::string describe(std::string_view backend, const RowPosition& after, std::size_t limit,
+                              const KeyRange& range) {
+    return fmt::format("{} after {}/{} limit {} range [{}, {})", backend, after.storage_key,
+                       after.object_key.value_or("-"), limit, range.begin, range.end);
+  }
+  DBKeyLister& inner_;
+};
+
+// With kThread, the page ahead is queried on one thread kept for the walk,
 // not on a new thread per page; the rows are the same, in batches of a page.
 TEST(DBCursorStream, ReadAheadUsesOneThreadForEveryPage) {
-  class ThreadsSeen final : public DBKeyLister {
-   public:
-    explicit ThreadsSeen(DBKeyLister& inner) : inner_(inner) {}
-    Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
-                               const KeyRange& range, std::vector<IndexRow>& rows) override {
-      tids.insert(static_cast<long>(::syscall(SYS_gettid)));  // kernel ids: not reused as pthread ids are
-      return inner_.list_by_storage_key(backend, after, limit, range, rows);
-    }
-    std::set<long> tids;  // written by one query at a time
-
-   private:
-    DBKeyLister& inner_;
-  };
   FakeStore store;
   std::vector<std::string> want;
   for (int i = 0; i < 60; ++i) {
     want.push_back(fmt::format("b/{:02}", i));
     store.put("disk", want.back());
   }
-  ThreadsSeen lister(store);
+  WatchedLister lister(store);
   DBCursorOptions options = opts(3);
   options.read_ahead = IndexReadAhead::kThread;
   DBCursorStream c(lister, options);
@@ -83,32 +98,10 @@ TEST(DBCursorStream, ReadAheadUsesOneThreadForEveryPage) {
 // soon as the page before it is read, with exactly its arguments; nothing is
 // announced after the last page. kNone announces nothing.
 TEST(DBCursorStream, AnnouncesEveryQueryButTheFirstWithItsArguments) {
-  class CallLog final : public DBKeyLister {
-   public:
-    explicit CallLog(DBKeyLister& inner) : inner_(inner) {}
-    Status list_by_storage_key(std::string_view backend, const RowPosition& after, std::size_t limit,
-                               const KeyRange& range, std::vector<IndexRow>& rows) override {
-      calls.push_back("list " + describe(backend, after, limit, range));
-      return inner_.list_by_storage_key(backend, after, limit, range, rows);
-    }
-    void list_by_storage_key_next(std::string_view backend, const RowPosition& after, std::size_t limit,
-                                  const KeyRange& range) override {
-      calls.push_back("next " + describe(backend, after, limit, range));
-    }
-    std::vector<std::string> calls;
-
-   private:
-    static std::string describe(std::string_view backend, const RowPosition& after, std::size_t limit,
-                                const KeyRange& range) {
-      return fmt::format("{} after {}/{} limit {} range [{}, {})", backend, after.storage_key,
-                         after.object_key.value_or("-"), limit, range.begin, range.end);
-    }
-    DBKeyLister& inner_;
-  };
   FakeStore store;
   for (int i = 0; i < 5; ++i) store.put("disk", fmt::format("b/{}", i));
   for (const IndexReadAhead mode : {IndexReadAhead::kAnnounce, IndexReadAhead::kNone}) {
-    CallLog lister(store);
+    WatchedLister lister(store);
     DBCursorOptions options = opts(2);
     options.read_ahead = mode;
     DBCursorStream c(lister, options);

@@ -29,8 +29,8 @@ enum class IndexReadAhead {
   // writes, which would stand between the query and its answer.
   kNone,
   // Announced to the store (DBKeyLister::list_by_storage_key_next) as soon as
-  // the page before it is read: PostgreSQL sends the query then, and its
-  // rows wait in the socket's buffer until the merge asks for them.
+  // the page before it is read: PostgreSQL sends the query then, and the
+  // server works on it while the merge goes through the page in hand.
   kAnnounce,
   // Queried on one thread kept for the walk.
   kThread,

@@ -88,9 +88,8 @@ class PgSession {
   // A prepared statement.
   StatusOr<PgResult> execute_prepared(const char* name, Params& p, std::string_view doing);
   // Sends the prepared statement `name` now, for take_ahead() to collect
-  // later: the server answers while the caller works on, and the rows wait
-  // in the socket's buffer instead of waking the caller for every packet
-  // the server writes (eight for a page of 1,000 rows). One at a time: any
+  // later: the server works on it while the caller goes on, and what it has
+  // sent by then waits in the socket's buffer. One at a time: any
   // other use of the session first reads its answer and drops it, so that an
   // answer never predates a statement run after it was sent. Nothing is
   // sent when the session is lost or the send fails: the statement then
